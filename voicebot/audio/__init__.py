@@ -1,0 +1,1 @@
+"""Audio sources (microphone, WAV replay), sinks (speaker, WAV) and format conversion."""

@@ -1,0 +1,267 @@
+"""YAML -> typed configuration.
+
+Every stage section names a `backend:` plus that backend's parameters; the parameters are
+validated against the backend's own `Params` dataclass (found lazily through the registry,
+without importing heavy libraries). Every error names the file, the key, the bad value and
+what is allowed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, TypeVar, Union
+
+import yaml
+
+from voicebot.errors import ConfigError
+
+REPO_CONFIGS = Path(__file__).resolve().parent.parent / "configs"
+DEFAULT_CONFIG = REPO_CONFIGS / "default.yaml"
+
+T = TypeVar("T")
+
+
+class ParamError(ValueError):
+    """Raised by a `Params.check()` for one key; the loader adds the file and section."""
+
+    def __init__(self, key: str, value: object, allowed: str) -> None:
+        super().__init__(f"{key}: {value!r} {allowed}")
+        self.key = key
+        self.value = value
+        self.allowed = allowed
+
+
+@dataclass
+class AudioConfig:
+    """Internal audio format and devices."""
+
+    sample_rate: int = 16000
+    frame_ms: Literal[10, 20, 30] = 30
+    input_device: str | int | None = None
+    output_device: str | int | None = None
+
+
+@dataclass
+class EndpointConfig:
+    """The endpointing state machine (vad/segmenter.py); all times in audio milliseconds."""
+
+    threshold: float = 0.5
+    start_ms: int = 90
+    end_ms: int = 400
+    preroll_ms: int = 300
+    max_utterance_s: float = 30.0
+
+    def check(self) -> None:
+        if not 0.0 < self.threshold < 1.0:
+            raise ParamError("threshold", self.threshold, "must be between 0 and 1")
+        for key in ("start_ms", "end_ms", "preroll_ms"):
+            if getattr(self, key) < 0:
+                raise ParamError(key, getattr(self, key), "must be >= 0")
+        if self.max_utterance_s <= 1.0:
+            raise ParamError("max_utterance_s", self.max_utterance_s, "must be > 1 second")
+
+
+@dataclass
+class StreamingConfig:
+    """LocalAgreement streaming (asr/streaming.py)."""
+
+    min_chunk_s: float = 0.5
+    max_buffer_s: float = 15.0
+    prompt_chars: int = 200
+
+    def check(self) -> None:
+        if not 0.05 <= self.min_chunk_s <= 5.0:
+            raise ParamError("min_chunk_s", self.min_chunk_s, "must be between 0.05 and 5")
+        if not 2.0 <= self.max_buffer_s <= 30.0:
+            raise ParamError("max_buffer_s", self.max_buffer_s, "must be between 2 and 30")
+
+
+@dataclass
+class TextConfig:
+    """Sentence splitting of the LLM stream for TTS (text/splitter.py)."""
+
+    early_first_chunk: bool = True
+    first_chunk_min_words: int = 4
+    first_chunk_max_words: int = 12
+    max_chunk_chars: int = 250
+
+
+SPOKEN_SYSTEM_PROMPT = (
+    "You are voicebot, a helpful voice assistant. Your replies are spoken aloud, so answer "
+    "in one to three short, plain sentences. No lists, no markdown, no emoji, no code. "
+    "Say numbers and symbols the way a person would say them."
+)
+
+
+@dataclass
+class ConversationConfig:
+    """The chat history and the talk loop (pipeline.py)."""
+
+    system_prompt: str = SPOKEN_SYSTEM_PROMPT
+    history_tokens: int = 1024
+    barge_in: bool = False
+    log_dir: str | None = None
+
+
+@dataclass
+class StageConfig:
+    """One swappable stage: the backend's registry name and its validated parameters."""
+
+    backend: str
+    params: Any
+
+
+@dataclass
+class Config:
+    source: Path
+    vad: StageConfig
+    asr: StageConfig
+    llm: StageConfig
+    tts: StageConfig
+    audio: AudioConfig = field(default_factory=AudioConfig)
+    endpoint: EndpointConfig = field(default_factory=EndpointConfig)
+    streaming: StreamingConfig = field(default_factory=StreamingConfig)
+    text: TextConfig = field(default_factory=TextConfig)
+    conversation: ConversationConfig = field(default_factory=ConversationConfig)
+
+
+PLAIN_SECTIONS: dict[str, type] = {
+    "audio": AudioConfig,
+    "endpoint": EndpointConfig,
+    "streaming": StreamingConfig,
+    "text": TextConfig,
+    "conversation": ConversationConfig,
+}
+STAGES = ("vad", "asr", "llm", "tts")
+
+
+def load_config(path: str | Path | None = None) -> Config:
+    """Load and validate a YAML config (the built-in default when `path` is None)."""
+    source = Path(path) if path is not None else DEFAULT_CONFIG
+    if not source.is_file():
+        raise ConfigError(f"{source}: no such config file")
+    try:
+        data = yaml.safe_load(source.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{source}: not valid YAML: {exc}") from None
+    return config_from_mapping(data, source)
+
+
+def config_from_mapping(data: object, source: Path) -> Config:
+    if not isinstance(data, dict):
+        raise ConfigError(f"{source}: the top level must be a mapping of sections")
+    known = set(PLAIN_SECTIONS) | set(STAGES)
+    for key in data:
+        if key not in known:
+            raise ConfigError(f"{source}: {key}: unknown section{_did_you_mean(key, known)}")
+    kwargs: dict[str, Any] = {"source": source}
+    for name, cls in PLAIN_SECTIONS.items():
+        kwargs[name] = build_dataclass(cls, data.get(name) or {}, source, name)
+    for stage in STAGES:
+        kwargs[stage] = _build_stage(stage, data.get(stage), source)
+    return Config(**kwargs)
+
+
+def _build_stage(stage: str, section: object, source: Path) -> StageConfig:
+    from voicebot import registry
+
+    allowed = ", ".join(registry.backend_names(stage))
+    if not isinstance(section, dict) or "backend" not in section:
+        raise ConfigError(f"{source}: {stage}.backend: missing; allowed: {allowed}")
+    backend = section["backend"]
+    if backend not in registry.backend_names(stage):
+        raise ConfigError(
+            f"{source}: {stage}.backend: {backend!r} is not a {stage.upper()} backend; "
+            f"allowed: {allowed}"
+        )
+    params_cls = registry.params_class(stage, backend)
+    rest = {k: v for k, v in section.items() if k != "backend"}
+    params: Any = build_dataclass(params_cls, rest, source, stage)
+    return StageConfig(backend=backend, params=params)
+
+
+def build_dataclass(cls: type[T], data: object, source: Path, section: str) -> T:
+    """Build dataclass `cls` from a YAML mapping, checking keys, types and `check()`."""
+    if not isinstance(data, dict):
+        raise ConfigError(f"{source}: {section}: must be a mapping, got {data!r}")
+    fields = {f.name: f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    hints = typing.get_type_hints(cls)
+    kwargs: dict[str, Any] = {}
+    for key, value in data.items():
+        if key not in fields:
+            allowed = ", ".join(fields) or "no keys"
+            raise ConfigError(
+                f"{source}: {section}.{key}: unknown key{_did_you_mean(str(key), fields)}; "
+                f"allowed: {allowed}"
+            )
+        kwargs[key] = _coerce(value, hints[key], source, f"{section}.{key}")
+    obj = cls(**kwargs)
+    check = getattr(obj, "check", None)
+    if callable(check):
+        try:
+            check()
+        except ParamError as exc:
+            raise ConfigError(
+                f"{source}: {section}.{exc.key}: {exc.value!r} {exc.allowed}"
+            ) from None
+    return obj
+
+
+def _coerce(value: object, hint: Any, source: Path, key: str) -> Any:
+    """Return `value` if it fits type `hint` (int is accepted for float), else raise."""
+    origin = typing.get_origin(hint)
+    if origin is Literal:
+        allowed = typing.get_args(hint)
+        if value in allowed:
+            return value
+        shown = ", ".join(repr(a) for a in allowed)
+        raise ConfigError(f"{source}: {key}: {value!r} is not allowed; allowed: {shown}")
+    if origin in (Union, types.UnionType):
+        for arm in typing.get_args(hint):
+            try:
+                return _coerce(value, arm, source, key)
+            except ConfigError:
+                continue
+        raise ConfigError(f"{source}: {key}: {value!r} is not {_describe(hint)}")
+    if origin in (list, tuple):
+        (item,) = typing.get_args(hint)[:1] or (Any,)
+        if not isinstance(value, list):
+            raise ConfigError(f"{source}: {key}: {value!r} is not a list")
+        return [_coerce(v, item, source, key) for v in value]
+    if hint is Any:
+        return value
+    if hint is type(None):
+        if value is None:
+            return None
+    elif hint is float:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value)
+    elif hint is int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+    elif hint is bool or hint is str:
+        if isinstance(value, hint):
+            return value
+    elif isinstance(hint, type) and isinstance(value, hint):
+        return value
+    raise ConfigError(f"{source}: {key}: {value!r} is not {_describe(hint)}")
+
+
+def _describe(hint: Any) -> str:
+    origin = typing.get_origin(hint)
+    if origin in (Union, types.UnionType):
+        return " or ".join(_describe(a) for a in typing.get_args(hint))
+    if hint is type(None):
+        return "null"
+    names = {float: "a number", int: "an integer", str: "a string", bool: "true/false"}
+    return names.get(hint, getattr(hint, "__name__", str(hint)))
+
+
+def _did_you_mean(word: str, options: typing.Iterable[str]) -> str:
+    close = difflib.get_close_matches(word, list(options), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""

@@ -1,0 +1,81 @@
+"""The small vocabulary of frozen dataclasses that stages pass to each other.
+
+Times named `start`, `end` or `at` are audio seconds from the start of the input stream;
+times named `emitted` are seconds on the orchestrator's clock since the stream started.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Word:
+    """One recognised word with its audio time span (seconds from the start of the stream)."""
+
+    start: float
+    end: float
+    text: str
+
+
+@dataclass(frozen=True)
+class EmittedWord:
+    """A word as the user saw it appear: `emitted` is when (stream clock seconds)."""
+
+    word: Word
+    emitted: float
+
+
+@dataclass(frozen=True)
+class TranscriptUpdate:
+    """What one streaming step produced: newly committed words and the current partial tail."""
+
+    committed: tuple[Word, ...] = ()
+    partial: tuple[Word, ...] = ()
+
+
+@dataclass(frozen=True)
+class AudioFrame:
+    """A block of mono float32 samples in [-1, 1] starting at audio time `start`."""
+
+    samples: np.ndarray = field(repr=False)
+    sample_rate: int
+    start: float
+
+    @property
+    def duration(self) -> float:
+        return len(self.samples) / self.sample_rate
+
+    @property
+    def end(self) -> float:
+        return self.start + self.duration
+
+
+@dataclass(frozen=True)
+class SpeechStarted:
+    """The endpointer decided speech began; `at` includes no pre-roll."""
+
+    at: float
+
+
+@dataclass(frozen=True)
+class SpeechEnded:
+    """The endpointer decided the utterance is over.
+
+    `last_speech` is the end of the last frame classified as speech (the true end of the
+    user's speech as far as the VAD can tell); `at` is when the endpoint fired (audio time),
+    i.e. `last_speech` plus the configured trailing silence. `forced` is set when the
+    maximum utterance length cut the speech.
+    """
+
+    at: float
+    last_speech: float
+    forced: bool = False
+
+
+@dataclass(frozen=True)
+class ChatMessage:
+    role: str  # "system" | "user" | "assistant"
+    content: str

@@ -1,0 +1,1 @@
+"""Local LLM backends that stream text deltas, and the chat history."""

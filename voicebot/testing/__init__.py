@@ -1,0 +1,1 @@
+"""Fakes that subclass the real interfaces, scripted by data, for scenario tests."""

@@ -1,0 +1,1 @@
+"""Voice activity detection backends and the pure endpointing state machine."""
