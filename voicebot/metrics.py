@@ -1,0 +1,180 @@
+"""Turn timelines -> per-stage latency figures; the per-turn table; the JSONL session log.
+
+Marks are seconds on the orchestrator's clock since the session started. `speech_end` is the
+true end of the user's speech (the VAD's last speech frame, mapped from audio time), so
+`e2e_latency` = first reply audio out - speech_end, the figure users feel.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+MARKS = (
+    "speech_start",
+    "speech_end",
+    "endpoint",
+    "asr_final",
+    "llm_first_token",
+    "first_sentence",
+    "tts_first_audio",
+    "playback_start",
+    "playback_end",
+    "turn_end",
+)
+
+# figure name -> (from mark, to mark); names follow pipecat / livekit-agents where they exist.
+FIGURES: dict[str, tuple[str, str]] = {
+    "end_of_turn_delay": ("speech_end", "endpoint"),
+    "transcription_delay": ("endpoint", "asr_final"),
+    "llm_ttft": ("asr_final", "llm_first_token"),
+    "llm_ttfs": ("asr_final", "first_sentence"),
+    "tts_ttfb": ("first_sentence", "tts_first_audio"),
+    "e2e_latency": ("speech_end", "playback_start"),
+}
+FIGURE_LABELS = {
+    "end_of_turn_delay": "end of turn (VAD silence)",
+    "transcription_delay": "final transcript",
+    "llm_ttft": "LLM first token",
+    "llm_ttfs": "LLM first sentence",
+    "tts_ttfb": "TTS first audio",
+    "e2e_latency": "e2e latency",
+}
+
+# The anchors every report compares with (OpenAI, GPT-4o announcement, May 2024).
+VOICE_MODE_GPT35_S = 2.8
+VOICE_MODE_GPT4_S = 5.4
+GPT4O_S = 0.32
+
+
+@dataclass
+class TurnRecord:
+    """One finished (or failed, or interrupted) turn, as logged."""
+
+    index: int
+    status: str = "ok"  # ok | failed | interrupted
+    user_text: str = ""
+    reply_text: str = ""
+    error: str | None = None
+    reply_audio_s: float = 0.0
+    marks: dict[str, float] = field(default_factory=dict)
+
+    def mark(self, name: str, t: float) -> None:
+        """Record mark `name` once (the first occurrence wins)."""
+        if name not in MARKS:
+            raise ValueError(f"unknown mark {name!r}")
+        self.marks.setdefault(name, t)
+
+    @property
+    def figures(self) -> dict[str, float]:
+        return compute_figures(self.marks)
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["figures"] = {k: round(v, 4) for k, v in self.figures.items()}
+        data["marks"] = {k: round(v, 4) for k, v in self.marks.items()}
+        data["reply_audio_s"] = round(self.reply_audio_s, 3)
+        return data
+
+
+def compute_figures(marks: dict[str, float]) -> dict[str, float]:
+    """Every figure whose two marks are present (missing marks give no figure)."""
+    out = {}
+    for name, (a, b) in FIGURES.items():
+        if a in marks and b in marks:
+            out[name] = marks[b] - marks[a]
+    return out
+
+
+def format_turn_table(turn: TurnRecord) -> str:
+    """The per-turn latency table printed after each turn (plain text: works in a pipe)."""
+    figures = turn.figures
+    lines = [f"── turn {turn.index} ({turn.status}) " + "─" * 30]
+    if turn.error:
+        lines.append(f"  error: {turn.error}")
+    for name in FIGURES:
+        if name == "e2e_latency":
+            continue
+        value = figures.get(name)
+        lines.append(f"  {FIGURE_LABELS[name]:<28}{_ms(value):>8}")
+    e2e = figures.get("e2e_latency")
+    lines.append("  " + "─" * 36)
+    lines.append(f"  {'e2e latency':<28}{_ms(e2e):>8}   {_verdict(e2e)}")
+    lines.append(
+        f"  {'':<28}{'':>8}   GPT-4o {GPT4O_S * 1000:.0f} ms · old Voice Mode "
+        f"{VOICE_MODE_GPT35_S:.1f}–{VOICE_MODE_GPT4_S:.1f} s"
+    )
+    if turn.reply_audio_s:
+        lines.append(f"  {'reply audio':<28}{turn.reply_audio_s:>7.1f}s")
+    return "\n".join(lines)
+
+
+def _ms(value: float | None) -> str:
+    return "—" if value is None else f"{value * 1000:.0f} ms"
+
+
+def _verdict(e2e: float | None) -> str:
+    if e2e is None:
+        return ""
+    if e2e <= GPT4O_S:
+        return "as fast as GPT-4o"
+    if e2e < VOICE_MODE_GPT35_S:
+        return f"{VOICE_MODE_GPT35_S / e2e:.1f}x faster than Voice Mode (GPT-3.5)"
+    return "slower than the old Voice Mode"
+
+
+class SessionLog:
+    """Append-only JSONL: one line per turn, flushed and fsynced as each turn ends, so a
+    crash or Ctrl-C never loses a finished turn."""
+
+    def __init__(self, path: Path, session: dict[str, Any] | None = None) -> None:
+        self.path = path
+        self.session = session or {}
+        path.parent.mkdir(parents=True, exist_ok=True)
+
+    def append(self, turn: TurnRecord) -> None:
+        record = {**self.session, **turn.to_json()}
+        with self.path.open("a", encoding="utf-8") as f:
+            f.write(json.dumps(record, ensure_ascii=False) + "\n")
+            f.flush()
+            os.fsync(f.fileno())
+
+
+def read_log(path: Path) -> list[dict[str, Any]]:
+    with path.open(encoding="utf-8") as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+@dataclass(frozen=True)
+class Summary:
+    name: str
+    count: int
+    median: float
+    p90: float
+
+
+def summarize(values: Sequence[float], name: str) -> Summary | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    return Summary(name, len(ordered), statistics.median(ordered), percentile(ordered, 90))
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """Linear-interpolated percentile of `values` (q in 0..100)."""
+    ordered = sorted(values)
+    if not ordered:
+        raise ValueError("no values")
+    pos = (len(ordered) - 1) * q / 100.0
+    low = int(pos)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (pos - low)
+
+
+def figure_values(turns: Iterable[TurnRecord], name: str) -> list[float]:
+    return [t.figures[name] for t in turns if t.status == "ok" and name in t.figures]
