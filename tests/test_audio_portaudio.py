@@ -1,0 +1,177 @@
+"""MicrophoneSource and SpeakerSink through sounddevice: a scripted fake stream (exact), and
+real PortAudio streams on ALSA's `null` device (a subprocess, because sounddevice reads the
+ALSA configuration when it is imported)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any, ClassVar
+
+import numpy as np
+import pytest
+
+from voicebot.audio import devices
+from voicebot.audio.devices import DeviceInfo
+from voicebot.audio.sinks import SpeakerSink
+from voicebot.audio.sources import MicrophoneSource
+
+
+class FakeError(Exception):
+    pass
+
+
+class FakeStream:
+    opened: ClassVar[list[FakeStream]] = []
+
+    def __init__(self, **kwargs: Any) -> None:
+        self.kwargs = kwargs
+        self.callback = kwargs["callback"]
+        self.started = self.stopped = self.closed = False
+        self.latency = 0.0
+        FakeStream.opened.append(self)
+
+    def start(self) -> None:
+        self.started = True
+
+    def stop(self) -> None:
+        self.stopped = True
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def fake_sd(accept_rate: bool) -> Any:
+    def check_input_settings(**kwargs: Any) -> None:
+        if not accept_rate:
+            raise FakeError("Invalid sample rate")
+
+    return SimpleNamespace(PortAudioError=FakeError, InputStream=FakeStream,
+                           OutputStream=FakeStream, check_input_settings=check_input_settings)
+
+
+INFO = DeviceInfo(3, "Fake", "ALSA", 1, 1, 44100.0, True, True)
+
+
+@pytest.fixture
+def patched(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(devices, "require_input_device", lambda device: INFO)
+    monkeypatch.setattr(devices, "require_output_device", lambda device: INFO)
+    FakeStream.opened = []
+
+
+@pytest.mark.usefixtures("patched")
+def test_microphone_frames_timed_by_sample_count(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(devices, "load_sounddevice", lambda: fake_sd(accept_rate=True))
+    mic = MicrophoneSource(None, 16000, 480)
+    stream = FakeStream.opened[0]
+    assert stream.started and stream.kwargs["samplerate"] == 16000
+    assert stream.kwargs["device"] == 3 and stream.kwargs["blocksize"] == 480
+    assert mic.read_available(0.0) == []
+    assert mic.seconds_until_next(0.0) == pytest.approx(0.03)
+    for value in (0.1, 0.2, 0.3):
+        stream.callback(np.full((480, 1), value, dtype=np.float32), 480, None, None)
+    assert mic.seconds_until_next(0.0) == 0.0
+    frames = mic.read_available(123.0)  # elapsed is irrelevant: audio time = samples
+    assert [round(f.start, 6) for f in frames] == [0.0, 0.03, 0.06]
+    assert [float(f.samples[0]) for f in frames] == pytest.approx([0.1, 0.2, 0.3])
+    mic.close()
+    assert mic.finished and stream.closed and mic.seconds_until_next(0.0) == float("inf")
+
+
+@pytest.mark.usefixtures("patched")
+def test_microphone_resamples_when_the_device_refuses_the_rate(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(devices, "load_sounddevice", lambda: fake_sd(accept_rate=False))
+    mic = MicrophoneSource(None, 16000, 480)
+    stream = FakeStream.opened[0]
+    assert stream.kwargs["samplerate"] == 44100 and stream.kwargs["blocksize"] == 1323
+    t = np.arange(44100) / 44100
+    tone = (0.5 * np.sin(2 * np.pi * 300 * t)).astype(np.float32)
+    for i in range(0, 44100, 1323):
+        block = tone[i : i + 1323]
+        stream.callback(block[:, None], len(block), None, None)
+    frames = mic.read_available(0.0)
+    assert all(len(f.samples) == 480 and f.sample_rate == 16000 for f in frames)
+    assert 31 <= len(frames) <= 33  # ~1 s, less the resampler's delay
+    got = np.concatenate([f.samples for f in frames])
+    assert np.abs(got[2000:-2000]).max() == pytest.approx(0.5, abs=0.02)
+
+
+@pytest.mark.usefixtures("patched")
+def test_speaker_callback_plays_queue_and_stop_silences(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(devices, "load_sounddevice", lambda: fake_sd(accept_rate=True))
+    sink = SpeakerSink(None, sample_rate=1000)
+    stream = FakeStream.opened[0]
+    assert stream.kwargs["blocksize"] == 10  # 10 ms blocks: stop() acts within one
+    assert sink.play(np.full(25, 0.5, dtype=np.float32), 1000, at=2.0) == 2.0
+    assert sink.play(np.full(10, 0.25, dtype=np.float32), 1000, at=2.01) == pytest.approx(2.025)
+    assert sink.busy_until() == pytest.approx(2.035)
+    out = np.ones((10, 1), dtype=np.float32)
+    blocks = []
+    for _ in range(4):
+        stream.callback(out, 10, None, None)
+        blocks.append(out[:, 0].copy())
+    played = np.concatenate(blocks)
+    assert played[:25].tolist() == [0.5] * 25 and played[25:35].tolist() == [0.25] * 10
+    assert played[35:].max() == 0.0
+    sink.play(np.full(1000, 0.5, dtype=np.float32), 1000, at=3.0)
+    sink.stop(3.1)
+    assert sink.busy_until() == pytest.approx(3.1)
+    stream.callback(out, 10, None, None)
+    assert out.max() == 0.0
+    sink.close()
+    assert stream.stopped and stream.closed
+
+
+NULL_ALSA = """
+pcm.!default {
+    type null
+}
+"""
+
+SCRIPT = textwrap.dedent(
+    """
+    import numpy as np
+    from voicebot.audio.devices import list_devices
+    from voicebot.audio.sinks import SpeakerSink
+    from voicebot.audio.sources import MicrophoneSource
+
+    if not list_devices():
+        print("NO-DEVICES")
+        raise SystemExit(0)
+    mic = MicrophoneSource(None, 16000, 480)
+    frames = []
+    while len(frames) < 5:
+        frames += mic.read_available(0.0)
+    mic.close()
+    assert [round(f.start, 6) for f in frames[:3]] == [0.0, 0.03, 0.06], frames[:3]
+    assert all(len(f.samples) == 480 for f in frames)
+    sink = SpeakerSink(None)
+    assert sink.play(np.zeros(1600, dtype=np.float32), 16000, 0.5) == 0.5
+    assert abs(sink.busy_until() - 0.6) < 1e-3
+    sink.close()
+    print("OK", sink.sample_rate)
+    """
+)
+
+
+def test_real_portaudio_streams_on_alsa_null_device(tmp_path: Path) -> None:
+    try:
+        devices.load_sounddevice()
+    except Exception as exc:
+        pytest.skip(f"no PortAudio here: {exc}")
+    conf = tmp_path / "asound.conf"
+    conf.write_text(NULL_ALSA)
+    env = {**os.environ, "ALSA_CONFIG_PATH": str(conf)}
+    done = subprocess.run([sys.executable, "-c", SCRIPT], env=env, capture_output=True,
+                          text=True, timeout=60, check=False)
+    if "NO-DEVICES" in done.stdout:
+        pytest.skip("PortAudio has no ALSA null device here (not a Linux ALSA build?)")
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.startswith("OK")
