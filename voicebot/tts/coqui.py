@@ -1,0 +1,112 @@
+"""Coqui TTS (the maintained `coqui-tts` package, module `TTS`) from a local model folder.
+
+Optional: `pip install 'voicebot[coqui]'`. It cannot run with the default install: `import
+TTS` needs torchaudio, and a torchaudio matching the pinned CPU torch 2.13 is not available
+(see the README); no Coqui checkpoint ships on PyPI either, so `model_path` must point at a
+folder you already have (config.json plus the checkpoint, e.g. a VITS or XTTS folder).
+The config check fails early, without importing torch, when either is missing.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from voicebot.config import ParamError
+from voicebot.errors import BackendError, ModelNotFoundError
+
+INSTALL_HINT = ("needs the optional Coqui TTS package: pip install 'voicebot[coqui]' "
+                "(it also needs a torchaudio that matches your torch; see README, Coqui TTS)")
+CHECKPOINT_NAMES = ("model.pth", "best_model.pth", "model_file.pth", "checkpoint.pth",
+                    "model.pth.tar", "model_file.pth.tar")
+DIR_MODELS = {"xtts", "tortoise", "bark"}  # loaded from the whole folder
+
+
+def coqui_available() -> bool:
+    """Whether `import TTS` and its torchaudio dependency can be found (nothing imported)."""
+    return all(importlib.util.find_spec(m) is not None for m in ("TTS", "torch", "torchaudio"))
+
+
+def find_checkpoint(folder: Path) -> Path:
+    for name in CHECKPOINT_NAMES:
+        if (folder / name).is_file():
+            return folder / name
+    found = sorted(folder.glob("*.pth")) + sorted(folder.glob("*.pth.tar"))
+    if not found:
+        raise ModelNotFoundError(f"{folder}: no Coqui checkpoint (*.pth) in the model folder")
+    return found[0]
+
+
+@dataclass
+class CoquiParams:
+    model_path: str = ""
+    speaker: str | None = None
+    language: str | None = None
+    use_cuda: bool = False
+
+    def check(self) -> None:
+        if not coqui_available():
+            raise ParamError("backend", "coqui", INSTALL_HINT)
+        folder = Path(self.model_path).expanduser() if self.model_path else None
+        if folder is None or not folder.is_dir():
+            raise ParamError("model_path", self.model_path,
+                             "must be a local Coqui model folder (config.json and the "
+                             "checkpoint); no Coqui model ships with voicebot")
+        if not (folder / "config.json").is_file():
+            raise ParamError("model_path", self.model_path, "has no config.json")
+
+
+class CoquiTts:
+    """A Coqui model; yields one float32 array per sentence (Coqui's own sentence split)."""
+
+    Params = CoquiParams
+    streams_sentences = True
+
+    def __init__(self, params: CoquiParams) -> None:
+        if not coqui_available():
+            raise ModelNotFoundError(f"the coqui TTS backend {INSTALL_HINT}")
+        self.params = params
+        folder = Path(params.model_path).expanduser()
+        config_path = folder / "config.json"
+        if not config_path.is_file():
+            raise ModelNotFoundError(f"{folder}: not a Coqui model folder (no config.json)")
+        self.synth = _load_synthesizer(folder, config_path, params.use_cuda)
+        self.sample_rate = int(self.synth.output_sample_rate)
+
+    def synthesize(self, text: str) -> Iterator[np.ndarray]:
+        if not text.strip():
+            return
+        for sentence in self.synth.split_into_sentences(text):
+            if not sentence.strip():
+                continue
+            wav = self.synth.tts(sentence, speaker_name=self.params.speaker,
+                                 language_name=self.params.language, split_sentences=False)
+            audio = np.asarray(wav, dtype=np.float32).reshape(-1)
+            if audio.size:
+                yield np.clip(audio, -1.0, 1.0)
+
+
+def _load_synthesizer(folder: Path, config_path: Path, use_cuda: bool) -> Any:
+    """Coqui's Synthesizer: a whole folder for XTTS-like models, else checkpoint + config."""
+    try:
+        from TTS.utils.synthesizer import Synthesizer
+    except (ImportError, OSError) as exc:  # torchaudio built for another torch, ...
+        raise BackendError(f"cannot import Coqui TTS ({exc}); {INSTALL_HINT}") from None
+    model = str(json.loads(config_path.read_text(encoding="utf-8")).get("model", "")).lower()
+    if model in DIR_MODELS:
+        return Synthesizer(model_dir=str(folder), use_cuda=use_cuda)
+    speakers = folder / "speakers.pth"
+    languages = folder / "language_ids.json"
+    return Synthesizer(
+        tts_checkpoint=str(find_checkpoint(folder)),
+        tts_config_path=str(config_path),
+        tts_speakers_file=str(speakers) if speakers.is_file() else "",
+        tts_languages_file=str(languages) if languages.is_file() else "",
+        use_cuda=use_cuda,
+    )
