@@ -79,3 +79,21 @@ class SpeechEnded:
 class ChatMessage:
     role: str  # "system" | "user" | "assistant"
     content: str
+
+
+@dataclass(frozen=True)
+class UtteranceFinal:
+    """The final transcript of one utterance (the Listener's answer after SpeechEnded).
+
+    `words` are all committed words of the utterance; `text` is empty when nothing was
+    recognised (callers ignore it). `speech_start` is the onset, `last_speech` the end of
+    the last speech frame, `endpoint` when the endpoint fired (audio seconds); `forced`
+    when the maximum utterance length cut it (the speech continues in a new utterance).
+    """
+
+    words: tuple[Word, ...]
+    text: str
+    speech_start: float
+    last_speech: float
+    endpoint: float
+    forced: bool = False

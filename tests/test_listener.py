@@ -1,0 +1,136 @@
+"""Listener: VAD-gated streaming recognition, with fakes (exact) and on real speech (slow)."""
+
+from __future__ import annotations
+
+from itertools import pairwise
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from voicebot.clock import FakeClock
+from voicebot.config import EndpointConfig, StreamingConfig
+from voicebot.events import AudioFrame, SpeechEnded, SpeechStarted, TranscriptUpdate, UtteranceFinal
+from voicebot.listener import Listener
+from voicebot.testing.fakes import FakeAsr, FakeVad, scripted_audio
+
+RATE = 16000
+BLOCK = 480  # 30 ms
+
+
+def run(listener: Listener, audio: np.ndarray) -> list[object]:
+    """Feed audio block by block, doing all pending work after each block."""
+    out: list[object] = []
+    for i in range(0, len(audio), BLOCK):
+        frame = AudioFrame(audio[i : i + BLOCK], RATE, i / RATE)
+        out.extend(listener.push_audio(frame))
+        while listener.has_work():
+            out.append(listener.work())
+    return out
+
+
+def finals(events: list[object]) -> list[UtteranceFinal]:
+    return [e for e in events if isinstance(e, UtteranceFinal)]
+
+
+def test_one_utterance_streams_then_finalises() -> None:
+    asr = FakeAsr(FakeClock(), "one two three four five six", compute_s=0.0)
+    listener = Listener(FakeVad(), asr, EndpointConfig(), StreamingConfig(min_chunk_s=0.5))
+    events = run(listener, scripted_audio([(0.5, 2.5)], total_s=4.0))
+    kinds = [type(e).__name__ for e in events if not isinstance(e, TranscriptUpdate)]
+    assert kinds == ["SpeechStarted", "SpeechEnded", "UtteranceFinal"]
+    started = next(e for e in events if isinstance(e, SpeechStarted))
+    ended = next(e for e in events if isinstance(e, SpeechEnded))
+    (final,) = finals(events)
+    assert final.text == "one two three four five six"
+    assert final.speech_start == pytest.approx(started.at) == pytest.approx(0.51, abs=0.03)
+    assert final.last_speech == pytest.approx(ended.last_speech)
+    assert final.endpoint == pytest.approx(ended.at) and not final.forced
+    assert final.words[0].start == pytest.approx(0.5, abs=0.02)  # absolute audio time
+    streamed = [w for e in events if isinstance(e, TranscriptUpdate) for w in e.committed]
+    assert streamed, "words are committed while the user is still speaking"
+    assert not listener.in_speech and not listener.has_work()
+
+
+def test_silence_costs_no_decode() -> None:
+    asr = FakeAsr(FakeClock(), "never", compute_s=0.0)
+    listener = Listener(FakeVad(), asr, EndpointConfig(), StreamingConfig())
+    assert run(listener, np.zeros(5 * RATE, dtype=np.float32)) == []
+    assert asr.calls == 0
+
+
+def test_forced_cuts_keep_the_buffer_bounded() -> None:
+    asr = FakeAsr(FakeClock(), " ".join(["word"] * 200), compute_s=0.0)
+    endpoint = EndpointConfig(max_utterance_s=3.0)
+    listener = Listener(FakeVad(), asr, endpoint, StreamingConfig(min_chunk_s=0.5))
+    longest = 0.0
+    events: list[object] = []
+    audio = scripted_audio([(0.3, 10.3)], total_s=11.0)
+    for i in range(0, len(audio), BLOCK):
+        events.extend(listener.push_audio(AudioFrame(audio[i : i + BLOCK], RATE, i / RATE)))
+        while listener.has_work():
+            events.append(listener.work())
+        current = listener._current
+        if current is not None:
+            longest = max(longest, current.transcriber.buffer_seconds)
+    got = finals(events)
+    assert [f.forced for f in got] == [True, True, True, False]
+    assert longest <= 3.0 + 0.3 + 0.1  # max_utterance_s plus the pre-roll
+    for a, b in pairwise(got):
+        assert b.speech_start == pytest.approx(a.endpoint)  # no gap and no overlap
+    assert all(f.text for f in got)
+
+
+def test_discard_drops_the_utterance() -> None:
+    asr = FakeAsr(FakeClock(), "one two three", compute_s=0.0)
+    listener = Listener(FakeVad(), asr, EndpointConfig(), StreamingConfig())
+    audio = scripted_audio([(0.2, 1.5)], total_s=1.5)
+    for i in range(0, len(audio), BLOCK):
+        listener.push_audio(AudioFrame(audio[i : i + BLOCK], RATE, i / RATE))
+    assert listener.in_speech
+    listener.discard()
+    assert not listener.in_speech and not listener.has_work()
+    rest = run(listener, np.zeros(RATE, dtype=np.float32))
+    assert finals(rest) == []
+
+
+def test_end_of_input_closes_an_open_utterance() -> None:
+    asr = FakeAsr(FakeClock(), "one two", compute_s=0.0)
+    listener = Listener(FakeVad(), asr, EndpointConfig(), StreamingConfig())
+    run(listener, scripted_audio([(0.2, 1.5)], total_s=1.5))
+    events = listener.end_of_input()
+    assert [type(e) for e in events] == [SpeechEnded]
+    assert listener.has_work()
+    final = listener.work()
+    assert isinstance(final, UtteranceFinal) and final.text == "one two"
+
+
+@pytest.mark.slow
+def test_jfk_end_to_end(speech_dir: Path, speech_manifest: dict[str, str]) -> None:
+    from voicebot.asr.faster_whisper import FasterWhisperAsr
+    from voicebot.audio.wav import read_wav
+    from voicebot.bench.asr import normalized_wer
+    from voicebot.vad.webrtc import WebRtcVad
+
+    asr = FasterWhisperAsr(FasterWhisperAsr.Params())
+    listener = Listener(WebRtcVad(), asr, EndpointConfig(), StreamingConfig())
+    audio = read_wav(speech_dir / "jfk.wav")
+    events = run(listener, np.concatenate([audio, np.zeros(RATE, dtype=np.float32)]))
+    got = finals(events)
+    assert got and not listener.in_speech
+    text = " ".join(f.text for f in got)
+    assert normalized_wer(speech_manifest["jfk.wav"], text) <= 0.2
+    words = [w for f in got for w in f.words]
+    assert all(a.start <= b.start for a, b in pairwise(words))
+    assert 0.0 <= words[0].start < 1.0 and 9.5 < words[-1].end <= 11.2
+
+
+def test_a_close_next_utterance_rehears_the_previous_words_without_repeating_them() -> None:
+    asr = FakeAsr(FakeClock(), " ".join(f"w{i}" for i in range(30)), compute_s=0.0)
+    listener = Listener(FakeVad(), asr, EndpointConfig(), StreamingConfig(min_chunk_s=0.5))
+    events = run(listener, scripted_audio([(0.3, 1.8), (2.6, 4.0)], total_s=5.0))
+    first, second = finals(events)
+    assert first.text and second.text
+    assert second.words[0].start > first.words[-1].end - 0.1
+    starts = [w.start for f in (first, second) for w in f.words]
+    assert starts == sorted(starts) and len(set(starts)) == len(starts)

@@ -1,0 +1,119 @@
+"""LocalAgreement-2 policy: hand-written hypotheses, exact expectations."""
+
+from __future__ import annotations
+
+from voicebot.asr.streaming import LocalAgreement, ends_sentence, normalize
+from voicebot.config import StreamingConfig
+from voicebot.events import Word
+
+
+def hyp(*items: tuple[str, float, float]) -> list[Word]:
+    return [Word(start, end, text) for text, start, end in items]
+
+
+def texts(words: list[Word]) -> list[str]:
+    return [w.text for w in words]
+
+
+def test_normalize_ignores_case_and_punctuation() -> None:
+    assert normalize("Americans.") == normalize("americans") == "americans"
+    assert normalize("don't,") == "don't"
+    assert normalize("...") == ""
+    assert ends_sentence("country.") and ends_sentence('"Yes!"') and not ends_sentence("Dr")
+
+
+def test_commits_the_prefix_two_hypotheses_agree_on() -> None:
+    la = LocalAgreement()
+    assert la.insert(hyp(("And", 0.0, 0.7), ("so", 0.7, 1.0))) == []
+    assert la.pending == hyp(("And", 0.0, 0.7), ("so", 0.7, 1.0))
+    got = la.insert(hyp(("and", 0.0, 0.7), ("so", 0.7, 1.0), ("my", 1.0, 1.4)))
+    assert texts(got) == ["and", "so"]  # the newer hypothesis' words are committed
+    assert texts(la.pending) == ["my"]
+
+
+def test_revision_after_a_disagreement_commits_nothing_then_agrees() -> None:
+    la = LocalAgreement()
+    la.insert(hyp(("like", 0.0, 0.5), ("york", 0.5, 0.8)))
+    assert la.insert(hyp(("What", 0.0, 0.5), ("your", 0.5, 0.8))) == []
+    got = la.insert(hyp(("What", 0.0, 0.5), ("your", 0.5, 0.8), ("country", 0.8, 1.2)))
+    assert texts(got) == ["What", "your"]
+    assert texts(la.committed) == ["What", "your"]
+
+
+def test_words_of_audio_already_committed_are_ignored() -> None:
+    la = LocalAgreement()
+    la.insert(hyp(("And", 0.0, 0.7), ("so", 0.7, 1.0), ("my", 1.0, 1.4)))
+    la.insert(hyp(("And", 0.0, 0.7), ("so", 0.7, 1.0), ("my", 1.0, 1.4)))
+    assert la.committed_end == 1.4
+    # Whisper re-words committed audio ("my" -> "am I"): the re-timed words start well
+    # before the committed end and must not come back as new text.
+    la.insert(hyp(("And", 0.0, 0.7), ("so", 0.7, 1.0), ("am", 1.0, 1.2), ("I", 1.2, 1.45),
+                  ("fellow", 1.45, 1.8)))
+    got = la.insert(hyp(("And", 0.0, 0.7), ("so", 0.7, 1.0), ("am", 1.0, 1.2), ("I", 1.2, 1.45),
+                        ("fellow", 1.45, 1.8), ("Americans", 1.8, 2.2)))
+    assert texts(got) == ["fellow"]
+    assert texts(la.committed) == ["And", "so", "my", "fellow"]
+
+
+def test_repeated_overlap_with_the_committed_tail_is_removed() -> None:
+    la = LocalAgreement()
+    la.insert(hyp(("ask", 2.0, 2.4), ("not", 2.4, 2.8)))
+    la.insert(hyp(("ask", 2.0, 2.4), ("not", 2.4, 2.8), ("what", 3.0, 3.3)))
+    # The committed "ask not" reappears, squeezed after the committed end (Whisper re-times
+    # the words at the head of a trimmed buffer): the 2-gram match removes it.
+    new = hyp(("ask", 2.8, 2.9), ("not", 2.9, 3.0), ("what", 3.0, 3.3), ("your", 3.3, 3.6))
+    assert texts(la.insert(new)) == ["what"]
+    assert texts(la.committed) == ["ask", "not", "what"]
+    assert texts(la.pending) == ["your"]
+
+
+def test_flush_returns_and_commits_the_uncommitted_rest() -> None:
+    la = LocalAgreement()
+    la.insert(hyp(("hello", 0.0, 0.4), ("there", 0.4, 0.8)))
+    la.insert(hyp(("hello", 0.0, 0.4), ("there", 0.4, 0.8), ("friend.", 0.8, 1.2)))
+    assert texts(la.flush()) == ["friend."]
+    assert texts(la.committed) == ["hello", "there", "friend."]
+    assert la.flush() == [] and la.pending == []
+
+
+def test_prompt_is_committed_text_before_the_buffer_limited_in_length() -> None:
+    la = LocalAgreement(StreamingConfig(prompt_chars=12))
+    words = hyp(("one", 0, 1), ("two", 1, 2), ("three", 2, 3), ("four", 3, 4), ("five", 4, 5))
+    la.insert(words)
+    la.insert(words + hyp(("six", 5, 6)))
+    assert la.prompt(before=10.0) == "four five"  # whole words of the last 12 characters
+    assert la.prompt(before=2.0) == "one two"
+    assert la.prompt(before=0.5) == ""
+
+
+def test_trim_point_only_past_max_buffer_and_at_a_committed_sentence() -> None:
+    la = LocalAgreement(StreamingConfig(max_buffer_s=5.0))
+    words = hyp(("Hi.", 0.5, 1.0), ("I", 1.2, 1.4), ("am", 1.4, 1.7), ("here", 1.7, 2.0))
+    la.insert(words)
+    la.insert(words)
+    assert la.trim_point(0.0, 4.0) is None  # short buffer: keep the context
+    assert la.trim_point(0.0, 6.0) == 1.0  # end of the committed sentence
+    assert la.trim_point(1.0, 6.5) == 2.0  # no sentence inside: the last committed word
+
+
+def test_trim_point_bounds_the_buffer_even_without_commits() -> None:
+    la = LocalAgreement(StreamingConfig(max_buffer_s=5.0))
+    assert la.trim_point(0.0, 8.0) is None
+    assert la.trim_point(0.0, 11.0) == 6.0
+
+
+def test_reset_forgets_everything() -> None:
+    la = LocalAgreement()
+    la.insert(hyp(("a", 0, 1)))
+    la.insert(hyp(("a", 0, 1)))
+    la.reset()
+    assert la.committed == [] and la.pending == [] and la.prompt(100.0) == ""
+
+
+def test_a_word_at_the_edge_of_the_audio_waits() -> None:
+    la = LocalAgreement()
+    la.insert(hyp(("may", 0.0, 0.3), ("just", 0.3, 0.9)), audio_end=1.0)
+    got = la.insert(hyp(("may", 0.0, 0.3), ("just", 0.3, 0.9)), audio_end=1.0)
+    assert texts(got) == ["may"]  # "just" may be "justly" cut off by the buffer end
+    got = la.insert(hyp(("may", 0.0, 0.3), ("justly", 0.3, 1.1), ("be", 1.1, 1.3)), audio_end=1.5)
+    assert got == [] and texts(la.pending) == ["justly", "be"]

@@ -1,0 +1,238 @@
+"""VAD-gated streaming recognition of one input stream: audio in, transcript events out.
+
+`push_audio` is cheap (reframing, VAD, endpointing, bookkeeping) and returns the VAD events;
+the orchestrator calls `work()` whenever `has_work()` to run one blocking decode: a
+streaming step of the current utterance, or, once an utterance ended, its final decode and
+flush (`UtteranceFinal`). Finals come first: the user waits for them.
+
+Only speech is decoded (from the onset minus the pre-roll; plus, when speech resumes within
+CARRY_GAP_S, the last few words of the previous utterance for context), so silence costs no
+Whisper time. During a pause one decode runs at once (SETTLE_S), so that at the endpoint the
+final usually needs no decode of its own. A forced cut (max_utterance_s) finalises the part
+and goes on with a new utterance, so a monologue never grows the buffer without bound.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+
+import numpy as np
+
+from voicebot.asr.base import Asr
+from voicebot.asr.online import StreamingTranscriber
+from voicebot.audio.framing import Reframer
+from voicebot.audio.timeline import AudioTimeline
+from voicebot.config import EndpointConfig, StreamingConfig
+from voicebot.events import (
+    AudioFrame,
+    SpeechEnded,
+    SpeechStarted,
+    TranscriptUpdate,
+    UtteranceFinal,
+    Word,
+)
+from voicebot.vad.base import Vad
+from voicebot.vad.segmenter import Endpointer, utterance_audio_start
+
+FINAL_PAD_S = 0.3
+"""The final decode hears the audio up to this long after the last speech frame: enough for
+Whisper to close the last word, less trailing silence to decode (and to hallucinate on)."""
+CONTEXT_GAP_S = 10.0
+"""An utterance starting within this long of the previous one's end is prompted with its
+text: a reader's next sentence, or a thought continued after a pause, decodes better."""
+CARRY_GAP_S = 2.0
+CARRY_S = 3.0
+"""When speech resumes within CARRY_GAP_S of the previous utterance's last word, the new
+buffer starts up to CARRY_S earlier, at a word of the previous (already final) utterance:
+Whisper hears the sentence it continues, as an offline decode would. Those words count as
+committed, so they are not emitted twice."""
+SETTLE_S = 0.09
+"""After this much silence a decode runs at once (not waiting for `min_chunk_s`): if the
+endpoint then fires with no speech in between, that hypothesis already heard the whole
+utterance and the final needs no decode of its own, so the transcript is final right at the
+endpoint instead of one decode later."""
+
+
+@dataclass
+class _Utterance:
+    transcriber: StreamingTranscriber
+    onset: float
+    ended: SpeechEnded | None = None
+
+
+class Listener:
+    def __init__(
+        self,
+        vad: Vad,
+        asr: Asr,
+        endpoint: EndpointConfig,
+        streaming: StreamingConfig,
+        sample_rate: int = 16000,
+    ) -> None:
+        if vad.sample_rate != sample_rate:
+            raise ValueError(f"the VAD wants {vad.sample_rate} Hz audio, got {sample_rate}")
+        self.vad = vad
+        self.asr = asr
+        self.endpoint_cfg = endpoint
+        self.streaming_cfg = streaming
+        self.sample_rate = sample_rate
+        self.endpointer = Endpointer(endpoint)
+        self.reframer = Reframer(vad.frame_samples)
+        keep = max(endpoint.preroll_ms / 1000.0, CARRY_S + CARRY_GAP_S) + 1.0
+        self.timeline = AudioTimeline(sample_rate, keep)
+        self._frame_s = vad.frame_samples / sample_rate
+        self._vad_samples = 0  # samples classified so far (the VAD's audio time)
+        self._last_voiced = 0.0  # end of the last frame classified as speech
+        self._floor = 0.0  # audio before this went to an earlier utterance
+        self._context = ""  # text of the last finished utterance
+        self._context_end = -CONTEXT_GAP_S  # ... and when it ended
+        self._last_final: StreamingTranscriber | None = None
+        self._current: _Utterance | None = None
+        self._finals: deque[_Utterance] = deque()
+
+    @property
+    def in_speech(self) -> bool:
+        return self._current is not None
+
+    @property
+    def audio_time(self) -> float:
+        """Audio seconds classified so far (the listener's view of the stream position)."""
+        return self._vad_samples / self.sample_rate
+
+    # ---- input (cheap) ----------------------------------------------------------------
+    def push_audio(self, frame: AudioFrame) -> list[SpeechStarted | SpeechEnded]:
+        if frame.sample_rate != self.sample_rate:
+            raise ValueError(f"expected {self.sample_rate} Hz frames, got {frame.sample_rate}")
+        events: list[SpeechStarted | SpeechEnded] = []
+        for block in self.reframer.push(frame.samples):
+            events.extend(self._push_block(block))
+        return events
+
+    def _push_block(self, block: np.ndarray) -> list[SpeechStarted | SpeechEnded]:
+        start = self.audio_time
+        self.timeline.append(block)
+        self._vad_samples += len(block)
+        prob = self.vad.speech_prob(block)
+        if prob >= self.endpoint_cfg.threshold:
+            self._last_voiced = self.audio_time
+        events = self.endpointer.push(start, self._frame_s, prob)
+        fed = False
+        for event in events:
+            if isinstance(event, SpeechStarted):
+                self._start(event)
+                fed = True  # the slice from the timeline includes this block
+            else:
+                self._end(event)
+        if self._current is not None and not fed:
+            self._current.transcriber.insert_audio(block)
+        return events
+
+    def _start(self, event: SpeechStarted) -> None:
+        begin = utterance_audio_start(event.at, self.endpoint_cfg, self._floor)
+        begin = max(begin, self.timeline.start)
+        transcriber = StreamingTranscriber(self.asr, self.streaming_cfg, self.sample_rate)
+        recent = event.at - self._context_end <= CONTEXT_GAP_S
+        carried = self._carry(event.at)
+        if carried:
+            begin = carried[0].start
+            assert self._last_final is not None
+            transcriber.reset(begin, self._last_final.policy.prompt(begin), carried)
+        else:
+            transcriber.reset(begin, self._context if recent else "")
+        transcriber.insert_audio(self.timeline.slice(begin, self.timeline.end))
+        self._current = _Utterance(transcriber, event.at)
+
+    def _carry(self, onset: float) -> list[Word]:
+        """The previous utterance's last words to re-hear at the head of the new buffer."""
+        if self._finals or self._last_final is None:
+            return []  # the previous one is not final yet: its tail may still change
+        words = self._last_final.policy.committed
+        if not words or onset - words[-1].end > CARRY_GAP_S:
+            return []
+        oldest = max(words[-1].end - CARRY_S, self.timeline.start)
+        return [w for w in words if w.start >= oldest]
+
+    def _end(self, event: SpeechEnded) -> None:
+        if self._current is None:
+            return
+        self._current.ended = event
+        self._floor = event.at if event.forced else event.last_speech + FINAL_PAD_S
+        self._finals.append(self._current)
+        self._current = None
+
+    # ---- decoding (blocking) ----------------------------------------------------------
+    def has_work(self) -> bool:
+        if self._finals:
+            return True
+        return self._step_due()
+
+    def _step_due(self) -> bool:
+        if self._current is None:
+            return False
+        transcriber = self._current.transcriber
+        settled = self.audio_time - self._last_voiced >= SETTLE_S - 1e-6
+        if not settled:
+            return transcriber.ready()
+        # In a pause: one decode that hears the pause, then none until speech resumes.
+        return transcriber.decoded_end < self._last_voiced + SETTLE_S - 1e-6
+
+    def work(self) -> TranscriptUpdate | UtteranceFinal:
+        """One decode: the oldest pending final, else a streaming step (else nothing)."""
+        if self._finals:
+            return self._finalize(self._finals.popleft())
+        if self._current is not None and self._step_due():
+            return self._current.transcriber.process()
+        return TranscriptUpdate()
+
+    def _finalize(self, utterance: _Utterance) -> UtteranceFinal:
+        ended = utterance.ended
+        assert ended is not None
+        transcriber = utterance.transcriber
+        if ended.forced:
+            transcriber.finish()
+        else:
+            last = ended.last_speech
+            transcriber.finish(until=last + FINAL_PAD_S, heard=last + SETTLE_S)
+        words = tuple(transcriber.words)
+        if words:
+            self._context = transcriber.policy.prompt(float("inf"))
+            self._context_end = ended.at
+            self._last_final = transcriber
+        return UtteranceFinal(
+            words=words,
+            text=join_words(words),
+            speech_start=utterance.onset,
+            last_speech=ended.last_speech,
+            endpoint=ended.at,
+            forced=ended.forced,
+        )
+
+    def end_of_input(self) -> list[SpeechStarted | SpeechEnded]:
+        """The stream ended: feed silence until the endpointer closes an open utterance."""
+        events: list[SpeechStarted | SpeechEnded] = []
+        silence = np.zeros(self.vad.frame_samples, dtype=np.float32)
+        limit = self.endpoint_cfg.end_ms / 1000.0 + 2 * self._frame_s
+        fed = 0.0
+        while self.endpointer.in_speech and fed <= limit:
+            start = self.audio_time
+            self.timeline.append(silence)
+            self._vad_samples += len(silence)
+            for event in self.endpointer.push(start, self._frame_s, 0.0):
+                events.append(event)
+                if isinstance(event, SpeechEnded):
+                    self._end(event)
+            fed += self._frame_s
+        return events
+
+    def discard(self) -> None:
+        """Drop the current utterance and pending finals (e.g. while the bot speaks)."""
+        self._current = None
+        self._finals.clear()
+        self._last_final = None
+        self.endpointer.reset()
+        self._floor = self.audio_time
+
+
+def join_words(words: tuple[Word, ...] | list[Word]) -> str:
+    return " ".join(w.text for w in words).strip()
