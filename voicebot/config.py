@@ -92,9 +92,8 @@ class TextConfig:
 
 
 SPOKEN_SYSTEM_PROMPT = (
-    "You are voicebot, a helpful voice assistant. Your replies are spoken aloud, so answer "
-    "in one to three short, plain sentences. No lists, no markdown, no emoji, no code. "
-    "Say numbers and symbols the way a person would say them."
+    "You are a helpful voice assistant. Answer in one or two short, plain sentences, "
+    "without lists or markdown."
 )
 
 

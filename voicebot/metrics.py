@@ -62,6 +62,7 @@ class TurnRecord:
     reply_text: str = ""
     error: str | None = None
     reply_audio_s: float = 0.0
+    forced: bool = False  # the utterance hit max_utterance_s and was cut
     marks: dict[str, float] = field(default_factory=dict)
 
     def mark(self, name: str, t: float) -> None:

@@ -1,0 +1,243 @@
+"""Scenario tests of the talk loop: fake backends on a FakeClock, exact event order and
+exact latency figures."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from voicebot.audio.sinks import WavSink
+from voicebot.audio.sources import WavReplaySource
+from voicebot.clock import FakeClock
+from voicebot.config import ConversationConfig, EndpointConfig, StreamingConfig, TextConfig
+from voicebot.listener import Listener
+from voicebot.metrics import SessionLog, read_log
+from voicebot.pipeline import Conversation
+from voicebot.testing.fakes import FakeAsr, FakeLlm, FakeTts, FakeVad, RecordedView, scripted_audio
+
+RATE = 16000
+FRAME = 480  # 30 ms
+REPLY = ["The", " capital", " is", " Paris.", " It", " is", " lovely."]
+
+
+def make_conversation(
+    clock: FakeClock,
+    llm: FakeLlm,
+    *,
+    asr_text: str = "what is the capital of france",
+    min_chunk_s: float = 5.0,
+    barge_in: bool = False,
+    log: SessionLog | None = None,
+    tts_first_audio_s: float = 0.05,
+    max_utterance_s: float = 30.0,
+) -> tuple[Conversation, RecordedView, FakeTts]:
+    endpoint = EndpointConfig(threshold=0.5, start_ms=90, end_ms=300, preroll_ms=300,
+                              max_utterance_s=max_utterance_s)
+    streaming = StreamingConfig(min_chunk_s=min_chunk_s)
+    listener = Listener(FakeVad(RATE, FRAME), FakeAsr(clock, asr_text, compute_s=0.1),
+                        endpoint, streaming, RATE)
+    tts = FakeTts(clock, first_audio_s=tts_first_audio_s, sample_rate=RATE)
+    view = RecordedView()
+    conversation = Conversation(
+        listener=listener, llm=llm, tts=tts,
+        text_cfg=TextConfig(early_first_chunk=False),
+        conversation_cfg=ConversationConfig(barge_in=barge_in),
+        clock=clock, view=view, log=log,
+    )
+    return conversation, view, tts
+
+
+def replay(audio: np.ndarray) -> WavReplaySource:
+    return WavReplaySource(audio, RATE, FRAME, speed=1.0)
+
+
+def test_one_turn_exact_marks_and_figures(tmp_path: Path) -> None:
+    # The user speaks 0.48-2.52 s; endpoint after 300 ms of silence. A decode takes 0.1 s:
+    # the listener runs it after 90 ms of silence (2.61-2.71 s), so at the endpoint the
+    # transcript is already final. LLM ttft 0.2 s then 50 ms a token; the first sentence
+    # closes 0.4 s after the LLM starts ("Paris." is decided when " It" arrives); TTS first
+    # audio 50 ms later.
+    clock = FakeClock()
+    llm = FakeLlm(clock, REPLY, ttft_s=0.2, per_token_s=0.05)
+    log = SessionLog(tmp_path / "session.jsonl")
+    conversation, view, tts = make_conversation(clock, llm, log=log)
+    sink = WavSink(None, sample_rate=RATE)
+    turns = conversation.run(replay(scripted_audio([(0.48, 2.52)], 4.0)), sink)
+
+    assert len(turns) == 1
+    turn = turns[0]
+    assert turn.status == "ok"
+    assert turn.user_text == "what is the capital of france"
+    expected_marks = {
+        "speech_start": 0.48,
+        "speech_end": 2.52,
+        "endpoint": 2.82,
+        "asr_final": 2.82,
+        "llm_first_token": 3.02,
+        "first_sentence": 3.22,
+        "tts_first_audio": 3.27,
+        "playback_start": 3.27,
+    }
+    for name, value in expected_marks.items():
+        assert turn.marks[name] == pytest.approx(value, abs=1e-6), name
+    figures = turn.figures
+    assert figures["end_of_turn_delay"] == pytest.approx(0.30, abs=1e-6)
+    assert figures["transcription_delay"] == pytest.approx(0.0, abs=1e-6)
+    assert figures["llm_ttft"] == pytest.approx(0.20, abs=1e-6)
+    assert figures["llm_ttfs"] == pytest.approx(0.40, abs=1e-6)
+    assert figures["tts_ttfb"] == pytest.approx(0.05, abs=1e-6)
+    assert figures["e2e_latency"] == pytest.approx(0.75, abs=1e-6)
+    assert conversation.listener.asr.calls == 1  # type: ignore[attr-defined]
+    assert tts.spoken == ["The capital is Paris.", "It is lovely."]
+    # Both sentences play back to back; the turn ends when playback ends.
+    spoken_s = (len("The capital is Paris.") + len("It is lovely.")) * 0.05
+    assert turn.reply_audio_s == pytest.approx(spoken_s, abs=1e-3)
+    assert turn.marks["turn_end"] >= turn.marks["playback_start"] + spoken_s - 1e-6
+
+    kinds = [line.split(":")[0] for line in view.lines]
+    assert kinds.index("user") < kinds.index("reply") < kinds.index("turn")
+    logged = read_log(tmp_path / "session.jsonl")
+    assert len(logged) == 1
+    assert logged[0]["user_text"] == turn.user_text
+    assert logged[0]["reply_text"] == "The capital is Paris. It is lovely."
+    assert set(expected_marks) <= set(logged[0]["marks"])
+    assert logged[0]["figures"]["e2e_latency"] == pytest.approx(0.75, abs=1e-3)
+    # The reply audio sits where it was played: silence before 3.27 s, voice after.
+    out = sink.samples()
+    assert not out[: int(3.26 * RATE)].any()
+    assert out[int(3.28 * RATE)] != 0
+
+
+def test_streaming_partials_arrive_before_the_endpoint() -> None:
+    clock = FakeClock()
+    llm = FakeLlm(clock, REPLY, ttft_s=0.2, per_token_s=0.05)
+    conversation, view, _ = make_conversation(clock, llm, min_chunk_s=0.5)
+    conversation.run(replay(scripted_audio([(0.48, 2.52)], 4.0)), WavSink(None, RATE))
+    kinds = [line.split(":")[0] for line in view.lines]
+    assert "partial" in kinds
+    assert kinds.index("partial") < kinds.index("user")
+    # committed words were stamped before the user's turn was final
+    assert conversation.words and all(w.emitted <= 2.82 + 1e-6 for w in conversation.words)
+
+
+def test_second_turn_sees_history() -> None:
+    clock = FakeClock()
+    llm = FakeLlm(clock, REPLY, ttft_s=0.2, per_token_s=0.05)
+    conversation, _, _ = make_conversation(clock, llm)
+    audio = scripted_audio([(0.48, 2.52), (8.01, 9.51)], 11.0)
+    turns = conversation.run(replay(audio), WavSink(None, RATE))
+    assert [t.status for t in turns] == ["ok", "ok"]
+    second_request = [m.role for m in llm.requests[1]]
+    assert second_request == ["system", "user", "assistant", "user"]
+
+
+def test_half_duplex_ignores_speech_while_the_bot_talks() -> None:
+    clock = FakeClock()
+    llm = FakeLlm(clock, REPLY, ttft_s=0.2, per_token_s=0.05)
+    conversation, _, _ = make_conversation(clock, llm)
+    # 3.6-4.2 s falls inside the reply's playback (3.37 s .. ~5.1 s): muted.
+    audio = scripted_audio([(0.48, 2.52), (3.6, 4.2)], 7.0)
+    turns = conversation.run(replay(audio), WavSink(None, RATE))
+    assert len(turns) == 1 and turns[0].status == "ok"
+
+
+def test_barge_in_cuts_playback_and_starts_the_next_turn() -> None:
+    clock = FakeClock()
+    long_reply = [*REPLY, " It", " has", " many", " museums.", " People", " love", " it."]
+    llm = FakeLlm(clock, long_reply, ttft_s=0.2, per_token_s=0.05)
+    conversation, view, _ = make_conversation(clock, llm, barge_in=True)
+    sink = WavSink(None, sample_rate=RATE)
+    # The reply plays from 3.27 s (1.05 s a sentence); the user cuts in at 4.6 s, during the
+    # second sentence.
+    audio = scripted_audio([(0.48, 2.52), (4.59, 6.09)], 10.0)
+    turns = conversation.run(replay(audio), sink)
+
+    assert [t.status for t in turns] == ["interrupted", "ok"]
+    first, second = turns
+    assert first.reply_text == "The capital is Paris. It is lovely."  # what was heard
+    assert llm.requests[1][-2].content == first.reply_text
+    detected = 4.59 + 0.09  # onset + start_ms of speech
+    stop = first.marks["turn_end"]
+    assert detected <= stop < detected + 0.2
+    out = sink.samples()
+    # nothing plays between the cut and the second reply
+    assert not out[int((stop + 0.001) * RATE): int((second.marks["playback_start"] - 0.001)
+                                                   * RATE)].any()
+    assert "barge-in" in (first.error or "")
+    assert any("barge-in" in line for line in view.lines)
+
+
+def test_a_backend_failure_fails_the_turn_and_the_loop_goes_on(tmp_path: Path) -> None:
+    clock = FakeClock()
+    llm = FakeLlm(clock, REPLY, ttft_s=0.2, per_token_s=0.05, fail_on=[2], fail_after=2)
+    log = SessionLog(tmp_path / "s.jsonl")
+    conversation, view, _ = make_conversation(clock, llm, log=log)
+    audio = scripted_audio([(0.48, 2.52), (8.01, 9.51), (15.0, 16.5)], 18.0)
+    turns = conversation.run(replay(audio), WavSink(None, RATE))
+    assert [t.status for t in turns] == ["ok", "failed", "ok"]
+    assert turns[1].error is not None and "fake LLM exploded" in turns[1].error
+    assert any("failed" in line for line in view.lines)
+    assert [r["status"] for r in read_log(tmp_path / "s.jsonl")] == ["ok", "failed", "ok"]
+
+
+def test_ctrl_c_mid_reply_keeps_the_finished_turns(tmp_path: Path) -> None:
+    clock = FakeClock()
+    llm = FakeLlm(clock, REPLY, ttft_s=0.2, per_token_s=0.05, fail_on=[2], fail_after=3,
+                  failure=KeyboardInterrupt())
+    log = SessionLog(tmp_path / "s.jsonl")
+    conversation, _, _ = make_conversation(clock, llm, log=log)
+    audio = scripted_audio([(0.48, 2.52), (8.01, 9.51)], 12.0)
+    with pytest.raises(KeyboardInterrupt):
+        conversation.run(replay(audio), WavSink(None, RATE))
+    logged = read_log(tmp_path / "s.jsonl")
+    assert [r["status"] for r in logged] == ["ok", "interrupted"]
+    assert logged[1]["error"] == "stopped by Ctrl-C"
+
+
+def test_noise_without_words_is_not_a_turn() -> None:
+    clock = FakeClock()
+    llm = FakeLlm(clock, REPLY, ttft_s=0.2, per_token_s=0.05)
+    conversation, view, _ = make_conversation(clock, llm, asr_text="")
+    turns = conversation.run(replay(scripted_audio([(0.48, 2.52)], 4.0)), WavSink(None, RATE))
+    assert turns == []
+    assert llm.requests == []
+    assert any("no words" in line for line in view.lines)
+
+
+def test_input_ending_mid_utterance_is_still_answered() -> None:
+    clock = FakeClock()
+    llm = FakeLlm(clock, REPLY, ttft_s=0.2, per_token_s=0.05)
+    conversation, _, _ = make_conversation(clock, llm)
+    turns = conversation.run(replay(scripted_audio([(0.48, 2.52)], 2.52)), WavSink(None, RATE))
+    assert [t.status for t in turns] == ["ok"]
+    assert turns[0].user_text == "what is the capital of france"
+
+
+def test_user_who_goes_on_after_a_pause_is_answered_once_at_the_end() -> None:
+    # The endpoint fires at 2.82 s and the reply starts, but the user resumes at 3.0 s,
+    # before any reply audio (due at 3.27 s): that reply is dropped, the turn goes on, and
+    # the answer comes after the second part.
+    clock = FakeClock()
+    llm = FakeLlm(clock, REPLY, ttft_s=0.2, per_token_s=0.05)
+    conversation, _, tts = make_conversation(clock, llm)
+    audio = scripted_audio([(0.48, 2.52), (3.0, 4.5)], 8.0)
+    turns = conversation.run(replay(audio), WavSink(None, RATE))
+    assert [t.status for t in turns] == ["ok"]
+    assert turns[0].marks["speech_end"] == pytest.approx(4.5, abs=1e-6)
+    assert turns[0].marks["speech_start"] == pytest.approx(0.48, abs=1e-6)
+    assert len(llm.requests) == 2
+    assert [m.role for m in llm.requests[1]] == ["system", "user"]
+    assert tts.spoken[0] == "The capital is Paris."
+    assert turns[0].marks["playback_start"] > 4.5
+
+
+def test_a_monologue_is_cut_and_answered_without_unbounded_buffers() -> None:
+    clock = FakeClock()
+    llm = FakeLlm(clock, REPLY, ttft_s=0.2, per_token_s=0.05)
+    conversation, view, _ = make_conversation(clock, llm, max_utterance_s=5.0)
+    turns = conversation.run(replay(scripted_audio([(0.48, 14.0)], 16.0)), WavSink(None, RATE))
+    assert turns and turns[0].forced and turns[0].status == "ok"
+    assert any("long utterance" in line for line in view.lines)
+    assert turns[0].marks["endpoint"] == pytest.approx(0.48 + 5.0, abs=0.05)

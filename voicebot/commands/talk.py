@@ -1,0 +1,178 @@
+"""`voicebot talk`: the conversation loop, live or replayed from a WAV at real time."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+HELP = "talk to the assistant (microphone and speaker, or a WAV replayed at real time)"
+
+DEMO_QUESTIONS = ("What is the capital of France?",)
+
+
+def register(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", type=Path, help="YAML config (default: configs/default.yaml)")
+    parser.add_argument(
+        "-i", "--input", type=Path,
+        help="replay this WAV at real time as if spoken into the microphone "
+        "(it may hold several questions separated by pauses)",
+    )
+    parser.add_argument(
+        "-o", "--output", type=Path,
+        help="write the bot's voice, time-aligned with the input, to this WAV "
+        "instead of the speaker",
+    )
+    parser.add_argument(
+        "--log", type=Path,
+        help="JSONL session log (default: <data dir>/voicebot/sessions/<time>.jsonl)",
+    )
+    parser.add_argument(
+        "--barge-in", action="store_true",
+        help="let your speech interrupt the reply (use headphones, or the bot hears itself)",
+    )
+    parser.add_argument(
+        "--no-table", action="store_true", help="do not print the latency table per turn"
+    )
+    parser.add_argument(
+        "--demo-without-devices", action="store_true",
+        help="if there is no microphone or speaker, say so and demonstrate the loop on a "
+        "question synthesized locally (what `make run` does)",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    from voicebot.config import load_config
+
+    cfg = load_config(args.config)
+    if args.barge_in:
+        cfg.conversation.barge_in = True
+    demo = _needs_demo(args, cfg)
+    # Open the input and output before loading models: a bad file or a missing device is
+    # reported in a second, not after the models load.
+    source = None if demo else _open_source(args, cfg)
+    sink = None if demo else _open_sink(args, cfg)
+    backends = _load_backends(cfg)
+    if demo:
+        args.input, args.output = _make_demo_question(backends["tts"], cfg)
+        source, sink = _open_source(args, cfg), _open_sink(args, cfg)
+    return _converse(args, cfg, backends, source, sink)
+
+
+def _needs_demo(args: argparse.Namespace, cfg: Any) -> bool:
+    """True when `--demo-without-devices` is set and there is no microphone or speaker."""
+    from voicebot.audio.devices import require_input_device, require_output_device
+    from voicebot.errors import AudioDeviceError
+    from voicebot.progress import say
+
+    if args.input is not None or not args.demo_without_devices:
+        return False
+    try:
+        require_input_device(cfg.audio.input_device)
+        if args.output is None:
+            require_output_device(cfg.audio.output_device)
+    except AudioDeviceError as exc:
+        say(f"No audio device here: {exc}")
+        say("Demonstrating the talk loop instead on a question spoken by the local TTS, "
+            "replayed at real time; the reply goes to a WAV file.")
+        return True
+    return False
+
+
+def _load_backends(cfg: Any) -> dict[str, Any]:
+    from voicebot.loading import load_stage
+
+    return {stage: load_stage(stage, cfg) for stage in ("vad", "asr", "llm", "tts")}
+
+
+def _make_demo_question(tts: Any, cfg: Any) -> tuple[Path, Path]:
+    import numpy as np
+
+    from voicebot.audio.resample import resample
+    from voicebot.audio.wav import write_wav
+    from voicebot.progress import say
+
+    rate = cfg.audio.sample_rate
+    pause = np.zeros(rate, dtype=np.float32)
+    parts = [pause]
+    for question in DEMO_QUESTIONS:
+        audio = np.concatenate(list(tts.synthesize(question)))
+        parts += [resample(audio, tts.sample_rate, rate), pause]
+    out_dir = Path("out")
+    out_dir.mkdir(exist_ok=True)
+    question_wav = out_dir / "demo-question.wav"
+    write_wav(question_wav, np.concatenate(parts), rate)
+    say(f"Question: {' '.join(DEMO_QUESTIONS)!r} -> {question_wav}")
+    return question_wav, out_dir / "demo-reply.wav"
+
+
+def _open_source(args: argparse.Namespace, cfg: Any) -> Any:
+    from voicebot.audio.sources import MicrophoneSource, WavReplaySource
+
+    rate = cfg.audio.sample_rate
+    block = rate * cfg.audio.frame_ms // 1000
+    if args.input is not None:
+        tail = cfg.endpoint.end_ms / 1000 + 1.0  # lets the endpoint fire after the last word
+        return WavReplaySource.from_file(
+            args.input, sample_rate=rate, block_ms=cfg.audio.frame_ms, speed=1.0,
+            tail_silence_s=tail,
+        )
+    return MicrophoneSource(cfg.audio.input_device, rate, block)
+
+
+def _open_sink(args: argparse.Namespace, cfg: Any) -> Any:
+    from voicebot.audio.sinks import SpeakerSink, WavSink
+
+    if args.output is not None:
+        return WavSink(args.output)
+    return SpeakerSink(cfg.audio.output_device)
+
+
+def _log_path(args: argparse.Namespace, cfg: Any) -> Path:
+    from voicebot.assets import data_dir
+
+    if args.log is not None:
+        return Path(args.log)
+    folder = Path(cfg.conversation.log_dir) if cfg.conversation.log_dir else (
+        data_dir() / "sessions"
+    )
+    return folder / f"{dt.datetime.now().strftime('%Y%m%d-%H%M%S')}.jsonl"
+
+
+def _converse(
+    args: argparse.Namespace, cfg: Any, backends: dict[str, Any], source: Any, sink: Any
+) -> int:
+    from voicebot.clock import MonotonicClock
+    from voicebot.listener import Listener
+    from voicebot.metrics import SessionLog, figure_values, summarize
+    from voicebot.pipeline import Conversation
+    from voicebot.progress import say
+    from voicebot.view import TerminalView
+
+    log_path = _log_path(args, cfg)
+    log = SessionLog(log_path, {"config": str(cfg.source), "input": str(args.input or "mic")})
+    listener = Listener(backends["vad"], backends["asr"], cfg.endpoint, cfg.streaming,
+                        cfg.audio.sample_rate)
+    conversation = Conversation(
+        listener=listener, llm=backends["llm"], tts=backends["tts"], text_cfg=cfg.text,
+        conversation_cfg=cfg.conversation, clock=MonotonicClock(),
+        view=TerminalView(show_table=not args.no_table), log=log,
+    )
+    say("Listening… (Ctrl-C to stop)" if args.input is None else f"Replaying {args.input}…")
+    status = 0
+    try:
+        conversation.run(source, sink)
+    except KeyboardInterrupt:
+        say("\nStopped.")
+        status = 130
+    finally:
+        source.close()
+        sink.close()
+    turns = conversation.turns
+    e2e = summarize(figure_values(turns, "e2e_latency"), "e2e_latency")
+    line = f"{len(turns)} turn(s)"
+    if e2e is not None:
+        line += f", median e2e latency {e2e.median * 1000:.0f} ms"
+    say(f"{line}. Log: {log_path}" + (f". Reply audio: {args.output}" if args.output else ""))
+    return status

@@ -1,0 +1,350 @@
+"""The talk loop's orchestrator: one thread, cooperative steps, the only reader of the clock.
+
+Each pass of the loop takes the input frames that have arrived (VAD and endpointing are
+cheap), then does ONE unit of expensive work: a Whisper decode while the user speaks, or one
+LLM token / TTS chunk while the bot replies. Playback runs on the audio device's thread, so
+the LLM keeps generating while a sentence plays. Because every step is pulled from here, a
+FakeClock makes whole conversations exact and repeatable in tests.
+
+Half-duplex by default: while the bot is replying or playing, the microphone is muted (its
+frames are replaced by silence, so audio time stays continuous). With barge-in, the user's
+speech during a reply cancels the LLM and TTS and cuts playback; it becomes the next turn.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import numpy as np
+
+from voicebot.audio.sinks import AudioSink
+from voicebot.audio.sources import AudioSource
+from voicebot.clock import Clock
+from voicebot.config import ConversationConfig, TextConfig
+from voicebot.events import (
+    AudioFrame,
+    ChatMessage,
+    EmittedWord,
+    SpeechEnded,
+    SpeechStarted,
+    TranscriptUpdate,
+    UtteranceFinal,
+)
+from voicebot.listener import Listener
+from voicebot.llm.base import Llm
+from voicebot.llm.history import ChatHistory
+from voicebot.metrics import SessionLog, TurnRecord
+from voicebot.reply import (
+    AudioChunk,
+    FirstToken,
+    ReplyEvent,
+    SentenceReady,
+    StageFailure,
+    TextDelta,
+    reply_events,
+)
+from voicebot.tts.base import Tts
+
+ReplyFn = Callable[
+    [Llm, Tts, TextConfig, Sequence[ChatMessage], threading.Event], Iterator[ReplyEvent]
+]
+
+
+class ConversationView(Protocol):
+    """What the user sees; the terminal view and test recorders implement it."""
+
+    def partial(self, committed: str, partial: str) -> None: ...
+    def user_said(self, text: str) -> None: ...
+    def reply_text(self, delta: str) -> None: ...
+    def turn_done(self, turn: TurnRecord) -> None: ...
+    def notice(self, message: str) -> None: ...
+
+
+@dataclass
+class _Reply:
+    events: Iterator[ReplyEvent]
+    cancel: threading.Event
+    sentences: list[str] = field(default_factory=list)
+    starts: dict[int, float] = field(default_factory=dict)  # sentence -> playback start
+    text: str = ""
+    generating: bool = True
+
+    def heard_by(self, t: float) -> str:
+        """The sentences whose playback had started by elapsed time `t` (what the user
+        heard, at least in part, when a reply is cut)."""
+        return " ".join(s for i, s in enumerate(self.sentences)
+                        if self.starts.get(i, float("inf")) < t)
+
+
+class Conversation:
+    """Runs turns from an AudioSource to an AudioSink until the source ends (or Ctrl-C)."""
+
+    def __init__(
+        self,
+        *,
+        listener: Listener,
+        llm: Llm,
+        tts: Tts,
+        text_cfg: TextConfig,
+        conversation_cfg: ConversationConfig,
+        clock: Clock,
+        view: ConversationView,
+        log: SessionLog | None = None,
+        speed: float = 1.0,
+        reply_fn: ReplyFn = reply_events,
+    ) -> None:
+        """`reply_fn` makes the reply path: streaming by default; the benchmark passes
+        `reply.whole_reply_events` to run the naive cascade on the same loop."""
+        self.listener = listener
+        self.llm = llm
+        self.tts = tts
+        self.text_cfg = text_cfg
+        self.barge_in = conversation_cfg.barge_in
+        self.clock = clock
+        self.view = view
+        self.log = log
+        self.speed = speed
+        self.reply_fn = reply_fn
+        self.history = ChatHistory(
+            conversation_cfg.system_prompt, conversation_cfg.history_tokens, llm.count_tokens
+        )
+        self.turns: list[TurnRecord] = []
+        self.words: list[EmittedWord] = []
+        self._t0 = 0.0
+        self._turn: TurnRecord | None = None
+        self._reply: _Reply | None = None
+        self._dropped_onsets: set[float] = set()
+
+    # ---- the loop -------------------------------------------------------------------
+    def run(self, source: AudioSource, sink: AudioSink) -> list[TurnRecord]:
+        """Converse until the source is exhausted and the last reply has played.
+
+        KeyboardInterrupt cancels the reply in progress, logs it as interrupted and is
+        re-raised, so the caller can exit cleanly with every finished turn logged.
+        """
+        self._t0 = self.clock.now()
+        try:
+            while not self._finished(source, sink):
+                self._take_input(source, sink)
+                if self.listener.has_work():
+                    self._listen_step()
+                elif self._reply is not None and self._reply.generating:
+                    self._reply_step(sink)
+                else:
+                    self._finish_playback_if_done(sink)
+                    self._idle(source, sink)
+        except KeyboardInterrupt:
+            self._interrupt(sink, "stopped by Ctrl-C")
+            raise
+        return self.turns
+
+    def elapsed(self) -> float:
+        return self.clock.now() - self._t0
+
+    def _finished(self, source: AudioSource, sink: AudioSink) -> bool:
+        if not source.finished or self._reply is not None or self.listener.has_work():
+            return False
+        if self.listener.in_speech:  # the input ended mid-utterance: close it, answer it
+            for event in self.listener.end_of_input():
+                self._on_vad_event(event, sink)
+            return False
+        return True
+
+    def _idle(self, source: AudioSource, sink: AudioSink) -> None:
+        now = self.elapsed()
+        wait = source.seconds_until_next(now)
+        if self._reply is not None:
+            wait = min(wait, max(sink.busy_until() - now, 0.0))
+        if wait == float("inf"):
+            return
+        self.clock.sleep(min(wait, 0.05))
+
+    # ---- input ----------------------------------------------------------------------
+    def _take_input(self, source: AudioSource, sink: AudioSink) -> None:
+        for frame in source.read_available(self.elapsed()):
+            if self._muted(sink):
+                frame = AudioFrame(np.zeros_like(frame.samples), frame.sample_rate, frame.start)
+            for event in self.listener.push_audio(frame):
+                self._on_vad_event(event, sink)
+
+    def _muted(self, sink: AudioSink) -> bool:
+        """Half-duplex: the bot does not hear itself while its reply plays (gaps between
+        sentences included). Before the first
+        reply audio the microphone stays open, so a user who goes on talking after a pause
+        is heard (the pending reply is dropped). After a forced cut of a monologue the
+        microphone is closed until the reply is over, so the reply can happen at all."""
+        if self.barge_in:
+            return False
+        if sink.busy_until() > self.elapsed():
+            return True
+        turn = self._turn
+        if self._reply is None or turn is None:
+            return False
+        return turn.forced or "playback_start" in turn.marks  # a gap between sentences
+
+    def _on_vad_event(self, event: SpeechStarted | SpeechEnded, sink: AudioSink) -> None:
+        if isinstance(event, SpeechStarted):
+            self._on_speech_started(event, sink)
+        elif self._turn is not None:
+            self._turn.mark("speech_end", event.last_speech / self.speed)
+            self._turn.mark("endpoint", self.elapsed())
+            if event.forced:
+                self._turn.forced = True
+                self.view.notice("(long utterance: cut here so the reply can start)")
+
+    def _on_speech_started(self, event: SpeechStarted, sink: AudioSink) -> None:
+        turn = self._turn
+        if turn is not None and "playback_start" in turn.marks:
+            self._interrupt(sink, "barge-in: the user spoke over the reply")
+        elif turn is not None and turn.forced:
+            # A monologue cut at max_utterance_s goes on while its first part is answered:
+            # the microphone is muted until the reply is over, and this part is dropped.
+            self._dropped_onsets.add(event.at)
+            return
+        elif turn is not None:
+            # The user went on after a pause, before any reply audio: same turn, and the
+            # reply (if one was being prepared) waits until they finish.
+            if self._reply is not None:
+                self._reply.cancel.set()
+                _close(self._reply.events)
+                self._reply = None
+            turn.marks = {"speech_start": turn.marks["speech_start"]}
+            return
+        self._turn = TurnRecord(index=len(self.turns) + 1)
+        self._turn.mark("speech_start", event.at / self.speed)
+        self.words = []
+
+    def _listen_step(self) -> None:
+        try:
+            result = self.listener.work()
+        except Exception as exc:  # a backend failure must not end the conversation
+            self.listener.discard()
+            self._fail(f"asr failed: {type(exc).__name__}: {exc}")
+            return
+        now = self.elapsed()
+        if isinstance(result, TranscriptUpdate):
+            self.words.extend(EmittedWord(w, now) for w in result.committed)
+            committed = " ".join(w.word.text for w in self.words)
+            self.view.partial(committed, " ".join(w.text for w in result.partial))
+        elif isinstance(result, UtteranceFinal):
+            self._on_utterance(result, now)
+
+    def _on_utterance(self, final: UtteranceFinal, now: float) -> None:
+        turn = self._turn
+        if final.speech_start in self._dropped_onsets:
+            self._dropped_onsets.discard(final.speech_start)
+            return
+        if turn is None or self._reply is not None:
+            return
+        text = final.text.strip()
+        if text:
+            turn.user_text = f"{turn.user_text} {text}".strip()
+            self.history.add_user(text)  # consecutive parts merge into one user message
+        if self.listener.in_speech and not turn.forced:
+            return  # the user is already speaking again: answer when they stop
+        if not turn.user_text:
+            self.view.notice("(heard sound but no words; still listening)")
+            self._turn = None
+            return
+        turn.mark("asr_final", now)
+        self.view.user_said(turn.user_text)
+        cancel = threading.Event()
+        messages = self.history.messages()
+        events = self.reply_fn(self.llm, self.tts, self.text_cfg, messages, cancel)
+        self._reply = _Reply(events, cancel)
+
+    # ---- reply ----------------------------------------------------------------------
+    def _reply_step(self, sink: AudioSink) -> None:
+        reply, turn = self._reply, self._turn
+        assert reply is not None and turn is not None
+        try:
+            event = next(reply.events)
+        except StopIteration:
+            self._reply_generated(sink)
+            return
+        except StageFailure as exc:
+            self._fail(str(exc), sink)
+            return
+        now = self.elapsed()
+        if isinstance(event, FirstToken):
+            turn.mark("llm_first_token", now)
+        elif isinstance(event, TextDelta):
+            reply.text += event.text
+            self.view.reply_text(event.text)
+        elif isinstance(event, SentenceReady):
+            turn.mark("first_sentence", now)
+            reply.sentences.append(event.text)
+        elif isinstance(event, AudioChunk):
+            turn.mark("tts_first_audio", now)
+            start = sink.play(event.samples, event.sample_rate, now)
+            turn.mark("playback_start", start)
+            reply.starts.setdefault(event.sentence_index, start)
+            turn.reply_audio_s += event.duration
+
+    def _reply_generated(self, sink: AudioSink) -> None:
+        reply, turn = self._reply, self._turn
+        assert reply is not None and turn is not None
+        reply.generating = False
+        turn.reply_text = " ".join(reply.sentences)
+        if not reply.sentences:
+            self._fail("the model returned an empty reply", sink)
+            return
+        turn.mark("playback_end", sink.busy_until())
+
+    def _finish_playback_if_done(self, sink: AudioSink) -> None:
+        if self._reply is None or self._reply.generating:
+            return
+        if sink.busy_until() <= self.elapsed():
+            self._end_turn()
+
+    # ---- endings --------------------------------------------------------------------
+    def _end_turn(self) -> None:
+        turn = self._turn
+        self._reply = None
+        self._turn = None
+        if turn is None:
+            return
+        if turn.status == "ok":
+            self.history.add_assistant(turn.reply_text)
+        turn.mark("turn_end", self.elapsed())
+        self.turns.append(turn)
+        if self.log is not None:
+            self.log.append(turn)
+        self.view.turn_done(turn)
+
+    def _fail(self, reason: str, sink: AudioSink | None = None) -> None:
+        if self._reply is not None:
+            self._reply.cancel.set()
+            _close(self._reply.events)
+            if sink is not None:
+                sink.stop(self.elapsed())
+        turn = self._turn or TurnRecord(index=len(self.turns) + 1)
+        self._turn = turn
+        turn.status = "failed"
+        turn.error = reason
+        self.view.notice(f"turn {turn.index} failed: {reason}; still listening")
+        self._end_turn()
+
+    def _interrupt(self, sink: AudioSink, reason: str) -> None:
+        reply, turn = self._reply, self._turn
+        if reply is None or turn is None:
+            return
+        reply.cancel.set()
+        _close(reply.events)
+        now = self.elapsed()
+        sink.stop(now)
+        turn.status = "interrupted"
+        turn.error = reason
+        turn.reply_text = reply.heard_by(now)
+        self.history.add_assistant(turn.reply_text, interrupted=True)
+        self.view.notice(f"({reason})")
+        self._end_turn()
+
+
+def _close(events: Iterator[ReplyEvent]) -> None:
+    close = getattr(events, "close", None)
+    if close is not None:
+        close()
