@@ -1,0 +1,148 @@
+"""`voicebot bench talk`: the streaming pipeline vs a naive sequential cascade, same models,
+same spoken turns, same run, both replayed at real time (1x)."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+HELP = "end-to-end latency: streaming pipeline vs naive cascade on spoken turns at 1x"
+
+QUESTIONS = (
+    "What is the capital of France?",
+    "How many legs does a spider have?",
+    "Why is the sky blue?",
+    "Can you recommend a good book to read?",
+    "What should I cook for dinner tonight?",
+    "Tell me a fun fact about octopuses.",
+)
+DEFAULT_SPEECH_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "speech" / "dev"
+LEAD_SILENCE_S = 0.5
+
+
+@dataclass(frozen=True)
+class SpokenTurn:
+    label: str
+    audio: np.ndarray  # mono float32 at the config's sample rate
+
+
+def register(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", type=Path, help="YAML config (default: configs/default.yaml)")
+    parser.add_argument("--out", type=Path, default=Path("bench-out/talk"),
+                        help="folder for report.md, the PNGs and turns.jsonl")
+    parser.add_argument("--speech-dir", type=Path, default=DEFAULT_SPEECH_DIR,
+                        help="real speech with manifest.tsv (skipped when absent)")
+    parser.add_argument("--real", type=int, default=4,
+                        help="how many of the shortest real recordings to add (default 4)")
+    parser.add_argument("--questions", type=int, default=len(QUESTIONS),
+                        help=f"how many synthesized questions (max {len(QUESTIONS)})")
+    parser.add_argument("--no-naive", action="store_true", help="skip the naive cascade")
+
+
+def run(args: argparse.Namespace) -> int:
+    from voicebot.bench.talk_report import write_report
+    from voicebot.config import load_config
+    from voicebot.loading import load_stage
+    from voicebot.progress import say
+
+    cfg = load_config(args.config)
+    backends = {stage: load_stage(stage, cfg) for stage in ("vad", "asr", "llm", "tts")}
+    turns = synthesized_turns(backends["tts"], cfg, args.questions)
+    turns += real_turns(args.speech_dir, cfg.audio.sample_rate, args.real)
+    modes = ["streaming"] if args.no_naive else ["streaming", "naive"]
+    results: dict[str, list[Any]] = {mode: [] for mode in modes}
+    for i, turn in enumerate(turns, start=1):
+        for mode in modes:
+            say(f"[{i}/{len(turns)}] {mode}: {turn.label}")
+            record = run_turn(turn, mode, backends, cfg)
+            record.index = i
+            results[mode].append(record)
+            e2e = record.figures.get("e2e_latency")
+            say(f"    {record.status}: e2e {e2e:.3f} s" if e2e is not None
+                else f"    {record.status}: {record.error}")
+    args.out.mkdir(parents=True, exist_ok=True)
+    report = write_report(results, turns, cfg, args.out)
+    say(f"Report: {report}")
+    return 0
+
+
+def synthesized_turns(tts: Any, cfg: Any, count: int) -> list[SpokenTurn]:
+    from voicebot.audio.resample import resample
+
+    turns = []
+    for question in QUESTIONS[:count]:
+        audio = np.concatenate(list(tts.synthesize(question)))
+        turns.append(SpokenTurn(f"tts: {question}",
+                                resample(audio, tts.sample_rate, cfg.audio.sample_rate)))
+    return turns
+
+
+def real_turns(speech_dir: Path, rate: int, count: int) -> list[SpokenTurn]:
+    from voicebot.audio.wav import read_wav
+    from voicebot.progress import say
+
+    manifest = speech_dir / "manifest.tsv"
+    if count <= 0:
+        return []
+    if not manifest.is_file():
+        say(f"No real speech at {speech_dir}: using synthesized questions only")
+        return []
+    with manifest.open(newline="", encoding="utf-8") as f:
+        rows = sorted(csv.DictReader(f, delimiter="\t"), key=lambda r: float(r["duration_s"]))
+    return [SpokenTurn(f"real: {row['file']}", read_wav(speech_dir / row["file"], rate))
+            for row in rows[:count]]
+
+
+def run_turn(turn: SpokenTurn, mode: str, backends: dict[str, Any], cfg: Any) -> Any:
+    """Replay one spoken turn at 1x through a fresh conversation of the given mode."""
+    import dataclasses
+
+    from voicebot.audio.sinks import WavSink
+    from voicebot.audio.sources import WavReplaySource
+    from voicebot.clock import MonotonicClock
+    from voicebot.listener import Listener
+    from voicebot.metrics import TurnRecord
+    from voicebot.pipeline import Conversation
+    from voicebot.reply import reply_events, whole_reply_events
+
+    rate = cfg.audio.sample_rate
+    streaming = cfg.streaming
+    if mode == "naive":  # never decode while the user speaks: one offline decode at the end
+        streaming = dataclasses.replace(streaming, min_chunk_s=float("inf"))
+    backends["vad"].reset()
+    listener = Listener(backends["vad"], backends["asr"], cfg.endpoint, streaming, rate)
+    conversation = Conversation(
+        listener=listener, llm=backends["llm"], tts=backends["tts"], text_cfg=cfg.text,
+        conversation_cfg=cfg.conversation, clock=MonotonicClock(), view=_QuietView(),
+        reply_fn=reply_events if mode == "streaming" else whole_reply_events,
+    )
+    lead = np.zeros(int(LEAD_SILENCE_S * rate), dtype=np.float32)
+    source = WavReplaySource(np.concatenate([lead, turn.audio]), rate,
+                             rate * cfg.audio.frame_ms // 1000, speed=1.0,
+                             tail_silence_s=cfg.endpoint.end_ms / 1000 + 1.0)
+    turns = conversation.run(source, WavSink(None, sample_rate=22050))
+    if turns:
+        return turns[0]
+    return TurnRecord(index=0, status="failed", error="no words recognised")
+
+
+class _QuietView:
+    def partial(self, committed: str, partial: str) -> None:
+        pass
+
+    def user_said(self, text: str) -> None:
+        pass
+
+    def reply_text(self, delta: str) -> None:
+        pass
+
+    def turn_done(self, turn: Any) -> None:
+        pass
+
+    def notice(self, message: str) -> None:
+        pass

@@ -1,0 +1,99 @@
+"""report.md, PNGs and turns.jsonl for `voicebot bench talk`."""
+
+from __future__ import annotations
+
+import json
+import platform
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from voicebot.metrics import FIGURE_LABELS, FIGURES, TurnRecord, figure_values, summarize
+from voicebot.plots import e2e_histogram, waterfall
+
+
+def write_report(
+    results: Mapping[str, Sequence[TurnRecord]], turns: Sequence[Any], cfg: Any, out: Path
+) -> Path:
+    with (out / "turns.jsonl").open("w", encoding="utf-8") as f:
+        for mode, records in results.items():
+            for record in records:
+                f.write(json.dumps({"mode": mode, **record.to_json()}) + "\n")
+    waterfall(results, out / "waterfall.png", "Where the time goes, per turn (1x replay)")
+    e2e_histogram({m: figure_values(r, "e2e_latency") for m, r in results.items()},
+                  out / "e2e_hist.png", "e2e latency per turn")
+    lines = [
+        "# voicebot bench talk",
+        "",
+        f"Config `{cfg.source.name}` — ASR {cfg.asr.backend} {cfg.asr.params.model}, "
+        f"LLM {cfg.llm.backend} {getattr(cfg.llm.params, 'model', '')}, "
+        f"TTS {cfg.tts.backend}; endpoint silence {cfg.endpoint.end_ms} ms. "
+        f"Machine: {platform.processor() or platform.machine()}, "
+        f"{_cpus()} CPUs. Every turn replayed at 1x; modes alternate turn by turn.",
+        "",
+        *_summary_table(results),
+        "",
+        *_ratio_lines(results),
+        "",
+        "![waterfall](waterfall.png)",
+        "",
+        "![e2e histogram](e2e_hist.png)",
+        "",
+        "## Turns",
+        "",
+        *_turn_table(results, turns),
+    ]
+    path = out / "report.md"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def _cpus() -> int:
+    import os
+
+    return os.cpu_count() or 0
+
+
+def _summary_table(results: Mapping[str, Sequence[TurnRecord]]) -> list[str]:
+    modes = list(results)
+    header = "| figure | " + " | ".join(f"{m} median | {m} p90" for m in modes) + " |"
+    rule = "|---|" + "---:|---:|" * len(modes)
+    rows = [header, rule]
+    for name in FIGURES:
+        cells = []
+        for mode in modes:
+            s = summarize(figure_values(results[mode], name), name)
+            cells += [f"{s.median:.3f} s", f"{s.p90:.3f} s"] if s else ["—", "—"]
+        rows.append(f"| {FIGURE_LABELS[name]} | " + " | ".join(cells) + " |")
+    ok = [f"{sum(t.status == 'ok' for t in results[m])}/{len(results[m])}" for m in modes]
+    rows.append("| turns ok | " + " | ".join(f"{o} | " for o in ok) + " |")
+    return rows
+
+
+def _ratio_lines(results: Mapping[str, Sequence[TurnRecord]]) -> list[str]:
+    stream = summarize(figure_values(results.get("streaming", []), "e2e_latency"), "e2e")
+    naive = summarize(figure_values(results.get("naive", []), "e2e_latency"), "e2e")
+    lines = []
+    if stream:
+        verdict = "meets" if stream.median <= 1.0 else "misses"
+        lines.append(f"Streaming median e2e latency: **{stream.median:.3f} s** "
+                     f"({verdict} the 1.0 s target).")
+    if stream and naive:
+        ratio = naive.median / stream.median
+        verdict = "meets" if ratio >= 3.0 else "misses"
+        lines.append(f"Naive cascade median e2e latency: **{naive.median:.3f} s**, "
+                     f"**{ratio:.1f}x** the streaming pipeline ({verdict} the 3x target).")
+    return lines
+
+
+def _turn_table(
+    results: Mapping[str, Sequence[TurnRecord]], turns: Sequence[Any]
+) -> list[str]:
+    rows = ["| # | turn | mode | status | heard | e2e |", "|---:|---|---|---|---|---:|"]
+    for mode, records in results.items():
+        for record, turn in zip(records, turns, strict=False):
+            e2e = record.figures.get("e2e_latency")
+            heard = record.user_text.replace("|", "/")[:60]
+            rows.append(f"| {record.index} | {turn.label} | {mode} | {record.status} | "
+                        f"{heard} | {f'{e2e:.3f} s' if e2e is not None else '—'} |")
+    return rows
