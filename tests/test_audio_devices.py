@@ -70,9 +70,10 @@ def test_no_devices_messages(monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(AudioDeviceError) as info:
         devices.require_input_device(None)
     assert str(info.value) == (
-        "no microphone found (PortAudio lists no input devices); use --input FILE.wav"
+        "no microphone found (PortAudio lists no input devices); use a WAV file instead "
+        "(voicebot talk --input FILE.wav, voicebot transcribe FILE.wav)"
     )
-    with pytest.raises(AudioDeviceError, match=r"no speaker found .* use --output FILE\.wav"):
+    with pytest.raises(AudioDeviceError, match=r"no speaker found .*-o/--output FILE\.wav"):
         devices.require_output_device(None)
     assert devices.device_table().startswith("No audio devices found")
 

@@ -20,8 +20,9 @@ NO_PORTAUDIO = (
 )
 Kind = Literal["input", "output"]
 _KIND_WORDS = {
-    "input": ("microphone", "input", "--input FILE.wav"),
-    "output": ("speaker", "output", "--output FILE.wav"),
+    "input": ("microphone", "input",
+              "a WAV file instead (voicebot talk --input FILE.wav, voicebot transcribe FILE.wav)"),
+    "output": ("speaker", "output", "a WAV file instead (-o/--output FILE.wav)"),
 }
 
 
