@@ -23,6 +23,7 @@ MARKS = {
     "speech_end": 2.5,
     "endpoint": 2.9,
     "asr_final": 3.0,
+    "llm_start": 3.0,
     "llm_first_token": 3.2,
     "first_sentence": 3.4,
     "tts_first_audio": 3.45,
@@ -98,3 +99,9 @@ def test_figure_values_skip_failed_turns() -> None:
     ok = TurnRecord(index=1, marks=dict(MARKS))
     failed = TurnRecord(index=2, status="failed", marks=dict(MARKS))
     assert figure_values([ok, failed], "e2e_latency") == pytest.approx([0.95])
+
+
+def test_table_says_when_the_reply_began_before_the_endpoint() -> None:
+    marks = dict(MARKS, llm_start=2.6)  # 300 ms before the endpoint at 2.9 s
+    assert "reply began before endpoint" in format_turn_table(TurnRecord(index=1, marks=marks))
+    assert "before endpoint" not in format_turn_table(TurnRecord(index=1, marks=dict(MARKS)))

@@ -32,6 +32,7 @@ def make_conversation(
     log: SessionLog | None = None,
     tts_first_audio_s: float = 0.05,
     max_utterance_s: float = 30.0,
+    speculative: bool = False,
 ) -> tuple[Conversation, RecordedView, FakeTts]:
     endpoint = EndpointConfig(threshold=0.5, start_ms=90, end_ms=300, preroll_ms=300,
                               max_utterance_s=max_utterance_s)
@@ -43,7 +44,7 @@ def make_conversation(
     conversation = Conversation(
         listener=listener, llm=llm, tts=tts,
         text_cfg=TextConfig(early_first_chunk=False),
-        conversation_cfg=ConversationConfig(barge_in=barge_in),
+        conversation_cfg=ConversationConfig(barge_in=barge_in, speculative_reply=speculative),
         clock=clock, view=view, log=log,
     )
     return conversation, view, tts
@@ -75,6 +76,7 @@ def test_one_turn_exact_marks_and_figures(tmp_path: Path) -> None:
         "speech_end": 2.52,
         "endpoint": 2.82,
         "asr_final": 2.82,
+        "llm_start": 2.82,
         "llm_first_token": 3.02,
         "first_sentence": 3.22,
         "tts_first_audio": 3.27,
@@ -221,14 +223,14 @@ def test_user_who_goes_on_after_a_pause_is_answered_once_at_the_end() -> None:
     # the answer comes after the second part.
     clock = FakeClock()
     llm = FakeLlm(clock, REPLY, ttft_s=0.2, per_token_s=0.05)
-    conversation, _, tts = make_conversation(clock, llm)
+    conversation, _, tts = make_conversation(clock, llm, speculative=True)
     audio = scripted_audio([(0.48, 2.52), (3.0, 4.5)], 8.0)
     turns = conversation.run(replay(audio), WavSink(None, RATE))
     assert [t.status for t in turns] == ["ok"]
     assert turns[0].marks["speech_end"] == pytest.approx(4.5, abs=1e-6)
     assert turns[0].marks["speech_start"] == pytest.approx(0.48, abs=1e-6)
-    assert len(llm.requests) == 2
-    assert [m.role for m in llm.requests[1]] == ["system", "user"]
+    assert len(llm.requests) >= 2  # the reply(s) started in the pauses were dropped
+    assert [m.role for m in llm.requests[-1]] == ["system", "user"]
     assert tts.spoken[0] == "The capital is Paris."
     assert turns[0].marks["playback_start"] > 4.5
 
@@ -241,3 +243,43 @@ def test_a_monologue_is_cut_and_answered_without_unbounded_buffers() -> None:
     assert turns and turns[0].forced and turns[0].status == "ok"
     assert any("long utterance" in line for line in view.lines)
     assert turns[0].marks["endpoint"] == pytest.approx(0.48 + 5.0, abs=0.05)
+
+
+def test_speculative_reply_is_held_until_the_endpoint_then_plays_at_once() -> None:
+    # After the decode in the pause (2.61-2.71 s) the reply starts on the tentative text; a
+    # fast LLM and TTS have audio ready at 2.82 s, held until the endpoint (2.82 s) confirms
+    # the transcript, then played at once: e2e latency = the endpoint silence alone.
+    clock = FakeClock()
+    llm = FakeLlm(clock, REPLY, ttft_s=0.02, per_token_s=0.01)
+    conversation, _, _ = make_conversation(clock, llm, speculative=True)
+    sink = WavSink(None, sample_rate=RATE)
+    turns = conversation.run(replay(scripted_audio([(0.48, 2.52)], 5.0)), sink)
+    assert [t.status for t in turns] == ["ok"]
+    expected = {
+        "speech_end": 2.52,
+        "llm_start": 2.71,
+        "llm_first_token": 2.73,
+        "first_sentence": 2.77,
+        "tts_first_audio": 2.82,
+        "endpoint": 2.82,
+        "asr_final": 2.82,
+        "playback_start": 2.82,
+    }
+    for name, value in expected.items():
+        assert turns[0].marks[name] == pytest.approx(value, abs=1e-6), name
+    assert turns[0].figures["e2e_latency"] == pytest.approx(0.30, abs=1e-6)
+    assert len(llm.requests) == 1
+    assert llm.requests[0][-1].content == "what is the capital of france"
+
+
+def test_speculative_reply_on_a_slow_llm_is_released_when_final() -> None:
+    clock = FakeClock()
+    llm = FakeLlm(clock, REPLY, ttft_s=0.2, per_token_s=0.05)
+    conversation, _, _ = make_conversation(clock, llm, speculative=True)
+    turns = conversation.run(replay(scripted_audio([(0.48, 2.52)], 5.0)), WavSink(None, RATE))
+    marks = turns[0].marks
+    # the endpoint frame (2.82 s) is read after the LLM's first token step (2.71-2.91 s)
+    assert marks["llm_start"] == pytest.approx(2.71, abs=1e-6)
+    assert marks["endpoint"] == pytest.approx(2.91, abs=1e-6)
+    assert marks["playback_start"] == pytest.approx(3.16, abs=1e-6)
+    assert turns[0].figures["e2e_latency"] == pytest.approx(0.64, abs=1e-6)

@@ -104,6 +104,7 @@ class ConversationConfig:
     system_prompt: str = SPOKEN_SYSTEM_PROMPT
     history_tokens: int = 1024
     barge_in: bool = False
+    speculative_reply: bool = True
     log_dir: str | None = None
 
 

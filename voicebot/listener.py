@@ -177,6 +177,20 @@ class Listener:
         # In a pause: one decode that hears the pause, then none until speech resumes.
         return transcriber.decoded_end < self._last_voiced + SETTLE_S - 1e-6
 
+    def tentative_text(self) -> str | None:
+        """The open utterance's text once its latest decode heard the pause after the last
+        speech (and nothing was said since): the final will be this text unless the user goes
+        on, so a reply may start before the endpoint fires. None otherwise."""
+        current = self._current
+        if current is None or self._finals:
+            return None
+        if self.audio_time - self._last_voiced < SETTLE_S - 1e-6:
+            return None
+        transcriber = current.transcriber
+        if transcriber.decoded_end < self._last_voiced + SETTLE_S - 1e-6:
+            return None
+        return join_words(transcriber.words + transcriber.policy.pending)
+
     def work(self) -> TranscriptUpdate | UtteranceFinal:
         """One decode: the oldest pending final, else a streaming step (else nothing)."""
         if self._finals:

@@ -1,6 +1,8 @@
 """Turn timelines -> per-stage latency figures; the per-turn table; the JSONL session log.
 
-Marks are seconds on the orchestrator's clock since the session started. `speech_end` is the
+Marks are seconds on the orchestrator's clock since the session started. `llm_start` is
+when the reply was requested: at `asr_final`, or earlier when the reply was started
+speculatively in the pause before the endpoint. `speech_end` is the
 true end of the user's speech (the VAD's last speech frame, mapped from audio time), so
 `e2e_latency` = first reply audio out - speech_end, the figure users feel.
 """
@@ -20,6 +22,7 @@ MARKS = (
     "speech_end",
     "endpoint",
     "asr_final",
+    "llm_start",
     "llm_first_token",
     "first_sentence",
     "tts_first_audio",
@@ -32,8 +35,8 @@ MARKS = (
 FIGURES: dict[str, tuple[str, str]] = {
     "end_of_turn_delay": ("speech_end", "endpoint"),
     "transcription_delay": ("endpoint", "asr_final"),
-    "llm_ttft": ("asr_final", "llm_first_token"),
-    "llm_ttfs": ("asr_final", "first_sentence"),
+    "llm_ttft": ("llm_start", "llm_first_token"),
+    "llm_ttfs": ("llm_start", "first_sentence"),
     "tts_ttfb": ("first_sentence", "tts_first_audio"),
     "e2e_latency": ("speech_end", "playback_start"),
 }
@@ -103,6 +106,9 @@ def format_turn_table(turn: TurnRecord) -> str:
             continue
         value = figures.get(name)
         lines.append(f"  {FIGURE_LABELS[name]:<28}{_ms(value):>8}")
+    head_start = _head_start(turn.marks)
+    if head_start > 0:
+        lines.append(f"  {'(reply began before endpoint)':<28}{_ms(head_start):>8}")
     e2e = figures.get("e2e_latency")
     lines.append("  " + "─" * 36)
     lines.append(f"  {'e2e latency':<28}{_ms(e2e):>8}   {_verdict(e2e)}")
@@ -113,6 +119,13 @@ def format_turn_table(turn: TurnRecord) -> str:
     if turn.reply_audio_s:
         lines.append(f"  {'reply audio':<28}{turn.reply_audio_s:>7.1f}s")
     return "\n".join(lines)
+
+
+def _head_start(marks: dict[str, float]) -> float:
+    """How long before the endpoint a speculative reply was started (0 if it was not)."""
+    if "llm_start" in marks and "endpoint" in marks:
+        return max(0.0, marks["endpoint"] - marks["llm_start"])
+    return 0.0
 
 
 def _ms(value: float | None) -> str:

@@ -71,6 +71,13 @@ class _Reply:
     starts: dict[int, float] = field(default_factory=dict)  # sentence -> playback start
     text: str = ""
     generating: bool = True
+    speculative_text: str | None = None  # set while the reply is held before the endpoint
+    held: list[AudioChunk] = field(default_factory=list)
+
+    @property
+    def waiting(self) -> bool:
+        """A speculative reply with audio ready waits for the endpoint: no more work."""
+        return self.speculative_text is not None and bool(self.held)
 
     def heard_by(self, t: float) -> str:
         """The sentences whose playback had started by elapsed time `t` (what the user
@@ -103,6 +110,7 @@ class Conversation:
         self.tts = tts
         self.text_cfg = text_cfg
         self.barge_in = conversation_cfg.barge_in
+        self.speculative = conversation_cfg.speculative_reply
         self.clock = clock
         self.view = view
         self.log = log
@@ -117,6 +125,7 @@ class Conversation:
         self._turn: TurnRecord | None = None
         self._reply: _Reply | None = None
         self._dropped_onsets: set[float] = set()
+        self._sink: AudioSink | None = None
 
     # ---- the loop -------------------------------------------------------------------
     def run(self, source: AudioSource, sink: AudioSink) -> list[TurnRecord]:
@@ -126,12 +135,14 @@ class Conversation:
         re-raised, so the caller can exit cleanly with every finished turn logged.
         """
         self._t0 = self.clock.now()
+        self._sink = sink
         try:
             while not self._finished(source, sink):
                 self._take_input(source, sink)
+                self._maybe_speculate()
                 if self.listener.has_work():
                     self._listen_step()
-                elif self._reply is not None and self._reply.generating:
+                elif (reply := self._reply) is not None and reply.generating and not reply.waiting:
                     self._reply_step(sink)
                 else:
                     self._finish_playback_if_done(sink)
@@ -207,10 +218,7 @@ class Conversation:
         elif turn is not None:
             # The user went on after a pause, before any reply audio: same turn, and the
             # reply (if one was being prepared) waits until they finish.
-            if self._reply is not None:
-                self._reply.cancel.set()
-                _close(self._reply.events)
-                self._reply = None
+            self._drop_reply()
             turn.marks = {"speech_start": turn.marks["speech_start"]}
             return
         self._turn = TurnRecord(index=len(self.turns) + 1)
@@ -237,9 +245,12 @@ class Conversation:
         if final.speech_start in self._dropped_onsets:
             self._dropped_onsets.discard(final.speech_start)
             return
-        if turn is None or self._reply is not None:
+        if turn is None:
             return
         text = final.text.strip()
+        speculative = self._reply.speculative_text if self._reply is not None else None
+        if self._reply is not None and speculative is None:
+            return  # a reply is already under way (after a forced cut)
         if text:
             turn.user_text = f"{turn.user_text} {text}".strip()
             self.history.add_user(text)  # consecutive parts merge into one user message
@@ -251,10 +262,54 @@ class Conversation:
             return
         turn.mark("asr_final", now)
         self.view.user_said(turn.user_text)
-        cancel = threading.Event()
         messages = self.history.messages()
+        if speculative is not None and messages[-1].content == speculative:
+            self._release_speculative_reply(now)
+            return
+        self._drop_reply()  # the final differs from the text the reply was started on
+        self._start_reply(messages, None)
+
+    def _maybe_speculate(self) -> None:
+        """In the pause before the endpoint, start the reply on the text the listener will
+        most likely finalise. Its audio is held until the final transcript confirms it; if the
+        user goes on, or the final differs, the reply is dropped."""
+        turn = self._turn
+        if not self.speculative or turn is None or self._reply is not None or turn.forced:
+            return
+        tentative = self.listener.tentative_text()
+        if not tentative:
+            return
+        # the user message as the history will hold it once this text is final (parts of a
+        # turn said after pauses merge into one message)
+        messages = self.history.messages()
+        message = tentative
+        if messages and messages[-1].role == "user":
+            message = f"{messages[-1].content}\n{tentative}"
+            messages = messages[:-1]
+        self._start_reply([*messages, ChatMessage("user", message)], message)
+
+    def _start_reply(self, messages: Sequence[ChatMessage], speculative: str | None) -> None:
+        turn = self._turn
+        assert turn is not None
+        turn.mark("llm_start", self.elapsed())
+        cancel = threading.Event()
         events = self.reply_fn(self.llm, self.tts, self.text_cfg, messages, cancel)
-        self._reply = _Reply(events, cancel)
+        self._reply = _Reply(events, cancel, speculative_text=speculative)
+
+    def _release_speculative_reply(self, now: float) -> None:
+        reply = self._reply
+        assert reply is not None
+        reply.speculative_text = None
+        held, reply.held = reply.held, []
+        for chunk in held:
+            self._play(chunk, now)
+
+    def _drop_reply(self) -> None:
+        """Forget a reply that produced no audible output (the user went on talking)."""
+        if self._reply is not None:
+            self._reply.cancel.set()
+            _close(self._reply.events)
+            self._reply = None
 
     # ---- reply ----------------------------------------------------------------------
     def _reply_step(self, sink: AudioSink) -> None:
@@ -279,10 +334,18 @@ class Conversation:
             reply.sentences.append(event.text)
         elif isinstance(event, AudioChunk):
             turn.mark("tts_first_audio", now)
-            start = sink.play(event.samples, event.sample_rate, now)
-            turn.mark("playback_start", start)
-            reply.starts.setdefault(event.sentence_index, start)
-            turn.reply_audio_s += event.duration
+            if reply.speculative_text is not None:
+                reply.held.append(event)  # played once the endpoint confirms the text
+            else:
+                self._play(event, now)
+
+    def _play(self, chunk: AudioChunk, now: float) -> None:
+        reply, turn, sink = self._reply, self._turn, self._sink
+        assert reply is not None and turn is not None and sink is not None
+        start = sink.play(chunk.samples, chunk.sample_rate, now)
+        turn.mark("playback_start", start)
+        reply.starts.setdefault(chunk.sentence_index, start)
+        turn.reply_audio_s += chunk.duration
 
     def _reply_generated(self, sink: AudioSink) -> None:
         reply, turn = self._reply, self._turn

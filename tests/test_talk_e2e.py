@@ -1,0 +1,76 @@
+"""End to end on the default config: a spoken question WAV in -> a reply WAV, a JSONL turn
+with every mark, and a transcript close to the question."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from voicebot.cli import main
+from voicebot.metrics import MARKS, read_log
+
+QUESTION = "What is the capital of France?"
+
+
+def words(text: str) -> list[str]:
+    return re.sub(r"[^a-z ]", "", text.lower()).split()
+
+
+@pytest.fixture(scope="module")
+def question_wav(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The question spoken by the default TTS (piper), with a second of silence around it,
+    at 22.05 kHz: the talk loop converts any WAV."""
+    from voicebot import registry
+
+    tts = registry.create("tts", "piper", registry.params_class("tts", "piper")())
+    audio = np.concatenate(list(tts.synthesize(QUESTION)))
+    pad = np.zeros(tts.sample_rate, dtype=np.float32)
+    path = tmp_path_factory.mktemp("talk") / "question.wav"
+    sf.write(path, np.concatenate([pad, audio, pad]), tts.sample_rate)
+    return path
+
+
+@pytest.mark.slow
+def test_talk_replays_a_question_and_writes_the_reply(
+    question_wav: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    reply_wav, log = tmp_path / "reply.wav", tmp_path / "session.jsonl"
+    code = main(["talk", "--input", str(question_wav), "--output", str(reply_wav),
+                 "--log", str(log)])
+    assert code == 0
+    out = capsys.readouterr().out
+    assert "e2e latency" in out and "GPT-4o" in out
+
+    turns = read_log(log)
+    assert len(turns) == 1
+    turn = turns[0]
+    assert turn["status"] == "ok", turn.get("error")
+    heard = words(turn["user_text"])
+    assert len(set(heard) & set(words(QUESTION))) >= 5, heard
+    assert set(MARKS) <= set(turn["marks"])
+    assert turn["reply_text"].strip()
+    assert turn["figures"]["e2e_latency"] > 0  # speed is the benchmark's business
+
+    audio, rate = sf.read(reply_wav, dtype="float32")
+    voiced = audio[int(turn["marks"]["playback_start"] * rate):]
+    assert len(voiced) / rate > 0.5
+    assert float(np.sqrt(np.mean(voiced**2))) > 0.01  # speech, not silence
+    # time-aligned: nothing is played before the reply starts
+    assert not audio[: int((turn["marks"]["playback_start"] - 0.05) * rate)].any()
+
+
+@pytest.mark.slow
+def test_talk_rejects_a_corrupt_wav_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "bad.wav"
+    bad.write_bytes(b"RIFF\x00\x00\x00\x00WAVEjunkjunkjunk")
+    code = main(["talk", "--input", str(bad), "--output", str(tmp_path / "r.wav"),
+                 "--log", str(tmp_path / "s.jsonl")])
+    err = capsys.readouterr().err
+    assert code != 0
+    assert "bad.wav" in err and "Traceback" not in err
