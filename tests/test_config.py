@@ -106,3 +106,27 @@ def test_help_and_config_loading_import_nothing_heavy() -> None:
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_a_variant_extends_a_base_and_overrides_keys(tmp_path: Path) -> None:
+    (tmp_path / "base.yaml").write_text(DEFAULT_CONFIG.read_text())
+    (tmp_path / "mine.yaml").write_text(
+        "extends: base.yaml\n"
+        "llm: {temperature: 0.7}\n"
+        "tts: {backend: espeak, rate: 200}\n"
+        "endpoint: {end_ms: 300}\n"
+    )
+    cfg = load_config(tmp_path / "mine.yaml")
+    assert cfg.llm.params.temperature == 0.7
+    assert cfg.llm.params.model == "smollm2-135m"  # kept from the base
+    assert cfg.tts.backend == "espeak" and cfg.tts.params.rate == 200  # piper keys dropped
+    assert cfg.endpoint.end_ms == 300 and cfg.endpoint.start_ms == 90
+
+
+def test_extends_errors_name_the_file(tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").write_text("extends: missing.yaml\n")
+    assert "a.yaml: extends: 'missing.yaml': no such config file" in config_error(
+        tmp_path / "a.yaml")
+    (tmp_path / "b.yaml").write_text("extends: c.yaml\n")
+    (tmp_path / "c.yaml").write_text("extends: b.yaml\n")
+    assert "makes a cycle" in config_error(tmp_path / "b.yaml")

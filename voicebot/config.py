@@ -145,11 +145,45 @@ def load_config(path: str | Path | None = None) -> Config:
     source = Path(path) if path is not None else DEFAULT_CONFIG
     if not source.is_file():
         raise ConfigError(f"{source}: no such config file")
+    return config_from_mapping(_read_with_extends(source, ()), source)
+
+
+def _read_yaml(source: Path) -> object:
     try:
-        data = yaml.safe_load(source.read_text(encoding="utf-8")) or {}
+        return yaml.safe_load(source.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as exc:
         raise ConfigError(f"{source}: not valid YAML: {exc}") from None
-    return config_from_mapping(data, source)
+
+
+def _read_with_extends(source: Path, chain: tuple[Path, ...]) -> object:
+    """The YAML of `source`, laid over the file its `extends:` names (relative to it).
+
+    A variant then holds only what it changes. Sections merge key by key, except a stage
+    whose `backend:` changes: its parameters belong to the other backend, so the variant's
+    section replaces the base's whole."""
+    data = _read_yaml(source)
+    if not isinstance(data, dict) or "extends" not in data:
+        return data
+    base_name = data.pop("extends")
+    if not isinstance(base_name, str):
+        raise ConfigError(f"{source}: extends: {base_name!r} is not a file name")
+    base_path = (source.parent / base_name).resolve()
+    if base_path in chain:
+        raise ConfigError(f"{source}: extends: {base_name!r} makes a cycle")
+    if not base_path.is_file():
+        raise ConfigError(f"{source}: extends: {base_name!r}: no such config file")
+    base = _read_with_extends(base_path, (*chain, source.resolve()))
+    if not isinstance(base, dict):
+        return data
+    merged = dict(base)
+    for key, value in data.items():
+        old = merged.get(key)
+        if isinstance(old, dict) and isinstance(value, dict) and \
+                value.get("backend", old.get("backend")) == old.get("backend"):
+            merged[key] = {**old, **value}
+        else:
+            merged[key] = value
+    return merged
 
 
 def config_from_mapping(data: object, source: Path) -> Config:

@@ -69,7 +69,10 @@ class Listener:
         endpoint: EndpointConfig,
         streaming: StreamingConfig,
         sample_rate: int = 16000,
+        decode_in_pauses: bool = True,
     ) -> None:
+        """`decode_in_pauses=False` turns off the decode after SETTLE_S of silence (the
+        benchmark's naive cascade transcribes only once the endpoint has fired)."""
         if vad.sample_rate != sample_rate:
             raise ValueError(f"the VAD wants {vad.sample_rate} Hz audio, got {sample_rate}")
         self.vad = vad
@@ -77,6 +80,7 @@ class Listener:
         self.endpoint_cfg = endpoint
         self.streaming_cfg = streaming
         self.sample_rate = sample_rate
+        self.decode_in_pauses = decode_in_pauses
         self.endpointer = Endpointer(endpoint)
         self.reframer = Reframer(vad.frame_samples)
         keep = max(endpoint.preroll_ms / 1000.0, CARRY_S + CARRY_GAP_S) + 1.0
@@ -172,7 +176,7 @@ class Listener:
             return False
         transcriber = self._current.transcriber
         settled = self.audio_time - self._last_voiced >= SETTLE_S - 1e-6
-        if not settled:
+        if not settled or not self.decode_in_pauses:
             return transcriber.ready()
         # In a pause: one decode that hears the pause, then none until speech resumes.
         return transcriber.decoded_end < self._last_voiced + SETTLE_S - 1e-6

@@ -111,15 +111,19 @@ def run_turn(turn: SpokenTurn, mode: str, backends: dict[str, Any], cfg: Any) ->
     from voicebot.reply import reply_events, whole_reply_events
 
     rate = cfg.audio.sample_rate
-    streaming = cfg.streaming
-    if mode == "naive":  # never decode while the user speaks: one offline decode at the end
+    streaming, conversation_cfg = cfg.streaming, cfg.conversation
+    naive = mode == "naive"
+    if naive:  # no decoding while the user speaks or pauses, no speculative reply: one
+        # offline decode after the endpoint, then the whole reply, then all of its audio
         streaming = dataclasses.replace(streaming, min_chunk_s=float("inf"))
+        conversation_cfg = dataclasses.replace(conversation_cfg, speculative_reply=False)
     backends["vad"].reset()
-    listener = Listener(backends["vad"], backends["asr"], cfg.endpoint, streaming, rate)
+    listener = Listener(backends["vad"], backends["asr"], cfg.endpoint, streaming, rate,
+                        decode_in_pauses=not naive)
     conversation = Conversation(
         listener=listener, llm=backends["llm"], tts=backends["tts"], text_cfg=cfg.text,
-        conversation_cfg=cfg.conversation, clock=MonotonicClock(), view=_QuietView(),
-        reply_fn=reply_events if mode == "streaming" else whole_reply_events,
+        conversation_cfg=conversation_cfg, clock=MonotonicClock(), view=_QuietView(),
+        reply_fn=whole_reply_events if naive else reply_events,
     )
     lead = np.zeros(int(LEAD_SILENCE_S * rate), dtype=np.float32)
     source = WavReplaySource(np.concatenate([lead, turn.audio]), rate,
