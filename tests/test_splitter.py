@@ -133,7 +133,7 @@ def test_early_first_chunk_at_comma_after_min_words() -> None:
 
 
 def test_early_first_chunk_at_dash_and_not_in_numbers() -> None:
-    cfg = TextConfig(first_chunk_min_words=3)
+    cfg = TextConfig(first_chunk_min_words=3, first_chunk_max_words=12)
     assert split("It was 1,000 or 2,000 people — quite a crowd. Yes.", cfg) == [
         "It was 1,000 or 2,000 people", "quite a crowd.", "Yes."]
     assert split("The value is -5 or so, I think. Ok.", cfg)[0] == "The value is -5 or so,"

@@ -86,8 +86,8 @@ class TextConfig:
     """Sentence splitting of the LLM stream for TTS (text/splitter.py)."""
 
     early_first_chunk: bool = True
-    first_chunk_min_words: int = 4
-    first_chunk_max_words: int = 12
+    first_chunk_min_words: int = 3
+    first_chunk_max_words: int = 6
     max_chunk_chars: int = 250
 
 

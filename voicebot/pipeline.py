@@ -142,6 +142,8 @@ class Conversation:
                 self._maybe_speculate()
                 if self.listener.has_work():
                     self._listen_step()
+                    self._maybe_speculate()  # before the frames that arrived meanwhile
+                    # can fire the endpoint: the reply starts as soon as the pause decode ends
                 elif (reply := self._reply) is not None and reply.generating and not reply.waiting:
                     self._reply_step(sink)
                 else:

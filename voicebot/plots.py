@@ -8,14 +8,15 @@ from pathlib import Path
 
 from voicebot.metrics import GPT4O_S, VOICE_MODE_GPT4_S, VOICE_MODE_GPT35_S, TurnRecord
 
-# (label, from mark, to mark, colour): the stages after the user stops speaking.
+# (label, from mark, to mark, colour, lane): lane 0 is listening, lane 1 the reply, which a
+# speculative reply starts before the endpoint, so the lanes overlap in time.
 STAGES = (
-    ("end of turn (silence)", "speech_end", "endpoint", "#9e9e9e"),
-    ("final transcript", "endpoint", "asr_final", "#42a5f5"),
-    ("LLM first token", "asr_final", "llm_first_token", "#ab47bc"),
-    ("LLM first sentence", "llm_first_token", "first_sentence", "#ce93d8"),
-    ("TTS first audio", "first_sentence", "tts_first_audio", "#ffa726"),
-    ("to playback", "tts_first_audio", "playback_start", "#66bb6a"),
+    ("end of turn (silence)", "speech_end", "endpoint", "#9e9e9e", 0),
+    ("final transcript", "endpoint", "asr_final", "#42a5f5", 0),
+    ("LLM first token", "llm_start", "llm_first_token", "#ab47bc", 1),
+    ("LLM first sentence", "llm_first_token", "first_sentence", "#ce93d8", 1),
+    ("TTS first audio", "first_sentence", "tts_first_audio", "#ffa726", 1),
+    ("held / queued", "tts_first_audio", "playback_start", "#66bb6a", 1),
 )
 ANCHORS = (
     (GPT4O_S, "GPT-4o 0.32 s", "#2e7d32"),
@@ -34,18 +35,24 @@ def _pyplot():  # type: ignore[no-untyped-def]
 
 
 def waterfall(runs: Mapping[str, Sequence[TurnRecord]], path: Path, title: str) -> Path:
-    """One row per (turn, mode): coloured segments from the end of the user's speech to the
-    first reply audio; the row's total is the e2e latency."""
+    """One row per (turn, mode), two lanes: listening (endpoint, final transcript) above,
+    the reply (LLM, TTS, held audio) below, from the end of the user's speech to the first
+    reply audio; the number is the e2e latency."""
     plt = _pyplot()
     rows = [(f"{turn.index} {mode}", turn) for mode, turns in runs.items() for turn in turns]
     rows.sort(key=lambda row: (int(row[0].split()[0]), row[0]))
-    fig, ax = plt.subplots(figsize=(11, 0.42 * len(rows) + 1.8))
+    fig, ax = plt.subplots(figsize=(11, 0.5 * len(rows) + 1.8))
+    labelled: set[str] = set()
     for y, (_, turn) in enumerate(rows):
-        for label, a, b, colour in STAGES:
-            if a in turn.marks and b in turn.marks:
+        if "speech_end" not in turn.marks:
+            continue
+        for label, a, b, colour, lane in STAGES:
+            if a in turn.marks and b in turn.marks and turn.marks[b] >= turn.marks[a]:
                 start = turn.marks[a] - turn.marks["speech_end"]
-                ax.barh(y, turn.marks[b] - turn.marks[a], left=start, color=colour,
-                        label=label if y == 0 else None, height=0.7)
+                ax.barh(y - 0.19 + 0.38 * lane, turn.marks[b] - turn.marks[a], left=start,
+                        color=colour, height=0.36,
+                        label=None if label in labelled else label)
+                labelled.add(label)
         e2e = turn.figures.get("e2e_latency")
         if e2e is not None:
             ax.text(e2e + 0.03, y, f"{e2e:.2f} s", va="center", fontsize=8)

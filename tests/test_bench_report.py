@@ -1,0 +1,43 @@
+"""The talk benchmark's report and plots, from synthetic turns (no models)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from voicebot.bench.talk_report import write_report
+from voicebot.config import load_config
+from voicebot.metrics import TurnRecord
+
+
+@dataclass
+class Turn:
+    label: str
+    audio: np.ndarray
+
+
+def record(index: int, e2e: float, speculative: bool) -> TurnRecord:
+    marks = {"speech_start": 0.0, "speech_end": 2.0, "endpoint": 2.4, "asr_final": 2.4}
+    start = 2.2 if speculative else 2.4
+    marks |= {"llm_start": start, "llm_first_token": start + 0.05,
+              "first_sentence": start + 0.15, "tts_first_audio": start + 0.3,
+              "playback_start": 2.0 + e2e}
+    return TurnRecord(index=index, user_text=f"q{index}", reply_text="a", marks=marks)
+
+
+def test_report_has_medians_ratio_and_pictures(tmp_path: Path) -> None:
+    results = {
+        "streaming": [record(1, 0.6, True), record(2, 0.8, True)],
+        "naive": [record(1, 2.1, False), record(2, 2.7, False)],
+    }
+    turns = [Turn("tts: one", np.zeros(1)), Turn("tts: two", np.zeros(1))]
+    report = write_report(results, turns, load_config(), tmp_path).read_text()
+    assert "Streaming median e2e latency: **0.700 s** (meets the 1.0 s target)" in report
+    assert "**3.4x** the streaming pipeline (meets the 3x target)" in report
+    assert "| e2e latency | 0.700 s |" in report
+    for picture in ("waterfall.png", "e2e_hist.png"):
+        data = (tmp_path / picture).read_bytes()
+        assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 10_000
+    assert len((tmp_path / "turns.jsonl").read_text().splitlines()) == 4
