@@ -283,3 +283,19 @@ def test_speculative_reply_on_a_slow_llm_is_released_when_final() -> None:
     assert marks["endpoint"] == pytest.approx(2.91, abs=1e-6)
     assert marks["playback_start"] == pytest.approx(3.16, abs=1e-6)
     assert turns[0].figures["e2e_latency"] == pytest.approx(0.64, abs=1e-6)
+
+
+def test_speculative_reply_is_dropped_when_speech_resumes_within_the_pause() -> None:
+    # A 0.21 s pause (shorter than the 0.3 s endpoint silence) after 1.5 s: the pause decode
+    # (1.59-1.69 s) starts a speculative reply, the user goes on at 1.71 s, the reply is
+    # dropped with its marks; the heard reply is the one started after the real end.
+    clock = FakeClock()
+    llm = FakeLlm(clock, REPLY, ttft_s=0.2, per_token_s=0.05)
+    conversation, _, _ = make_conversation(clock, llm, speculative=True)
+    audio = scripted_audio([(0.48, 1.5), (1.71, 2.52)], 6.0)
+    turns = conversation.run(replay(audio), WavSink(None, RATE))
+    assert [t.status for t in turns] == ["ok"]
+    marks = turns[0].marks
+    assert len(llm.requests) == 2
+    assert marks["llm_start"] == pytest.approx(2.71, abs=1e-6)
+    assert marks["llm_first_token"] > marks["llm_start"] > marks["speech_end"]

@@ -48,6 +48,8 @@ from voicebot.reply import (
 )
 from voicebot.tts.base import Tts
 
+REPLY_MARKS = ("llm_start", "llm_first_token", "first_sentence", "tts_first_audio")
+
 ReplyFn = Callable[
     [Llm, Tts, TextConfig, Sequence[ChatMessage], threading.Event], Iterator[ReplyEvent]
 ]
@@ -276,9 +278,15 @@ class Conversation:
         most likely finalise. Its audio is held until the final transcript confirms it; if the
         user goes on, or the final differs, the reply is dropped."""
         turn = self._turn
-        if not self.speculative or turn is None or self._reply is not None or turn.forced:
+        if not self.speculative or turn is None or turn.forced:
             return
         tentative = self.listener.tentative_text()
+        reply = self._reply
+        if reply is not None:
+            if reply.speculative_text is not None and self.listener.in_speech and \
+                    tentative is None:
+                self._drop_reply()  # the user spoke again within the pause
+            return
         if not tentative:
             return
         # the user message as the history will hold it once this text is final (parts of a
@@ -307,11 +315,15 @@ class Conversation:
             self._play(chunk, now)
 
     def _drop_reply(self) -> None:
-        """Forget a reply that produced no audible output (the user went on talking)."""
+        """Forget a reply that produced no audible output (the user went on talking), and
+        its marks: the figures describe the reply that is heard."""
         if self._reply is not None:
             self._reply.cancel.set()
             _close(self._reply.events)
             self._reply = None
+        if self._turn is not None:
+            for name in REPLY_MARKS:
+                self._turn.marks.pop(name, None)
 
     # ---- reply ----------------------------------------------------------------------
     def _reply_step(self, sink: AudioSink) -> None:
