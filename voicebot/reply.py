@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import numpy as np
 
@@ -74,13 +75,7 @@ def reply_events(
     sentence_index = 0
     seen_text = False
     try:
-        while not cancel.is_set():
-            try:
-                delta = next(tokens)
-            except StopIteration:
-                break
-            except Exception as exc:
-                raise StageFailure("llm", exc) from exc
+        for delta in _guarded(tokens, "llm", cancel):
             if not delta:
                 continue
             if not seen_text:
@@ -100,18 +95,27 @@ def reply_events(
             close()
 
 
+T = TypeVar("T")
+
+
+def _guarded(items: Iterator[T], stage: str, cancel: threading.Event) -> Iterator[T]:
+    """`items` until exhausted or cancelled; a backend's exception becomes a StageFailure
+    that names the stage."""
+    while not cancel.is_set():
+        try:
+            item = next(items)
+        except StopIteration:
+            return
+        except Exception as exc:
+            raise StageFailure(stage, exc) from exc
+        yield item
+
+
 def _speak(
     tts: Tts, sentence: str, index: int, cancel: threading.Event
 ) -> Iterator[ReplyEvent]:
     yield SentenceReady(sentence, index)
-    chunks = tts.synthesize(sentence)
-    while not cancel.is_set():
-        try:
-            samples = next(chunks)
-        except StopIteration:
-            return
-        except Exception as exc:
-            raise StageFailure("tts", exc) from exc
+    for samples in _guarded(tts.synthesize(sentence), "tts", cancel):
         if len(samples):
             yield AudioChunk(np.asarray(samples, dtype=np.float32), tts.sample_rate, index)
 
@@ -128,20 +132,15 @@ def whole_reply_events(
     from voicebot.text.clean import clean_for_speech
 
     parts: list[str] = []
-    try:
-        for delta in llm.stream(messages, cancel=cancel):
-            if delta and not parts:
-                yield FirstToken()
-            parts.append(delta)
-    except Exception as exc:
-        raise StageFailure("llm", exc) from exc
+    for delta in _guarded(llm.stream(messages, cancel=cancel), "llm", cancel):
+        if delta and not parts:
+            yield FirstToken()
+        parts.append(delta)
     text = clean_for_speech("".join(parts)).strip()
     if not text or cancel.is_set():
         return
     yield SentenceReady(text, 0)
-    try:
-        audio = [np.asarray(chunk, dtype=np.float32) for chunk in tts.synthesize(text)]
-    except Exception as exc:
-        raise StageFailure("tts", exc) from exc
-    if audio:
+    audio = [np.asarray(chunk, dtype=np.float32)
+             for chunk in _guarded(tts.synthesize(text), "tts", cancel)]
+    if audio and not cancel.is_set():
         yield AudioChunk(np.concatenate(audio), tts.sample_rate, 0)

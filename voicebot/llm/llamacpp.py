@@ -33,9 +33,9 @@ from typing import Any
 from voicebot.config import SPOKEN_SYSTEM_PROMPT, ParamError
 from voicebot.errors import BackendError
 from voicebot.events import ChatMessage
+from voicebot.llm.handoff import Done, Handoff, drain
 from voicebot.llm.models import check_model_param, resolve_gguf
 
-POLL_S = 0.02
 JOIN_TIMEOUT_S = 30.0
 TOKEN_CACHE_SIZE = 1024
 
@@ -79,10 +79,6 @@ def check_sampling(params: Any) -> None:
         raise ParamError("top_p", params.top_p, "must be > 0 and <= 1")
     if not 1 <= params.max_tokens <= 4096:
         raise ParamError("max_tokens", params.max_tokens, "must be between 1 and 4096")
-
-
-class _Done:
-    """End of the worker's output."""
 
 
 class LlamaCppLlm:
@@ -146,7 +142,7 @@ class LlamaCppLlm:
         return self._stream({**self.request(messages), "stream": True}, cancel)
 
     def _stream(self, request: dict, cancel: threading.Event) -> Iterator[str]:
-        deltas: queue.Queue[str | BaseException | _Done] = queue.Queue()
+        deltas: Handoff = queue.Queue()
         stop = threading.Event()
 
         def on_chunk(chunk: Any) -> bool:
@@ -170,7 +166,7 @@ class LlamaCppLlm:
             except BaseException as exc:
                 deltas.put(exc)
             finally:
-                deltas.put(_Done())
+                deltas.put(Done())
 
         worker = threading.Thread(target=work, name="voicebot-llama.cpp", daemon=True)
         worker.start()
@@ -217,18 +213,8 @@ class LlamaCppLlm:
         self._server = None
 
 
-def _drain(
-    deltas: queue.Queue[str | BaseException | _Done], cancel: threading.Event
-) -> Iterator[str]:
-    while True:
-        try:
-            item = deltas.get(timeout=POLL_S)
-        except queue.Empty:
-            if cancel.is_set():
-                return
-            continue
-        if isinstance(item, _Done) or cancel.is_set():
-            return
+def _drain(deltas: Handoff, cancel: threading.Event) -> Iterator[str]:
+    for item in drain(deltas, cancel):
         if isinstance(item, BackendError):
             raise item
         if isinstance(item, BaseException):

@@ -28,9 +28,9 @@ from typing import Any
 from voicebot.config import ParamError
 from voicebot.errors import BackendError
 from voicebot.events import ChatMessage
+from voicebot.llm.handoff import Done, Handoff, drain
 from voicebot.llm.llamacpp import check_sampling
 
-POLL_S = 0.02
 ERROR_BODY_LIMIT = 2000
 
 
@@ -56,10 +56,6 @@ class OpenAIParams:
         check_sampling(self)
 
 
-class _Done:
-    """End of the response stream."""
-
-
 class _Request:
     """One streaming request on its own connection, closable from another thread."""
 
@@ -74,7 +70,7 @@ class _Request:
         self.body = body
         self.headers = headers
         self.timeout = timeout
-        self.events: queue.Queue[str | BaseException | _Done] = queue.Queue()
+        self.events: Handoff = queue.Queue()
         self._closed = threading.Event()
         self._sock: socket.socket | None = None
 
@@ -99,7 +95,7 @@ class _Request:
             if not self._closed.is_set():
                 self.events.put(self._network_error(exc))
         finally:
-            self.events.put(_Done())
+            self.events.put(Done())
 
     def close(self) -> None:
         """Stop now: shut the socket down so a blocked read returns."""
@@ -192,18 +188,8 @@ class OpenAICompatibleLlm:
         return max(1, (len(text) + 3) // 4)
 
 
-def _deltas(
-    events: queue.Queue[str | BaseException | _Done], cancel: threading.Event
-) -> Iterator[str]:
-    while True:
-        try:
-            item = events.get(timeout=POLL_S)
-        except queue.Empty:
-            if cancel.is_set():
-                return
-            continue
-        if isinstance(item, _Done) or cancel.is_set():
-            return
+def _deltas(events: Handoff, cancel: threading.Event) -> Iterator[str]:
+    for item in drain(events, cancel):
         if isinstance(item, BaseException):
             raise item
         if item == "[DONE]":
