@@ -70,7 +70,7 @@ class EndpointConfig:
 class StreamingConfig:
     """LocalAgreement streaming (asr/streaming.py)."""
 
-    min_chunk_s: float = 0.5
+    min_chunk_s: float = 0.8
     max_buffer_s: float = 15.0
     prompt_chars: int = 200
 
