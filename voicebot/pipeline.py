@@ -16,7 +16,6 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
 
 import numpy as np
 
@@ -47,22 +46,13 @@ from voicebot.reply import (
     reply_events,
 )
 from voicebot.tts.base import Tts
+from voicebot.view import ConversationView
 
 REPLY_MARKS = ("llm_start", "llm_first_token", "first_sentence", "tts_first_audio")
 
 ReplyFn = Callable[
     [Llm, Tts, TextConfig, Sequence[ChatMessage], threading.Event], Iterator[ReplyEvent]
 ]
-
-
-class ConversationView(Protocol):
-    """What the user sees; the terminal view and test recorders implement it."""
-
-    def partial(self, committed: str, partial: str) -> None: ...
-    def user_said(self, text: str) -> None: ...
-    def reply_text(self, delta: str) -> None: ...
-    def turn_done(self, turn: TurnRecord) -> None: ...
-    def notice(self, message: str) -> None: ...
 
 
 @dataclass

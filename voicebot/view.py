@@ -7,9 +7,20 @@ pipe every line is printed once, plainly, so logs and CI output stay readable.
 from __future__ import annotations
 
 import sys
-from typing import TextIO
+from typing import Protocol, TextIO
 
 from voicebot.metrics import TurnRecord, format_turn_table
+
+
+class ConversationView(Protocol):
+    """What the user sees; the terminal view and test recorders implement it."""
+
+    def partial(self, committed: str, partial: str) -> None: ...
+    def user_said(self, text: str) -> None: ...
+    def reply_text(self, delta: str) -> None: ...
+    def turn_done(self, turn: TurnRecord) -> None: ...
+    def notice(self, message: str) -> None: ...
+
 
 DIM = "\033[2m"
 BOLD = "\033[1m"
