@@ -107,7 +107,7 @@ def format_turn_table(turn: TurnRecord) -> str:
         value = figures.get(name)
         lines.append(f"  {FIGURE_LABELS[name]:<28}{_ms(value):>8}")
     head_start = _head_start(turn.marks)
-    if head_start > 0:
+    if head_start >= 0.005:
         lines.append(f"  {'(reply began before endpoint)':<28}{_ms(head_start):>8}")
     e2e = figures.get("e2e_latency")
     lines.append("  " + "─" * 36)
