@@ -23,3 +23,13 @@ class Llm(Protocol):
     def count_tokens(self, text: str) -> int:
         """Tokens `text` takes in this model's context (an estimate where unknown)."""
         ...
+
+
+def warmup_messages(system_prompt: str | None = None) -> list[ChatMessage]:
+    """The exchange a backend's `warmup()` evaluates: the system prompt in use (the spoken
+    default when None) and a one-word user turn, so the first real turn finds the prompt
+    cached and the runtime initialised."""
+    from voicebot.config import SPOKEN_SYSTEM_PROMPT
+
+    prompt = SPOKEN_SYSTEM_PROMPT if system_prompt is None else system_prompt
+    return [ChatMessage("system", prompt), ChatMessage("user", "Hello.")]

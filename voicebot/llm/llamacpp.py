@@ -30,9 +30,10 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from voicebot.config import SPOKEN_SYSTEM_PROMPT, ParamError
+from voicebot.config import ParamError
 from voicebot.errors import BackendError
 from voicebot.events import ChatMessage
+from voicebot.llm.base import warmup_messages
 from voicebot.llm.handoff import Done, Handoff, drain
 from voicebot.llm.models import check_model_param, resolve_gguf
 
@@ -178,8 +179,7 @@ class LlamaCppLlm:
 
     def warmup(self, system_prompt: str | None = None) -> None:
         """Evaluate the system prompt once, so the first turn reuses its KV cache."""
-        prompt = SPOKEN_SYSTEM_PROMPT if system_prompt is None else system_prompt
-        messages = [ChatMessage("system", prompt), ChatMessage("user", "Hello.")]
+        messages = warmup_messages(system_prompt)
         result = self._server.handle_chat_completions(self.request(messages, max_tokens=1))
         if isinstance(result, dict) and _chunk_error(result):
             raise BackendError(f"llama.cpp warm-up failed: {_chunk_error(result)}")

@@ -22,9 +22,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from voicebot.config import SPOKEN_SYSTEM_PROMPT, ParamError
+from voicebot.config import ParamError
 from voicebot.errors import BackendError
 from voicebot.events import ChatMessage
+from voicebot.llm.base import warmup_messages
 from voicebot.llm.llamacpp import check_sampling
 from voicebot.llm.models import check_model_param, is_builtin, resolve_gguf
 from voicebot.progress import say
@@ -179,8 +180,7 @@ class TransformersLlm:
 
     def warmup(self, system_prompt: str | None = None) -> None:
         """One token, so the first turn does not pay for lazy initialisation."""
-        prompt = SPOKEN_SYSTEM_PROMPT if system_prompt is None else system_prompt
-        messages = [ChatMessage("system", prompt), ChatMessage("user", "Hello.")]
+        messages = warmup_messages(system_prompt)
         for _ in self._stream(self._inputs(messages), threading.Event(), 1):
             pass
 
