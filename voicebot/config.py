@@ -210,7 +210,7 @@ def _build_stage(stage: str, section: object, source: Path) -> StageConfig:
     backend = section["backend"]
     if backend not in registry.backend_names(stage):
         raise ConfigError(
-            f"{source}: {stage}.backend: {backend!r} is not a {stage.upper()} backend; "
+            f"{source}: {stage}.backend: {backend!r} is not a known {stage.upper()} backend; "
             f"allowed: {allowed}"
         )
     params_cls = registry.params_class(stage, backend)
