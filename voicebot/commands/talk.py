@@ -174,5 +174,6 @@ def _converse(
     line = f"{len(turns)} turn(s)"
     if e2e is not None:
         line += f", median e2e latency {e2e.median * 1000:.0f} ms"
-    say(f"{line}. Log: {log_path}" + (f". Reply audio: {args.output}" if args.output else ""))
+    logged = f"Log: {log_path}" if turns else "Nothing to log"
+    say(f"{line}. {logged}" + (f". Reply audio: {args.output}" if args.output else ""))
     return status
