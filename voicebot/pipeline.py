@@ -161,8 +161,9 @@ class Conversation:
     def _idle(self, source: AudioSource, sink: AudioSink) -> None:
         now = self.elapsed()
         wait = source.seconds_until_next(now)
-        if self._reply is not None:
-            wait = min(wait, max(sink.busy_until() - now, 0.0))
+        playing = sink.busy_until() - now
+        if self._reply is not None and playing > 0:  # wake when the reply has played
+            wait = min(wait, playing)
         if wait == float("inf"):
             return
         self.clock.sleep(min(wait, 0.05))
