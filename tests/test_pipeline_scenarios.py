@@ -299,3 +299,14 @@ def test_speculative_reply_is_dropped_when_speech_resumes_within_the_pause() -> 
     assert len(llm.requests) == 2
     assert marks["llm_start"] == pytest.approx(2.71, abs=1e-6)
     assert marks["llm_first_token"] > marks["llm_start"] > marks["speech_end"]
+
+
+def test_an_empty_speculative_reply_waits_for_the_final_before_failing() -> None:
+    clock = FakeClock()
+    llm = FakeLlm(clock, [], ttft_s=0.02, per_token_s=0.01)
+    conversation, _, _ = make_conversation(clock, llm, speculative=True)
+    turns = conversation.run(replay(scripted_audio([(0.48, 2.52)], 5.0)), WavSink(None, RATE))
+    assert [t.status for t in turns] == ["failed"]
+    assert turns[0].error == "the model returned an empty reply"
+    assert turns[0].marks["turn_end"] >= turns[0].marks["endpoint"]
+    assert len(llm.requests) == 2  # the speculative one, then the one on the final text

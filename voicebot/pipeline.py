@@ -117,6 +117,7 @@ class Conversation:
         self._turn: TurnRecord | None = None
         self._reply: _Reply | None = None
         self._dropped_onsets: set[float] = set()
+        self._speculated: str | None = None  # the last text a speculative reply used
         self._sink: AudioSink | None = None
 
     # ---- the loop -------------------------------------------------------------------
@@ -287,6 +288,9 @@ class Conversation:
         if messages and messages[-1].role == "user":
             message = f"{messages[-1].content}\n{tentative}"
             messages = messages[:-1]
+        if message == self._speculated:
+            return  # this text was tried already (its reply was empty)
+        self._speculated = message
         self._start_reply([*messages, ChatMessage("user", message)], message)
 
     def _start_reply(self, messages: Sequence[ChatMessage], speculative: str | None) -> None:
@@ -304,6 +308,8 @@ class Conversation:
         held, reply.held = reply.held, []
         for chunk in held:
             self._play(chunk, now)
+        if not reply.generating and self._turn is not None and self._sink is not None:
+            self._turn.mark("playback_end", self._sink.busy_until())
 
     def _drop_reply(self) -> None:
         """Forget a reply that produced no audible output (the user went on talking), and
@@ -357,14 +363,19 @@ class Conversation:
         assert reply is not None and turn is not None
         reply.generating = False
         turn.reply_text = " ".join(reply.sentences)
+        if not reply.sentences and reply.speculative_text is not None:
+            self._drop_reply()  # not confirmed yet: the final transcript asks again
+            return
         if not reply.sentences:
             self._fail("the model returned an empty reply", sink)
             return
-        turn.mark("playback_end", sink.busy_until())
+        if reply.speculative_text is None:  # else marked when the held audio is released
+            turn.mark("playback_end", sink.busy_until())
 
     def _finish_playback_if_done(self, sink: AudioSink) -> None:
-        if self._reply is None or self._reply.generating:
-            return
+        reply = self._reply
+        if reply is None or reply.generating or reply.speculative_text is not None:
+            return  # still generating, or waiting for the endpoint to confirm it
         if sink.busy_until() <= self.elapsed():
             self._end_turn()
 
