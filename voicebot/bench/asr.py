@@ -10,7 +10,6 @@ to the final transcript of the utterance) and the real-time factor.
 from __future__ import annotations
 
 import argparse
-import csv
 import importlib.util
 import os
 import sys
@@ -22,8 +21,9 @@ from typing import Any
 
 import numpy as np
 
+from voicebot.bench.speech_set import DEFAULT_SPEECH_DIR, read_manifest
+
 HELP = "streaming vs offline ASR on real speech at 1x: WER, commit lag, final-flush lag, RTF"
-DEFAULT_SPEECH_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "speech" / "dev"
 TAIL_SILENCE_S = 1.0
 TARGETS = {"wer_margin": 1.0, "median_lag": 1.5, "final_lag": 0.6}
 
@@ -93,18 +93,6 @@ def word_errors(reference: str, hypothesis: str) -> tuple[int, int]:
 def normalized_wer(reference: str, hypothesis: str) -> float:
     errors, n = word_errors(reference, hypothesis)
     return errors / max(n, 1)
-
-
-def read_manifest(speech_dir: Path) -> list[dict[str, str]]:
-    from voicebot.errors import VoicebotError
-
-    manifest = speech_dir / "manifest.tsv"
-    if not manifest.is_file():
-        raise VoicebotError(f"no speech set at {speech_dir} (expected manifest.tsv with "
-                            "columns file, duration_s, speaker_or_source, reference_text); "
-                            "pass --speech-dir")
-    with manifest.open(newline="", encoding="utf-8") as f:
-        return list(csv.DictReader(f, delimiter="\t"))
 
 
 def run(args: argparse.Namespace) -> int:

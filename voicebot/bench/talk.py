@@ -4,12 +4,13 @@ same spoken turns, same run, both replayed at real time (1x)."""
 from __future__ import annotations
 
 import argparse
-import csv
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from voicebot.bench.speech_set import DEFAULT_SPEECH_DIR, has_manifest, read_manifest
 
 HELP = "end-to-end latency: streaming pipeline vs naive cascade on spoken turns at 1x"
 
@@ -21,7 +22,6 @@ QUESTIONS = (
     "What should I cook for dinner tonight?",
     "Tell me a fun fact about octopuses.",
 )
-DEFAULT_SPEECH_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "speech" / "dev"
 LEAD_SILENCE_S = 0.5
 
 
@@ -86,14 +86,12 @@ def real_turns(speech_dir: Path, rate: int, count: int) -> list[SpokenTurn]:
     from voicebot.audio.wav import read_wav
     from voicebot.progress import say
 
-    manifest = speech_dir / "manifest.tsv"
     if count <= 0:
         return []
-    if not manifest.is_file():
+    if not has_manifest(speech_dir):
         say(f"No real speech at {speech_dir}: using synthesized questions only")
         return []
-    with manifest.open(newline="", encoding="utf-8") as f:
-        rows = sorted(csv.DictReader(f, delimiter="\t"), key=lambda r: float(r["duration_s"]))
+    rows = sorted(read_manifest(speech_dir), key=lambda r: float(r["duration_s"]))
     return [SpokenTurn(f"real: {row['file']}", read_wav(speech_dir / row["file"], rate))
             for row in rows[:count]]
 
