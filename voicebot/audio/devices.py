@@ -26,6 +26,11 @@ _KIND_WORDS = {
 }
 
 
+def wav_alternative(kind: Kind) -> str:
+    """What to use instead of the microphone/speaker, in words that fit every command."""
+    return _KIND_WORDS[kind][2]
+
+
 @dataclass(frozen=True)
 class DeviceInfo:
     index: int

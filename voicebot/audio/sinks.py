@@ -99,7 +99,11 @@ class SpeakerSink:
     """
 
     def __init__(self, device: str | int | None, sample_rate: int | None = None) -> None:
-        from voicebot.audio.devices import load_sounddevice, require_output_device
+        from voicebot.audio.devices import (
+            load_sounddevice,
+            require_output_device,
+            wav_alternative,
+        )
         from voicebot.errors import AudioDeviceError
 
         info = require_output_device(device)
@@ -125,7 +129,7 @@ class SpeakerSink:
         except (sd.PortAudioError, ValueError) as exc:
             raise AudioDeviceError(
                 f"could not open the speaker {info.name!r} at {self.sample_rate} Hz: {exc}; "
-                "use --output FILE.wav"
+                f"use {wav_alternative('output')}"
             ) from None
         self.latency = float(getattr(self._stream, "latency", 0.0) or 0.0)
 

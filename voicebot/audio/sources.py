@@ -150,7 +150,11 @@ class MicrophoneSource:
     """
 
     def __init__(self, device: str | int | None, sample_rate: int, block_samples: int) -> None:
-        from voicebot.audio.devices import load_sounddevice, require_input_device
+        from voicebot.audio.devices import (
+            load_sounddevice,
+            require_input_device,
+            wav_alternative,
+        )
         from voicebot.errors import AudioDeviceError
 
         info = require_input_device(device)
@@ -185,7 +189,7 @@ class MicrophoneSource:
         except (sd.PortAudioError, ValueError) as exc:
             raise AudioDeviceError(
                 f"could not open the microphone {info.name!r} at {device_rate} Hz: {exc}; "
-                "use --input FILE.wav"
+                f"use {wav_alternative('input')}"
             ) from None
 
     def _callback(self, indata: np.ndarray, frames: int, time: Any, status: Any) -> None:
