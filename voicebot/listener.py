@@ -46,7 +46,11 @@ CARRY_S = 3.0
 """When speech resumes within CARRY_GAP_S of the previous utterance's last word, the new
 buffer starts up to CARRY_S earlier, at a word of the previous (already final) utterance:
 Whisper hears the sentence it continues, as an offline decode would. Those words count as
-committed, so they are not emitted twice."""
+committed, so they are not emitted twice (the new hypothesis is aligned with them by words,
+see LocalAgreement). Whisper sometimes ends its transcript with the carried sentence and
+skips the new speech: a final whose words stop UNHEARD_S or more before the last speech is
+decoded once more without the carried audio (see `_without_carry`)."""
+UNHEARD_S = 1.0
 SETTLE_S = 0.09
 """After this much silence a decode runs at once (not waiting for `min_chunk_s`): if the
 endpoint then fires with no speech in between, that hypothesis already heard the whole
@@ -58,6 +62,8 @@ endpoint instead of one decode later."""
 class _Utterance:
     transcriber: StreamingTranscriber
     onset: float
+    own_start: float  # where its audio starts without carried-over words
+    carried: bool = False
     ended: SpeechEnded | None = None
 
 
@@ -137,6 +143,7 @@ class Listener:
         begin = max(begin, self.timeline.start)
         transcriber = StreamingTranscriber(self.asr, self.streaming_cfg, self.sample_rate)
         recent = event.at - self._context_end <= CONTEXT_GAP_S
+        own_start = begin
         carried = self._carry(event.at)
         if carried:
             begin = carried[0].start
@@ -145,7 +152,7 @@ class Listener:
         else:
             transcriber.reset(begin, self._context if recent else "")
         transcriber.insert_audio(self.timeline.slice(begin, self.timeline.end))
-        self._current = _Utterance(transcriber, event.at)
+        self._current = _Utterance(transcriber, event.at, own_start, bool(carried))
 
     def _carry(self, onset: float) -> list[Word]:
         """The previous utterance's last words to re-hear at the head of the new buffer."""
@@ -212,6 +219,8 @@ class Listener:
         else:
             last = ended.last_speech
             transcriber.finish(until=last + FINAL_PAD_S, heard=last + SETTLE_S)
+            if utterance.carried and _stops_short(transcriber.words, last):
+                transcriber = self._without_carry(utterance, last + FINAL_PAD_S)
         words = tuple(transcriber.words)
         if words:
             self._context = transcriber.policy.prompt(float("inf"))
@@ -225,6 +234,18 @@ class Listener:
             endpoint=ended.at,
             forced=ended.forced,
         )
+
+    def _without_carry(self, utterance: _Utterance, until: float) -> StreamingTranscriber:
+        """The utterance decoded from its own start, prompted with the previous text: used
+        when the decode that re-heard the previous words missed the new speech. Kept only
+        if it hears more words."""
+        carried = utterance.transcriber
+        start = max(utterance.own_start, carried.buffer_start)
+        fresh = StreamingTranscriber(self.asr, self.streaming_cfg, self.sample_rate)
+        fresh.reset(start, self._context)
+        fresh.insert_audio(carried.audio_between(start, until))
+        fresh.finish()
+        return fresh if len(fresh.words) > len(carried.words) else carried
 
     def end_of_input(self) -> list[SpeechStarted | SpeechEnded]:
         """The stream ended: feed silence until the endpointer closes an open utterance."""
@@ -250,6 +271,10 @@ class Listener:
         self._last_final = None
         self.endpointer.reset()
         self._floor = self.audio_time
+
+
+def _stops_short(words: list[Word], last_speech: float) -> bool:
+    return not words or words[-1].end < last_speech - UNHEARD_S
 
 
 def join_words(words: tuple[Word, ...] | list[Word]) -> str:
