@@ -62,7 +62,7 @@ FACTS: tuple[Fact, ...] = (
     Fact("What is the largest ocean on Earth?", r"\bpacific\b"),
     Fact("What is the longest river in the world?", r"\bnile\b|\bamazon\b"),
     Fact("What is the tallest mountain in the world?", r"\beverest\b"),
-    Fact("On which continent is Kenya?", r"\bafrica\b"),
+    Fact("On which continent is Kenya?", r"\bafrica"),  # "the African continent" is right
     Fact("Who wrote Romeo and Juliet?", r"shakespeare"),
     Fact("Who painted the Mona Lisa?", r"leonardo|da vinci"),
     Fact("Who developed the theory of relativity?", r"einstein"),

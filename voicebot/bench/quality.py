@@ -21,6 +21,14 @@ from typing import Any
 from voicebot.bench.facts import FACTS
 
 MODELS = ("smollm2-135m", "qwen2.5-0.5b", "qwen2.5-1.5b")
+FEW_SHOT_EXAMPLES = (
+    "\nExamples of good replies:\n"
+    "Q: How many wheels does a bicycle have? A: A bicycle has two wheels.\n"
+    "Q: What is 6 times 7? A: Six times seven is 42.\n"
+    "Q: What is the capital of Norway? A: The capital of Norway is Oslo."
+)
+"""Few-shot examples appended to the system prompt in a comparison row (none of them is a
+question of the factual set)."""
 _UNSPEAKABLE = (
     ("markdown", re.compile(r"[*_`#|~]|\[[^\]]*\]\(")),
     ("list", re.compile(r"(?m)^\s*(?:[-•]|\d+[.)])\s")),

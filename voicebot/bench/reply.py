@@ -95,12 +95,20 @@ def run(args: argparse.Namespace) -> int:
 
 
 def run_quality(out: Path, load_before: float, threads: int | None = None) -> int:
-    from voicebot.bench.quality import bench_quality, plot_quality, quality_lines
-    from voicebot.config import OLD_SYSTEM_PROMPT
+    from voicebot.bench.quality import (
+        FEW_SHOT_EXAMPLES,
+        bench_quality,
+        plot_quality,
+        quality_lines,
+    )
+    from voicebot.config import OLD_SYSTEM_PROMPT, SPOKEN_SYSTEM_PROMPT
     from voicebot.progress import say
 
-    runs = bench_quality(extra=(("llama.cpp smollm2-135m, old prompt", "smollm2-135m",
-                                 OLD_SYSTEM_PROMPT),), threads=threads)
+    few_shot = SPOKEN_SYSTEM_PROMPT + FEW_SHOT_EXAMPLES
+    extra = (("llama.cpp smollm2-135m, old prompt", "smollm2-135m", OLD_SYSTEM_PROMPT),
+             ("llama.cpp smollm2-135m, few-shot", "smollm2-135m", few_shot),
+             ("llama.cpp qwen2.5-0.5b, few-shot", "qwen2.5-0.5b", few_shot))
+    runs = bench_quality(extra=extra, threads=threads)
     lines = ["# Answer quality of the built-in LLMs", "",
              f"Machine: {os.cpu_count()} CPUs, load average {load_before:.2f} at the start, "
              f"{os.getloadavg()[0]:.2f} at the end (shared: compare rows, not runs). "
