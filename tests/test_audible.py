@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from voicebot.bench.audible import (
+    audible_ends,
     audible_onsets,
     frame_db,
     measure_turns,
@@ -142,3 +143,13 @@ def test_measure_e2e_cli_compares_with_the_log(
     row = capsys.readouterr().out.splitlines()[1].split()
     assert row[:4] == ["1", "1.500s", "2.300s", "800"]
     assert row[-2:] == ["+10", "ms"]
+
+
+def test_audible_ends_are_where_each_segment_falls_silent() -> None:
+    reply = np.concatenate([
+        silence(1.0), np.full(RATE // 2, 0.2, dtype=np.float32),  # 1.0 .. 1.5 s
+        silence(0.2), np.full(RATE // 4, 0.2, dtype=np.float32),  # same segment, to 1.95 s
+        silence(2.0), np.full(RATE // 2, 0.2, dtype=np.float32),  # 3.95 .. 4.45 s, file end
+    ])
+    assert audible_ends(reply, RATE) == pytest.approx([1.95, 4.45], abs=1.5 / RATE)
+    assert audible_ends(silence(1.0), RATE) == []

@@ -99,6 +99,25 @@ def audible_onsets(
     return [s / rate for s in starts]
 
 
+def audible_ends(
+    audio: np.ndarray,
+    rate: int,
+    *,
+    level_dbfs: float = -45.0,
+    min_silence_s: float = 0.5,
+) -> list[float]:
+    """Ends (seconds) of the audible segments, the counterpart of `audible_onsets`: just
+    after the last sample above `level_dbfs` that is followed by at least `min_silence_s`
+    without one (or by the end of the recording)."""
+    samples = _mono(audio)
+    loud = np.flatnonzero(np.abs(samples) > 10.0 ** (level_dbfs / 20.0))
+    if loud.size == 0:
+        return []
+    min_gap = max(1, round(min_silence_s * rate))
+    lasts = [int(i) for i in loud[:-1][np.diff(loud) > min_gap]] + [int(loud[-1])]
+    return [(last + 1) / rate for last in lasts]
+
+
 def pair_turns(ends: list[float], onsets: list[float]) -> list[tuple[float, float, float]]:
     """(speech end, reply onset, e2e) per turn: each onset is paired with the last speech end
     before it; an onset with no speech end before it, or after a speech end that already has
