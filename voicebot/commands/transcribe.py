@@ -207,12 +207,13 @@ def _open_file(path: Path, cfg: Any) -> Any:
 
 def _open_mic(cfg: Any) -> Any:
     from voicebot.audio.sources import MicrophoneSource
+    from voicebot.audio.watch import DeviceWatch
     from voicebot.progress import say
 
     rate = cfg.audio.sample_rate
     source = MicrophoneSource(cfg.audio.input_device, rate, rate * cfg.audio.frame_ms // 1000)
     say("Listening… (Ctrl-C to stop)")
-    return source
+    return DeviceWatch(source)
 
 
 def _build_listener(cfg: Any) -> Any:
