@@ -60,6 +60,7 @@ class _Utterance:
     transcriber: StreamingTranscriber
     onset: float
     ended: SpeechEnded | None = None
+    speech_end: float | None = None  # where the sound of speech ended (see _heard_end)
 
 
 class Listener:
@@ -128,8 +129,8 @@ class Listener:
                 self._start(event)
                 fed = True  # the slice from the timeline includes this block
             else:
-                self._end(event)
-                events[i] = self._heard_end(event)
+                events[i] = heard = self._heard_end(event)
+                self._end(event, heard)
         if self._current is not None and not fed:
             self._current.transcriber.insert_audio(block)
         return events
@@ -141,7 +142,7 @@ class Listener:
         decode hears past the VAD's last speech frame anyway."""
         if event.forced:
             return event
-        onset = self._finals[-1].onset if self._finals else event.last_speech
+        onset = self._current.onset if self._current is not None else event.last_speech
         begin = max(onset, self.timeline.start)
         end = min(event.last_speech + FINAL_PAD_S, self.timeline.end)
         found = speech_offset(self.timeline.slice(begin, end), self.sample_rate)
@@ -174,10 +175,13 @@ class Listener:
         oldest = max(words[-1].end - CARRY_S, self.timeline.start)
         return [w for w in words if w.start >= oldest]
 
-    def _end(self, event: SpeechEnded) -> None:
+    def _end(self, event: SpeechEnded, heard: SpeechEnded | None = None) -> None:
+        """Close the utterance; `heard` is the event with the refined end of speech (the
+        VAD's own end still decides how much audio the final decode hears)."""
         if self._current is None:
             return
         self._current.ended = event
+        self._current.speech_end = (heard or event).last_speech
         self._floor = event.at if event.forced else event.last_speech + FINAL_PAD_S
         self._finals.append(self._current)
         self._current = None
@@ -238,7 +242,8 @@ class Listener:
             words=words,
             text=join_words(words),
             speech_start=utterance.onset,
-            last_speech=ended.last_speech,
+            last_speech=utterance.speech_end if utterance.speech_end is not None
+            else ended.last_speech,
             endpoint=ended.at,
             forced=ended.forced,
         )
