@@ -332,7 +332,7 @@ class Conversation:
             self._reply_generated(sink)
             return
         except StageFailure as exc:
-            self._fail(str(exc), sink)
+            self._fail(str(exc), sink, "truncated" if exc.truncated else "failed")
             return
         now = self.elapsed()
         if isinstance(event, FirstToken):
@@ -394,15 +394,17 @@ class Conversation:
             self.log.append(turn)
         self.view.turn_done(turn)
 
-    def _fail(self, reason: str, sink: AudioSink | None = None) -> None:
+    def _fail(self, reason: str, sink: AudioSink | None = None, status: str = "failed") -> None:
         if self._reply is not None:
+            if self._turn is not None:  # logged, never spoken on or kept in the history
+                self._turn.partial_reply = self._reply.text
             self._reply.cancel.set()
             _close(self._reply.events)
             if sink is not None:
                 sink.stop(self.elapsed())
         turn = self._turn or TurnRecord(index=len(self.turns) + 1)
         self._turn = turn
-        turn.status = "failed"
+        turn.status = status
         turn.error = reason
         self.view.notice(f"turn {turn.index} failed: {reason}; still listening")
         self._end_turn()
@@ -418,6 +420,7 @@ class Conversation:
         turn.status = "interrupted"
         turn.error = reason
         turn.reply_text = reply.heard_by(now)
+        turn.partial_reply = reply.text
         self.history.add_assistant(turn.reply_text, interrupted=True)
         self.view.notice(f"({reason})")
         self._end_turn()
