@@ -68,6 +68,7 @@ class TurnRecord:
     error: str | None = None
     reply_audio_s: float = 0.0
     forced: bool = False  # the utterance hit max_utterance_s and was cut
+    muted_speech_s: float = 0.0  # voice heard (and dropped) while the microphone was muted
     marks: dict[str, float] = field(default_factory=dict)
 
     def mark(self, name: str, t: float) -> None:
@@ -85,6 +86,7 @@ class TurnRecord:
         data["figures"] = {k: round(v, 4) for k, v in self.figures.items()}
         data["marks"] = {k: round(v, 4) for k, v in self.marks.items()}
         data["reply_audio_s"] = round(self.reply_audio_s, 3)
+        data["muted_speech_s"] = round(self.muted_speech_s, 3)
         return data
 
 
@@ -164,17 +166,31 @@ class SessionLog:
     def append_record(self, data: dict[str, Any]) -> None:
         from voicebot.outputs import write_failure
 
-        record = {**self.session, **data}
+        line = json.dumps({**self.session, **data}, ensure_ascii=False) + "\n"
         try:
-            with self.path.open("a", encoding="utf-8") as f:
-                f.write(json.dumps(record, ensure_ascii=False) + "\n")
-                f.flush()
-                os.fsync(f.fileno())
+            _append_whole(self.path, line.encode("utf-8"))
         except OSError as exc:
             if self.error is None:
                 self.error = str(write_failure(self.path, "the session log", exc))
                 print(f"voicebot: warning: {self.error}; the session goes on unlogged",
                       file=sys.stderr, flush=True)
+
+
+def _append_whole(path: Path, data: bytes) -> None:
+    """Append `data` with one write, then fsync. A Ctrl-C that lands during the append
+    (the user stops right as a turn ends) still lets the line be written once."""
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        before = os.fstat(fd).st_size
+        try:
+            os.write(fd, data)
+            os.fsync(fd)
+        except KeyboardInterrupt:
+            if os.fstat(fd).st_size == before:
+                os.write(fd, data)
+            raise
+    finally:
+        os.close(fd)
 
 
 def read_log(path: Path) -> list[dict[str, Any]]:

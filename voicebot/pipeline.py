@@ -48,6 +48,14 @@ from voicebot.reply import (
 from voicebot.tts.base import Tts
 from voicebot.view import ConversationView
 
+MUTED_NOTICE_S = 0.3  # voice while muted below this is a click or a breath: logged only
+VOICE_RMS = 0.01  # about -40 dBFS: quieter input while muted is not counted as speech
+
+
+def voice_level(samples: np.ndarray) -> bool:
+    return float(np.sqrt(np.mean(np.square(samples, dtype=np.float64)))) >= VOICE_RMS
+
+
 REPLY_MARKS = ("llm_start", "llm_first_token", "first_sentence", "tts_first_audio")
 
 ReplyFn = Callable[
@@ -173,9 +181,18 @@ class Conversation:
     def _take_input(self, source: AudioSource, sink: AudioSink) -> None:
         for frame in source.read_available(self.elapsed()):
             if self._muted(sink):
+                self._note_muted(frame)
                 frame = AudioFrame(np.zeros_like(frame.samples), frame.sample_rate, frame.start)
             for event in self.listener.push_audio(frame):
                 self._on_vad_event(event, sink)
+
+    def _note_muted(self, frame: AudioFrame) -> None:
+        """Dropped speech is never silent: voice-level sound while muted is added up on the
+        turn (`muted_speech_s` in the log; the view says so when the turn ends). Without
+        headphones this includes the bot's own voice picked up by the microphone."""
+        turn = self._turn
+        if turn is not None and len(frame.samples) and voice_level(frame.samples):
+            turn.muted_speech_s += len(frame.samples) / frame.sample_rate
 
     def _muted(self, sink: AudioSink) -> bool:
         """Half-duplex: the bot does not hear itself while its reply plays (gaps between
@@ -305,6 +322,8 @@ class Conversation:
         reply = self._reply
         assert reply is not None
         reply.speculative_text = None
+        if reply.text:
+            self.view.reply_text(reply.text)
         held, reply.held = reply.held, []
         for chunk in held:
             self._play(chunk, now)
@@ -339,7 +358,8 @@ class Conversation:
             turn.mark("llm_first_token", now)
         elif isinstance(event, TextDelta):
             reply.text += event.text
-            self.view.reply_text(event.text)
+            if reply.speculative_text is None:  # a speculative reply shows once confirmed
+                self.view.reply_text(event.text)
         elif isinstance(event, SentenceReady):
             turn.mark("first_sentence", now)
             reply.sentences.append(event.text)
@@ -389,6 +409,9 @@ class Conversation:
         if turn.status == "ok":
             self.history.add_assistant(turn.reply_text)
         turn.mark("turn_end", self.elapsed())
+        if turn.muted_speech_s >= MUTED_NOTICE_S:
+            self.view.notice(f"(you spoke for {turn.muted_speech_s:.1f} s while the bot was "
+                             "talking: not heard; wait for the reply, or use --barge-in)")
         self.turns.append(turn)
         if self.log is not None:
             self.log.append(turn)
