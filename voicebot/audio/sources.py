@@ -203,6 +203,7 @@ class MicrophoneSource:
             try:
                 block = self._queue.get_nowait()
             except queue.Empty:
+                self._check_alive()
                 break
             if self._resampler is not None:
                 block = self._resampler.resample_chunk(block)
@@ -211,6 +212,15 @@ class MicrophoneSource:
                                          self._emitted / self.sample_rate))
                 self._emitted += len(samples)
         return frames
+
+    def _check_alive(self) -> None:
+        """A device unplugged mid-session stops the stream: say so instead of listening to
+        nothing forever (the finished turns are already in the log)."""
+        if not self._closed and not getattr(self._stream, "active", True):
+            from voicebot.errors import AudioDeviceError
+
+            raise AudioDeviceError("the microphone stopped delivering audio (unplugged or "
+                                   "taken by another program?)")
 
     def seconds_until_next(self, elapsed: float) -> float:
         if self._closed:
