@@ -17,8 +17,9 @@ class ScriptedLlmServer:
     deltas, then silence) | never (reads the request, never answers) | error (HTTP 500) |
     slow (ok, `token_s` between deltas)."""
 
-    def __init__(self, mode: str = "ok", token_s: float = 0.0) -> None:
-        self.mode = mode
+    def __init__(self, mode: str | list[str] = "ok", token_s: float = 0.0) -> None:
+        """A list of modes scripts successive requests (the last one repeats)."""
+        self.modes = [mode] if isinstance(mode, str) else list(mode)
         self.token_s = token_s
         self.requests: list[dict] = []
         self._stop = threading.Event()
@@ -43,6 +44,10 @@ class ScriptedLlmServer:
     @property
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
+
+    @property
+    def mode(self) -> str:
+        return self.modes[min(len(self.requests), len(self.modes)) - 1]
 
     def answer(self, handler: BaseHTTPRequestHandler) -> None:
         if self.mode == "never":
