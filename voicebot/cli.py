@@ -76,7 +76,8 @@ def _on_sigint(signum: int, frame: object) -> None:
 
 @contextlib.contextmanager
 def _second_ctrl_c_exits() -> Iterator[None]:
-    if threading.current_thread() is not threading.main_thread():
+    if threading.current_thread() is not threading.main_thread() or \
+            signal.getsignal(signal.SIGINT) is signal.SIG_IGN:  # e.g. `voicebot … &` in a script
         yield
         return
     previous = signal.signal(signal.SIGINT, _on_sigint)

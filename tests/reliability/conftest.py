@@ -9,6 +9,7 @@ it: espeak for speech, a scripted OpenAI-compatible server on 127.0.0.1 for the 
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from collections.abc import Iterator, Sequence
@@ -52,8 +53,14 @@ def start_voicebot(args: Sequence[str], tmp_path: Path, **env: str) -> subproces
     return subprocess.Popen(
         [sys.executable, "-m", "voicebot", *args], stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT, text=True, env=voicebot_env(tmp_path, **env), cwd=tmp_path,
-        stdin=subprocess.DEVNULL,
+        stdin=subprocess.DEVNULL, preexec_fn=_default_sigint,
     )
+
+
+def _default_sigint() -> None:
+    """A test run in the background of a script inherits an ignored SIGINT: undo that, so
+    the Ctrl-C cases test the program, not the shell."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def assert_one_line_error(result: subprocess.CompletedProcess[str], code: int,

@@ -46,6 +46,9 @@ def register(parser: argparse.ArgumentParser) -> None:
                         help="seconds the user waits after a reply before the next question")
     parser.add_argument("--warmup", type=int, default=10,
                         help="turns before RSS growth is measured (default 10)")
+    parser.add_argument("--llm-only", action="store_true",
+                        help="typed turns through the LLM only: TTFT by turn index with the "
+                        "history trimmed one turn at a time vs in blocks")
     parser.add_argument("--out", type=Path, default=Path("bench-out/soak"),
                         help="folder for report.md, soak.png and turns.jsonl")
 
@@ -110,6 +113,12 @@ def run(args: argparse.Namespace) -> int:
         raise VoicebotError("--turns must be at least 1")
     cfg = load_config(args.config)
     args.out.mkdir(parents=True, exist_ok=True)
+    if args.llm_only:
+        from voicebot.bench.soak_llm import run_llm_only
+
+        questions = [QUESTIONS[i % len(QUESTIONS)] for i in range(args.turns)]
+        say(f"Report: {run_llm_only(load_stage('llm', cfg), cfg, questions, args.out)}")
+        return 0
     backends = {stage: load_stage(stage, cfg) for stage in ("vad", "asr", "llm", "tts")}
     view = SoakView(time.monotonic())
     say(f"Soak: {args.turns} questions at 1x, {args.gap:g} s after each reply…")
