@@ -187,6 +187,8 @@ def _converse(
     if e2e is not None:
         line += f", median e2e latency {e2e.median * 1000:.0f} ms"
     logged = f"Log: {log_path}" if turns else "Nothing to log"
+    if not turns and log_path.is_file() and log_path.stat().st_size == 0:
+        log_path.unlink()  # opened early to check it can be written; nothing came of it
     if log.error:
         logged = f"Log not written: {log.error}"
     say(f"{line}. {logged}" + (f". Reply audio: {args.output}" if args.output else ""))
