@@ -157,6 +157,7 @@ def _converse(
     log: Any,
 ) -> int:
     from voicebot.clock import MonotonicClock
+    from voicebot.errors import AudioDeviceError, VoicebotError
     from voicebot.listener import Listener
     from voicebot.metrics import figure_values, summarize
     from voicebot.pipeline import Conversation
@@ -173,11 +174,14 @@ def _converse(
     )
     say("Listening… (Ctrl-C to stop)" if args.input is None else f"Replaying {args.input}…")
     status = 0
+    lost: VoicebotError | None = None
     try:
         conversation.run(source, sink)
     except KeyboardInterrupt:
         say("\nStopped.")
         status = 130
+    except AudioDeviceError as exc:  # a device went away: still say what was logged
+        lost = exc
     finally:
         source.close()
         sink.close()
@@ -192,6 +196,8 @@ def _converse(
     if log.error:
         logged = f"Log not written: {log.error}"
     say(f"{line}. {logged}" + (f". Reply audio: {args.output}" if args.output else ""))
+    if lost is not None:
+        raise lost
     return status or _exit_status(turns, log)
 
 
