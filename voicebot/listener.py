@@ -23,7 +23,7 @@ from voicebot.asr.base import Asr
 from voicebot.asr.online import StreamingTranscriber
 from voicebot.audio.framing import Reframer
 from voicebot.audio.timeline import AudioTimeline
-from voicebot.config import EndpointConfig, StreamingConfig
+from voicebot.config import EndpointConfig, StreamingConfig, TurnConfig
 from voicebot.events import (
     AudioFrame,
     SpeechEnded,
@@ -32,6 +32,9 @@ from voicebot.events import (
     UtteranceFinal,
     Word,
 )
+from voicebot.turn import TurnDetector, build_policy
+from voicebot.turn.smart_turn import WINDOW_S as TURN_AUDIO_S
+from voicebot.turn.text_rule import ends_unfinished
 from voicebot.vad.base import Vad
 from voicebot.vad.segmenter import Endpointer, utterance_audio_start
 
@@ -70,9 +73,12 @@ class Listener:
         streaming: StreamingConfig,
         sample_rate: int = 16000,
         decode_in_pauses: bool = True,
+        turn: TurnDetector | None = None,
+        turn_cfg: TurnConfig | None = None,
     ) -> None:
         """`decode_in_pauses=False` turns off the decode after SETTLE_S of silence (the
-        benchmark's naive cascade transcribes only once the endpoint has fired)."""
+        benchmark's naive cascade transcribes only once the endpoint has fired). Without a
+        `turn` detector, `endpoint.end_ms` of silence ends every utterance (the old rule)."""
         if vad.sample_rate != sample_rate:
             raise ValueError(f"the VAD wants {vad.sample_rate} Hz audio, got {sample_rate}")
         self.vad = vad
@@ -81,9 +87,12 @@ class Listener:
         self.streaming_cfg = streaming
         self.sample_rate = sample_rate
         self.decode_in_pauses = decode_in_pauses
-        self.endpointer = Endpointer(endpoint)
+        self.turn = turn
+        self.turn_cfg = turn_cfg or TurnConfig()
+        self.endpointer = Endpointer(endpoint, build_policy(endpoint, self.turn_cfg),
+                                     self._judge if turn is not None else None)
         self.reframer = Reframer(vad.frame_samples)
-        keep = max(endpoint.preroll_ms / 1000.0, CARRY_S + CARRY_GAP_S) + 1.0
+        keep = max(endpoint.preroll_ms / 1000.0, CARRY_S + CARRY_GAP_S, TURN_AUDIO_S) + 1.0
         self.timeline = AudioTimeline(sample_rate, keep)
         self._frame_s = vad.frame_samples / sample_rate
         self._vad_samples = 0  # samples classified so far (the VAD's audio time)
@@ -131,6 +140,22 @@ class Listener:
         if self._current is not None and not fed:
             self._current.transcriber.insert_audio(block)
         return events
+
+    def _judge(self, now: float) -> float:
+        """P(turn finished) at audio time `now`, in a pause of the open utterance: the
+        detector on the utterance's last TURN_AUDIO_S of audio, overruled by the text rule
+        when a decode that heard the pause ends on a word like 'the' or 'and'."""
+        assert self.turn is not None
+        audio = np.zeros(0, dtype=np.float32)
+        current = self._current
+        if self.turn.needs_audio and current is not None:
+            begin = max(self.timeline.start, now - TURN_AUDIO_S,
+                        current.onset - self.endpoint_cfg.preroll_ms / 1000.0)
+            audio = self.timeline.slice(begin, now)
+        text = self.tentative_text() or ""
+        if self.turn_cfg.text_rule and ends_unfinished(text):
+            return 0.0
+        return self.turn.p_finished(audio, text)
 
     def _start(self, event: SpeechStarted) -> None:
         begin = utterance_audio_start(event.at, self.endpoint_cfg, self._floor)
@@ -230,7 +255,8 @@ class Listener:
         """The stream ended: feed silence until the endpointer closes an open utterance."""
         events: list[SpeechStarted | SpeechEnded] = []
         silence = np.zeros(self.vad.frame_samples, dtype=np.float32)
-        limit = self.endpoint_cfg.end_ms / 1000.0 + 2 * self._frame_s
+        limit = max(self.endpoint_cfg.end_ms, self.turn_cfg.max_silence_ms) / 1000.0 \
+            + 2 * self._frame_s
         fed = 0.0
         while self.endpointer.in_speech and fed <= limit:
             start = self.audio_time

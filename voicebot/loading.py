@@ -31,3 +31,18 @@ def load_stage(stage: str, cfg: Config) -> Any:
             else:
                 warmup()
     return backend
+
+
+def load_turn(cfg: Config) -> Any:
+    """The turn detector of `cfg.turn` (loaded and warmed up), or None for the plain silence
+    rule, which needs no model."""
+    from voicebot.turn import build_detector
+
+    if cfg.turn.backend == "silence":
+        return None
+    with progress.step(f"Loading turn detector ({cfg.turn.backend})"):
+        detector = build_detector(cfg.turn)
+        warmup = getattr(detector, "warmup", None)
+        if callable(warmup):
+            warmup()
+    return detector

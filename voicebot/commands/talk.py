@@ -145,6 +145,7 @@ def _converse(
 ) -> int:
     from voicebot.clock import MonotonicClock
     from voicebot.listener import Listener
+    from voicebot.loading import load_turn
     from voicebot.metrics import SessionLog, figure_values, summarize
     from voicebot.pipeline import Conversation
     from voicebot.progress import say
@@ -153,7 +154,7 @@ def _converse(
     log_path = _log_path(args, cfg)
     log = SessionLog(log_path, {"config": str(cfg.source), "input": str(args.input or "mic")})
     listener = Listener(backends["vad"], backends["asr"], cfg.endpoint, cfg.streaming,
-                        cfg.audio.sample_rate)
+                        cfg.audio.sample_rate, turn=load_turn(cfg), turn_cfg=cfg.turn)
     conversation = Conversation(
         listener=listener, llm=backends["llm"], tts=backends["tts"], text_cfg=cfg.text,
         conversation_cfg=cfg.conversation, clock=MonotonicClock(),
