@@ -89,6 +89,7 @@ class Listener:
         self.decode_in_pauses = decode_in_pauses
         self.turn = turn
         self.turn_cfg = turn_cfg or TurnConfig()
+        self._verdict: tuple[float, float, float] | None = None  # (pause of, asked at, P)
         self.endpointer = Endpointer(endpoint, build_policy(endpoint, self.turn_cfg),
                                      self._judge if turn is not None else None)
         self.reframer = Reframer(vad.frame_samples)
@@ -141,21 +142,32 @@ class Listener:
             self._current.transcriber.insert_audio(block)
         return events
 
-    def _judge(self, now: float) -> float:
+    def _judge(self, now: float) -> float | None:
         """P(turn finished) at audio time `now`, in a pause of the open utterance: the
         detector on the utterance's last TURN_AUDIO_S of audio, overruled by the text rule
-        when a decode that heard the pause ends on a word like 'the' or 'and'."""
+        when the decode that heard the pause ends on a word like 'the' or 'and'. With the
+        text rule on, the answer waits (None) for that decode: the final transcript needs it
+        anyway, so the wait costs no latency."""
         assert self.turn is not None
-        audio = np.zeros(0, dtype=np.float32)
+        text = self.tentative_text()
+        if self.turn_cfg.text_rule and self.decode_in_pauses:
+            if text is None:
+                return None
+            if ends_unfinished(text):
+                return 0.0
+        key = (self._last_voiced, now)
+        if self._verdict is None or self._verdict[0] != self._last_voiced or \
+                self._verdict[1] < now - (self.turn_cfg.recheck_ms / 1000.0) + 1e-6:
+            self._verdict = (*key, self.turn.p_finished(self._turn_audio(now), text or ""))
+        return self._verdict[2]
+
+    def _turn_audio(self, now: float) -> np.ndarray:
         current = self._current
-        if self.turn.needs_audio and current is not None:
-            begin = max(self.timeline.start, now - TURN_AUDIO_S,
-                        current.onset - self.endpoint_cfg.preroll_ms / 1000.0)
-            audio = self.timeline.slice(begin, now)
-        text = self.tentative_text() or ""
-        if self.turn_cfg.text_rule and ends_unfinished(text):
-            return 0.0
-        return self.turn.p_finished(audio, text)
+        if self.turn is None or not self.turn.needs_audio or current is None:
+            return np.zeros(0, dtype=np.float32)
+        begin = max(self.timeline.start, now - TURN_AUDIO_S,
+                    current.onset - self.endpoint_cfg.preroll_ms / 1000.0)
+        return self.timeline.slice(begin, now)
 
     def _start(self, event: SpeechStarted) -> None:
         begin = utterance_audio_start(event.at, self.endpoint_cfg, self._floor)

@@ -9,7 +9,9 @@ asked for P(finished):
   (0: never), and after `max_silence_s` of silence the turn ends whatever it said (the hard
   timeout, so a wrong "not yet" costs at most that long).
 
-Speech resets the count (`reset()`): a new pause starts the questions again. With the
+The detector may also answer None, "cannot tell yet" (the transcript of the pause is still
+being decoded): it is then asked again at the next frame. Speech resets the count
+(`reset()`): a new pause starts the questions again. With the
 `silence` detector (always P = 1) this is exactly the old fixed rule at `first_s`.
 """
 
@@ -54,8 +56,10 @@ class TurnPolicy:
             return "ask"
         return "wait"
 
-    def on_verdict(self, silence_s: float, p_finished: float) -> bool:
+    def on_verdict(self, silence_s: float, p_finished: float | None) -> bool:
         """Record the detector's answer to an 'ask'; True when the turn ends now."""
+        if p_finished is None:
+            return False  # undecided: asked again at the next frame
         self.verdicts.append((silence_s, p_finished))
         if p_finished >= self.threshold:
             return True

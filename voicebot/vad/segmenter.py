@@ -29,8 +29,9 @@ from voicebot.turn.policy import TurnPolicy
 EPS = 1e-6  # frame durations are summed as floats: 3 x 0.03 must count as 0.09
 
 VadEvent = SpeechStarted | SpeechEnded
-Judge = Callable[[float], float]
-"""Called with the audio time of the end of the pause so far; returns P(turn finished)."""
+Judge = Callable[[float], float | None]
+"""Called with the audio time of the end of the pause so far; returns P(turn finished), or
+None when it cannot tell yet (asked again at the next frame)."""
 
 
 def utterance_audio_start(onset: float, cfg: EndpointConfig, floor: float = 0.0) -> float:
