@@ -11,7 +11,7 @@ import pytest
 from voicebot.config import load_config
 from voicebot.errors import ConfigError
 from voicebot.turn.features import last_seconds, log_mel
-from voicebot.turn.text_rule import ends_unfinished
+from voicebot.turn.text_rule import ends_question, ends_unfinished
 
 
 def test_log_mel_matches_faster_whisper_feature_extractor() -> None:
@@ -43,6 +43,11 @@ def test_eight_seconds_give_the_models_80_by_800_input() -> None:
 ])
 def test_text_rule(text: str, unfinished: bool) -> None:
     assert ends_unfinished(text) is unfinished
+
+
+def test_question_mark_means_finished() -> None:
+    assert ends_question("Why is the sky blue? ")
+    assert not ends_question("Why is the sky blue") and not ends_question("I went to the")
 
 
 def test_turn_section_errors_name_key_and_allowed(tmp_path: Path) -> None:

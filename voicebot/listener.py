@@ -34,7 +34,7 @@ from voicebot.events import (
 )
 from voicebot.turn import TurnDetector, build_policy
 from voicebot.turn.smart_turn import WINDOW_S as TURN_AUDIO_S
-from voicebot.turn.text_rule import ends_unfinished
+from voicebot.turn.text_rule import ends_question, ends_unfinished
 from voicebot.vad.base import Vad
 from voicebot.vad.segmenter import Endpointer, utterance_audio_start
 
@@ -145,7 +145,8 @@ class Listener:
     def _judge(self, now: float) -> float | None:
         """P(turn finished) at audio time `now`, in a pause of the open utterance: the
         detector on the utterance's last TURN_AUDIO_S of audio, overruled by the text rule
-        when the decode that heard the pause ends on a word like 'the' or 'and'. With the
+        when the decode that heard the pause ends on a word like 'the' or 'and' (or on a
+        question mark: finished, no model call). With the
         text rule on, the answer waits (None) for that decode: the final transcript needs it
         anyway, so the wait costs no latency."""
         assert self.turn is not None
@@ -155,6 +156,8 @@ class Listener:
                 return None
             if ends_unfinished(text):
                 return 0.0
+            if ends_question(text):
+                return 1.0
         key = (self._last_voiced, now)
         if self._verdict is None or self._verdict[0] != self._last_voiced or \
                 self._verdict[1] < now - (self.turn_cfg.recheck_ms / 1000.0) + 1e-6:

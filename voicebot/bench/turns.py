@@ -24,6 +24,9 @@ from voicebot.bench.speech_set import DEFAULT_SPEECH_DIR
 
 HELP = "end of turn: cut-ins on mid-sentence pauses and e2e latency per turn setting at 1x"
 LEAD_S = 0.5
+AFTER_RESUME_S = 1.0
+"""The pause set is replayed up to this long after the speaker resumes: a cut-in happens
+before that, and the rest of a long sentence would only cost run time."""
 
 
 @dataclass(frozen=True)
@@ -85,8 +88,8 @@ def register(parser: argparse.ArgumentParser) -> None:
                         help="folder for report.md, turns.png and outcomes.jsonl")
     parser.add_argument("--speech-dir", type=Path, default=DEFAULT_SPEECH_DIR,
                         help="real speech with manifest.tsv")
-    parser.add_argument("--pauses", type=int, default=16,
-                        help="how many paused utterances (default 16)")
+    parser.add_argument("--pauses", type=int, default=15,
+                        help="how many paused utterances (default 15)")
     parser.add_argument("--questions", type=int, default=6,
                         help="synthesized questions (max 6), plus --real real ones")
     parser.add_argument("--real", type=int, default=4, help="short real recordings (default 4)")
@@ -110,7 +113,8 @@ def run(args: argparse.Namespace) -> int:
     pauses = paused_set(args.speech_dir, engines["asr"], rate, args.pauses)
     questions = synthesized_turns(engines["tts"], cfg, args.questions)
     questions += real_turns(args.speech_dir, rate, args.real)
-    inputs = [BenchInput("pause", p.label, p.audio, resume_at=p.resume_at) for p in pauses]
+    inputs = [BenchInput("pause", p.label, p.audio[: round((p.resume_at + AFTER_RESUME_S) * rate)],
+                         resume_at=p.resume_at) for p in pauses]
     for i, q in enumerate(questions):
         ref = references.get(q.label, q.label.removeprefix("tts: "))
         noise = ("white", "low-passed")[i % 2]

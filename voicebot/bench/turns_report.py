@@ -98,7 +98,6 @@ def _row(outcomes: Sequence[Any]) -> dict[str, Any]:
         "clean": _e2e(by_kind["clean"]),
         "noise": _e2e(by_kind["noise"]),
         "noise_answered": (sum(o.answered for o in by_kind["noise"]), len(by_kind["noise"])),
-        "pause_e2e": _e2e(by_kind["pause"]),
         "wer_clean": _wer(by_kind["clean"]),
         "wer_noise": _wer(by_kind["noise"]),
         "detector_ms": statistics.median(calls) if calls else None,
@@ -114,9 +113,8 @@ def _s(values: Sequence[float]) -> str:
 def _summary_table(rows: dict[str, dict[str, Any]]) -> list[str]:
     lines = [
         "| setting | cut-ins (pause set) | e2e clean, median / p90 (s) | e2e in noise, median /"
-        " p90 (s) | noise: replied | WER clean / noise | e2e after the real end, pause set"
-        " (s) | detector call (ms) |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        " p90 (s) | noise: replied | WER clean / noise | detector call (ms) |",
+        "|---|---:|---:|---:|---:|---:|---:|",
     ]
     for name, r in rows.items():
         cut, n = r["cut_ins"]
@@ -127,8 +125,7 @@ def _summary_table(rows: dict[str, dict[str, Any]]) -> list[str]:
         det = f"{r['detector_ms']:.0f}" if r["detector_ms"] is not None else "–"
         lines.append(
             f"| {name} | {f'{cut} / {n}' if n else '–'} | {_s(r['clean'])} | {_s(r['noise'])} "
-            f"| {f'{replied} / {total}' if total else '–'} | {wer} | {_s(r['pause_e2e'])} "
-            f"| {det} |")
+            f"| {f'{replied} / {total}' if total else '–'} | {wer} | {det} |")
     lines += ["", f"Targets: e2e median ≤ {TARGET_MEDIAN_S:.2f} s, p90 ≤ {TARGET_P90_S:.2f} s "
               "(clean questions); cut-ins ≤ 1 in 15; every noisy question replied."]
     return lines

@@ -1,6 +1,6 @@
 """A cheap second opinion on the transcript: a turn that ends on a word that cannot end an
 English sentence (an article, a preposition, a conjunction, an auxiliary verb) is not finished,
-whatever the audio says."""
+whatever the audio says; one that ends with a question mark is finished (no model call)."""
 
 from __future__ import annotations
 
@@ -17,6 +17,12 @@ UNFINISHED_ENDINGS = frozenset({
     "must", "i", "you", "he", "she", "we", "they", "it's", "i'm", "you're", "we're", "they're",
     "there's", "let's",
 })
+
+
+def ends_question(text: str) -> bool:
+    """Whisper closed the transcript with a question mark: a finished question (it writes one
+    only when the intonation and the words make a question)."""
+    return text.rstrip().endswith("?")
 
 
 def ends_unfinished(text: str) -> bool:
