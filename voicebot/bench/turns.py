@@ -69,6 +69,15 @@ class Outcome:
     reference: str = ""
     resume_at: float | None = None  # pause set: when speech resumes (session time)
     detector_ms: list[float] = field(default_factory=list)
+    ends: list[float] = field(default_factory=list)  # audio times the endpointer fired
+
+    @property
+    def closed_in_pause(self) -> bool:
+        """The endpointer ended the turn inside the pause (an audio-time decision: on a quiet
+        machine the reply would then start before the speaker resumes)."""
+        if self.resume_at is None:
+            return False
+        return any(at < self.resume_at for at in self.ends)
 
     @property
     def cut_in(self) -> bool:
@@ -143,6 +152,7 @@ def _summary(outcome: Outcome) -> str:
         parts.append(f"e2e {e2e[-1]:.3f} s")
     if outcome.resume_at is not None:
         parts.append("CUT-IN" if outcome.cut_in else "no cut-in")
+        parts.append("closed in the pause" if outcome.closed_in_pause else "held")
     return ", ".join(parts)
 
 
@@ -152,7 +162,6 @@ def run_input(setting: Setting, item: BenchInput, engines: dict[str, Any], cfg: 
     from voicebot.bench.talk import _QuietView
     from voicebot.bench.turn_sets import with_noise
     from voicebot.clock import MonotonicClock
-    from voicebot.listener import Listener
     from voicebot.pipeline import Conversation
 
     rate = cfg.audio.sample_rate
@@ -162,8 +171,8 @@ def run_input(setting: Setting, item: BenchInput, engines: dict[str, Any], cfg: 
     vad.reset()
     detector = engines["smart-turn"] if setting.turn == "smart-turn" else None
     calls_before = len(detector.calls_ms) if detector is not None else 0
-    listener = Listener(vad, engines["asr"], endpoint, cfg.streaming, rate,
-                        turn=detector, turn_cfg=turn_cfg)
+    listener = _recording_listener()(vad, engines["asr"], endpoint, cfg.streaming, rate,
+                                 turn=detector, turn_cfg=turn_cfg)
     conversation = Conversation(
         listener=listener, llm=engines["llm"], tts=engines["tts"], text_cfg=cfg.text,
         conversation_cfg=cfg.conversation, clock=MonotonicClock(), view=_QuietView(),
@@ -181,7 +190,31 @@ def run_input(setting: Setting, item: BenchInput, engines: dict[str, Any], cfg: 
     calls = detector.calls_ms[calls_before:] if detector is not None else []
     resume = None if item.resume_at is None else LEAD_S + item.resume_at
     return Outcome(setting.name, item.kind, item.label, list(turns), item.reference, resume,
-                   list(calls))
+                   list(calls), listener.ends)
+
+
+def _recording_listener() -> type:
+    from voicebot.events import SpeechEnded
+    from voicebot.listener import Listener
+
+    class _Recording(Listener):
+        """Remembers the audio time of every endpoint (the bench's only addition)."""
+
+        ends: list[float]
+
+        def push_audio(self, frame: Any) -> Any:
+            events = super().push_audio(frame)
+            self.ends = getattr(self, "ends", [])
+            self.ends += [e.at for e in events if isinstance(e, SpeechEnded)]
+            return events
+
+        def end_of_input(self) -> Any:
+            events = super().end_of_input()
+            self.ends = getattr(self, "ends", [])
+            self.ends += [e.at for e in events if isinstance(e, SpeechEnded)]
+            return events
+
+    return _Recording
 
 
 def first_audio_only(llm: Any, tts: Any, text_cfg: Any, messages: Any,

@@ -22,7 +22,8 @@ def write_report(outcomes: Sequence[Any], settings: Sequence[Any], cfg: Any, out
     with (out / "outcomes.jsonl").open("w", encoding="utf-8") as f:
         for o in outcomes:
             f.write(json.dumps({"setting": o.setting, "kind": o.kind, "label": o.label,
-                                "cut_in": o.cut_in, "answered": o.answered,
+                                "cut_in": o.cut_in, "closed_in_pause": o.closed_in_pause,
+                                "ends": o.ends, "answered": o.answered,
                                 "resume_at": o.resume_at, "detector_ms": o.detector_ms,
                                 "turns": [t.to_json() for t in o.turns]}) + "\n")
     names = [s.name for s in settings]
@@ -94,6 +95,7 @@ def _row(outcomes: Sequence[Any]) -> dict[str, Any]:
     return {
         "by_kind": by_kind,
         "cut_ins": (sum(o.cut_in for o in by_kind["pause"]), len(by_kind["pause"])),
+        "closed": sum(o.closed_in_pause for o in by_kind["pause"]),
         "pause_answered": sum(o.answered for o in by_kind["pause"]),
         "clean": _e2e(by_kind["clean"]),
         "noise": _e2e(by_kind["noise"]),
@@ -112,9 +114,10 @@ def _s(values: Sequence[float]) -> str:
 
 def _summary_table(rows: dict[str, dict[str, Any]]) -> list[str]:
     lines = [
-        "| setting | cut-ins (pause set) | e2e clean, median / p90 (s) | e2e in noise, median /"
+        "| setting | turn closed in the pause | cut-ins (reply audio before the resume) "
+        "| e2e clean, median / p90 (s) | e2e in noise, median /"
         " p90 (s) | noise: replied | WER clean / noise | detector call (ms) |",
-        "|---|---:|---:|---:|---:|---:|---:|",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for name, r in rows.items():
         cut, n = r["cut_ins"]
@@ -123,8 +126,10 @@ def _summary_table(rows: dict[str, dict[str, Any]]) -> list[str]:
                if r["wer_clean"] is not None and r["wer_noise"] is not None else
                f"{r['wer_clean']:.0%} / –" if r["wer_clean"] is not None else "–")
         det = f"{r['detector_ms']:.0f}" if r["detector_ms"] is not None else "–"
+        closed = r["closed"]
         lines.append(
-            f"| {name} | {f'{cut} / {n}' if n else '–'} | {_s(r['clean'])} | {_s(r['noise'])} "
+            f"| {name} | {f'{closed} / {n}' if n else '–'} "
+            f"| {f'{cut} / {n}' if n else '–'} | {_s(r['clean'])} | {_s(r['noise'])} "
             f"| {f'{replied} / {total}' if total else '–'} | {wer} | {det} |")
     lines += ["", f"Targets: e2e median ≤ {TARGET_MEDIAN_S:.2f} s, p90 ≤ {TARGET_P90_S:.2f} s "
               "(clean questions); cut-ins ≤ 1 in 15; every noisy question replied."]
@@ -159,9 +164,15 @@ def _pause_table(outcomes: Sequence[Any], names: Sequence[str]) -> list[str]:
         cells = []
         for name in names:
             found = [o for o in outcomes if o.label == label and o.setting == name]
-            cells.append(("cut-in" if found[0].cut_in else "ok") if found else "–")
+            cells.append(_pause_cell(found[0]) if found else "–")
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
     return lines
+
+
+def _pause_cell(o: Any) -> str:
+    if o.cut_in:
+        return "cut-in"
+    return "closed in the pause, reply too late" if o.closed_in_pause else "held"
 
 
 def _plot(rows: dict[str, dict[str, Any]], path: Path) -> Path:
