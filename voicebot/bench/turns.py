@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from voicebot.audio.sinks import Playback
 from voicebot.bench.speech_set import DEFAULT_SPEECH_DIR
 
 HELP = "end of turn: cut-ins on mid-sentence pauses and e2e latency per turn setting at 1x"
@@ -245,12 +246,12 @@ class InstantSink:
         self._last = 0.0
         self._on_first_audio: Callable[[], None] | None = on_first_audio
 
-    def play(self, samples: np.ndarray, sample_rate: int, at: float) -> float:
+    def play(self, samples: np.ndarray, sample_rate: int, at: float) -> Playback:
         self._last = at
         if self._on_first_audio is not None:
             self._on_first_audio()
             self._on_first_audio = None
-        return at
+        return Playback(at, at)
 
     def busy_until(self) -> float:
         return self._last

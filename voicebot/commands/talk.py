@@ -144,6 +144,7 @@ def _converse(
     args: argparse.Namespace, cfg: Any, backends: dict[str, Any], source: Any, sink: Any
 ) -> int:
     from voicebot.clock import MonotonicClock
+    from voicebot.errors import AudioDeviceError, VoicebotError
     from voicebot.listener import Listener
     from voicebot.loading import load_turn
     from voicebot.metrics import SessionLog, figure_values, summarize
@@ -162,11 +163,14 @@ def _converse(
     )
     say("Listening… (Ctrl-C to stop)" if args.input is None else f"Replaying {args.input}…")
     status = 0
+    lost: VoicebotError | None = None
     try:
         conversation.run(source, sink)
     except KeyboardInterrupt:
         say("\nStopped.")
         status = 130
+    except AudioDeviceError as exc:  # a device went away: still say what was logged
+        lost = exc
     finally:
         source.close()
         sink.close()
@@ -177,4 +181,6 @@ def _converse(
         line += f", median e2e latency {e2e.median * 1000:.0f} ms"
     logged = f"Log: {log_path}" if turns else "Nothing to log"
     say(f"{line}. {logged}" + (f". Reply audio: {args.output}" if args.output else ""))
+    if lost is not None:
+        raise lost
     return status
