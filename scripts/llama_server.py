@@ -24,7 +24,10 @@ def main() -> int:
                         help="built-in name (smollm2-135m, qwen2.5-0.5b) or a .gguf path")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8080, help="0 = any free port")
-    parser.add_argument("--n-ctx", type=int, default=2048)
+    parser.add_argument("--n-ctx", type=int, default=2048, help="context per slot")
+    parser.add_argument("--parallel", type=int, default=1,
+                        help="slots: requests decoded at once, batched (one per conversation "
+                        "of `voicebot serve`); each gets --n-ctx of context")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--api-key", help="require this bearer token")
     args = parser.parse_args()
@@ -35,8 +38,8 @@ def main() -> int:
     params.model.path = str(resolve_gguf(args.model))
     params.hostnames = [args.host]
     params.port = args.port
-    params.n_ctx = args.n_ctx
-    params.n_parallel = 1
+    params.n_ctx = args.n_ctx * args.parallel  # llama.cpp splits the context between slots
+    params.n_parallel = args.parallel
     params.cpuparams.n_threads = args.threads
     params.cpuparams_batch.n_threads = args.threads
     params.verbosity = 1

@@ -1,0 +1,94 @@
+"""`voicebot serve`'s pure parts: the wire format, the socket-fed source, the socket sink."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from voicebot.serve.audio_io import SessionClosed, SocketSink, SocketSource
+from voicebot.serve.protocol import (
+    Limits,
+    ProtocolError,
+    check_size,
+    decode_pcm,
+    encode_pcm,
+    parse_text,
+    ready_event,
+)
+
+
+def test_pcm_round_trip_and_odd_length() -> None:
+    samples = np.array([0.0, 0.5, -0.5, 1.0, -1.0], dtype=np.float32)
+    data = encode_pcm(samples)
+    assert len(data) == 10
+    assert np.allclose(decode_pcm(data), samples, atol=1e-4)
+    with pytest.raises(ProtocolError, match="even byte count"):
+        decode_pcm(data[:-1])
+
+
+def test_text_messages() -> None:
+    assert parse_text('{"type": "end"}') == {"type": "end"}
+    with pytest.raises(ProtocolError, match="not JSON"):
+        parse_text("hello")
+    with pytest.raises(ProtocolError, match="JSON object"):
+        parse_text("[1, 2]")
+    with pytest.raises(ProtocolError, match="unknown message type 'dance'"):
+        parse_text('{"type": "dance"}')
+
+
+def test_size_limit() -> None:
+    limits = Limits(max_message_bytes=1000)
+    check_size(1000, limits)
+    with pytest.raises(ProtocolError, match="1001 bytes exceeds the limit of 1000"):
+        check_size(1001, limits)
+    with pytest.raises(ValueError, match="max_sessions"):
+        Limits(max_sessions=0).check()
+
+
+def test_ready_announces_rates_figures_and_limits() -> None:
+    ready = json.loads(ready_event("s1", 22050, Limits()))
+    assert ready["type"] == "ready"
+    assert ready["sample_rate"] == 22050 and ready["input_sample_rate"] == 16000
+    assert ready["figures"]["e2e_latency"] == "e2e latency"
+    assert ready["limits"]["max_sessions"] == Limits().max_sessions
+
+
+def test_source_reframes_any_block_size_on_audio_time() -> None:
+    source = SocketSource(16000, 480)
+    source.push(np.ones(700, np.float32))
+    source.push(np.ones(300, np.float32))
+    frames = source.read_available(0.0)
+    assert [f.start for f in frames] == [0.0, 0.03]
+    assert not source.finished and source.seconds_until_next(0.0) > 0
+    source.push(np.ones(100, np.float32))
+    source.end()
+    assert source.seconds_until_next(0.0) == 0.0
+    frames = source.read_available(0.0)  # 40 + 100 samples left: one padded frame
+    assert len(frames) == 1 and frames[0].start == 0.06
+    assert np.count_nonzero(frames[0].samples) == 140
+    assert source.finished and source.read_available(1.0) == []
+
+
+def test_source_abort_stops_the_loop() -> None:
+    source = SocketSource(16000, 480)
+    source.push(np.ones(480, np.float32))
+    source.abort()
+    assert source.wake.is_set()
+    with pytest.raises(SessionClosed):
+        source.read_available(0.0)
+
+
+def test_sink_sends_pcm_at_its_rate_and_tracks_playback() -> None:
+    sent: list[bytes | str] = []
+    sink = SocketSink(sent.append, 16000)
+    start = sink.play(np.full(8000, 0.25, np.float32), 8000, at=1.0)  # 1 s at 8 kHz
+    assert start == 1.0 and sink.busy_until() == pytest.approx(2.0)
+    assert isinstance(sent[0], bytes) and len(sent[0]) == 2 * 16000
+    assert sink.play(np.zeros(1600, np.float32), 16000, at=1.5) == pytest.approx(2.0)
+    sink.stop(1.2)
+    assert json.loads(sent[-1]) == {"type": "stop_playback"}
+    assert sink.busy_until() == pytest.approx(1.2)
+    sink.stop(5.0)  # nothing playing: nothing to tell the client
+    assert len(sent) == 3
