@@ -2,7 +2,8 @@
 # Installs the system library that sounddevice needs (PortAudio) where apt is available;
 # elsewhere names it. Idempotent and quiet when already present.
 set -u
-if ldconfig -p 2>/dev/null | grep -q 'libportaudio\.so\.2'; then
+if ldconfig -p 2>/dev/null | grep -q 'libportaudio\.so\.2' \
+    && command -v chromium >/dev/null 2>&1; then
   exit 0
 fi
 if command -v apt-get >/dev/null 2>&1; then
@@ -17,6 +18,8 @@ if command -v apt-get >/dev/null 2>&1; then
   export DEBIAN_FRONTEND=noninteractive
   $SUDO apt-get update -qq >/dev/null && $SUDO apt-get install -y -qq libportaudio2 >/dev/null \
     || echo "voicebot: could not install libportaudio2; microphone/speaker will be unavailable (WAV files still work)" >&2
+  $SUDO apt-get install -y -qq chromium >/dev/null \
+    || echo "voicebot: could not install chromium; the browser test of \`voicebot serve\` will be skipped" >&2
 else
   echo "voicebot: install PortAudio for microphone/speaker support (Debian/Ubuntu: libportaudio2, Fedora: portaudio, macOS: brew install portaudio); WAV files work without it" >&2
 fi
