@@ -6,8 +6,9 @@ import argparse
 
 from voicebot.cli import available_modules
 
-HELP = "benchmarks: asr (streaming WER and lag), reply (LLM/TTS speed), talk (end to end)"
-BENCHMARKS = ("talk", "asr", "reply")
+HELP = ("benchmarks: asr (streaming WER and lag), reply (LLM/TTS speed), talk (end to end), "
+        "serve (many sessions)")
+BENCHMARKS = ("talk", "asr", "reply", "serve")
 
 
 def register(parser: argparse.ArgumentParser) -> None:
