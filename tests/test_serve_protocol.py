@@ -9,6 +9,7 @@ import pytest
 
 from voicebot.serve.audio_io import SessionClosed, SocketSink, SocketSource
 from voicebot.serve.protocol import (
+    AudioPacer,
     Limits,
     ProtocolError,
     check_size,
@@ -92,3 +93,23 @@ def test_sink_sends_pcm_at_its_rate_and_tracks_playback() -> None:
     assert sink.busy_until() == pytest.approx(1.2)
     sink.stop(5.0)  # nothing playing: nothing to tell the client
     assert len(sent) == 3
+
+
+def test_pacer_admits_real_time_and_bursts_but_not_a_flood() -> None:
+    pacer = AudioPacer(max_ahead_s=2.0)
+    pacer.admit(16000, now=100.0)  # 1 s at once: 1 s ahead
+    pacer.admit(16000, now=100.5)  # 2 s received after 0.5 s: 1.5 s ahead
+    with pytest.raises(ProtocolError, match=r"faster than real time \(2.2 s ahead"):
+        pacer.admit(16000, now=100.8)  # would be 3 s after 0.8 s
+    assert pacer.received_s == 2.0  # the dropped block is not counted
+    pacer.admit(16000 * 10, now=110.0)  # at real time again: admitted
+
+
+def test_serve_command_rejects_bad_limits_in_one_line() -> None:
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-m", "voicebot", "serve", "--max-sessions", "0"],
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode != 0
+    assert out.stderr.strip() == "voicebot: error: max_sessions must be >= 1, got 0"

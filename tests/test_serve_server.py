@@ -90,12 +90,15 @@ def test_garbage_gets_errors_and_everyone_goes_on(server: BackgroundServer) -> N
         client.ws.send(b"\x00\x01\x02")
         client.ws.send(b"\x00" * (10 << 20))
         client.ws.send('{"type": "dance"}')
-        assert client.wait_for(lambda r: len(r.of_type("error")) == 4, timeout=10)
+        for _ in range(2):  # 2 x 16 s of audio at once: over 30 s ahead of real time
+            client.ws.send(bytes(16 * 32000))
+        assert client.wait_for(lambda r: len(r.of_type("error")) == 5, timeout=10)
         messages = [e["message"] for e in client.received.of_type("error")]
         assert "not JSON" in messages[0]
         assert "3 bytes" in messages[1] and "even byte count" in messages[1]
         assert "10485760 bytes exceeds the limit" in messages[2]
         assert "unknown message type 'dance'" in messages[3]
+        assert "faster than real time" in messages[4]
         # the same connection still works
         client.stream(question_audio(), speed=FAST)
         client.stream(np.zeros(9600, np.float32), speed=FAST)

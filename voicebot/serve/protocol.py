@@ -50,6 +50,9 @@ class Limits:
     """The socket's own cap: a larger message closes the connection (code 1009) unread."""
     idle_timeout_s: float = 60.0
     """A connection that sends nothing for this long is closed with an `error` event."""
+    max_audio_ahead_s: float = 30.0
+    """Audio may arrive this far ahead of real time (bursts, a file sent fast); beyond, it
+    is dropped with an `error` event, so no client can fill the server's memory."""
 
     def check(self) -> None:
         if self.max_sessions < 1:
@@ -59,6 +62,8 @@ class Limits:
                              f"{self.hard_max_message_bytes}, got {self.max_message_bytes}")
         if self.idle_timeout_s <= 0:
             raise ValueError(f"idle_timeout_s must be positive, got {self.idle_timeout_s}")
+        if self.max_audio_ahead_s <= 0:
+            raise ValueError(f"max_audio_ahead_s must be positive, got {self.max_audio_ahead_s}")
 
 
 def decode_pcm(data: bytes) -> np.ndarray:
@@ -81,6 +86,28 @@ def check_size(size: int, limits: Limits) -> None:
         raise ProtocolError(
             f"message of {size} bytes exceeds the limit of {limits.max_message_bytes} bytes; "
             "send audio in smaller blocks (e.g. 20 ms = 640 bytes); message dropped")
+
+
+class AudioPacer:
+    """Admits a client's audio while it stays within `max_ahead_s` of real time, counted
+    from its first block (`now` is any monotonic clock, passed in)."""
+
+    def __init__(self, max_ahead_s: float, sample_rate: int = INPUT_SAMPLE_RATE) -> None:
+        self.max_ahead_s = max_ahead_s
+        self.sample_rate = sample_rate
+        self.received_s = 0.0
+        self._origin: float | None = None
+
+    def admit(self, samples: int, now: float) -> None:
+        if self._origin is None:
+            self._origin = now
+        seconds = samples / self.sample_rate
+        ahead = self.received_s + seconds - (now - self._origin)
+        if ahead > self.max_ahead_s:
+            raise ProtocolError(
+                f"audio arrives faster than real time ({ahead:.1f} s ahead, the limit is "
+                f"{self.max_ahead_s:g} s): stream it as it is recorded; block dropped")
+        self.received_s += seconds
 
 
 def parse_text(text: str) -> dict[str, Any]:

@@ -18,6 +18,7 @@ import datetime as dt
 import itertools
 import logging
 import mimetypes
+import time
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from pathlib import Path
@@ -25,6 +26,7 @@ from typing import Any
 
 from voicebot.serve.engines import Engines
 from voicebot.serve.protocol import (
+    AudioPacer,
     Limits,
     ProtocolError,
     check_size,
@@ -149,6 +151,7 @@ async def _receive(
 ) -> None:
     from websockets.exceptions import ConnectionClosed
 
+    pacer = AudioPacer(limits.max_audio_ahead_s)
     while True:
         try:
             message = await asyncio.wait_for(ws.recv(), limits.idle_timeout_s)
@@ -159,7 +162,7 @@ async def _receive(
         except ConnectionClosed:
             return
         try:
-            if _take(message, session, limits):
+            if _take(message, session, limits, pacer):
                 session.end()
                 await _drain_until_closed(ws)
                 return
@@ -167,12 +170,14 @@ async def _receive(
             outbox.put_nowait(event("error", message=str(exc)))
 
 
-def _take(message: bytes | str, session: Session, limits: Limits) -> bool:
+def _take(message: bytes | str, session: Session, limits: Limits, pacer: AudioPacer) -> bool:
     """Hand one client message to the session; True when the client said "end"."""
     check_size(len(message), limits)
     if isinstance(message, str):
         return parse_text(message)["type"] == "end"
-    session.feed(decode_pcm(message))
+    samples = decode_pcm(message)
+    pacer.admit(len(samples), time.monotonic())
+    session.feed(samples)
     return False
 
 
