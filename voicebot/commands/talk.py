@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -144,6 +145,7 @@ def _converse(
     args: argparse.Namespace, cfg: Any, backends: dict[str, Any], source: Any, sink: Any
 ) -> int:
     from voicebot.clock import MonotonicClock
+    from voicebot.errors import AudioDeviceError
     from voicebot.listener import Listener
     from voicebot.metrics import SessionLog, figure_values, summarize
     from voicebot.pipeline import Conversation
@@ -166,6 +168,9 @@ def _converse(
     except KeyboardInterrupt:
         say("\nStopped.")
         status = 130
+    except AudioDeviceError as exc:  # lost mid-session: the finished turns are logged
+        print(f"voicebot: error: {exc}", file=sys.stderr)
+        status = exc.exit_code
     finally:
         source.close()
         sink.close()

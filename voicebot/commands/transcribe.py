@@ -113,6 +113,7 @@ def stream_transcribe(
     time = result.time
     seen: set[Word] = {e.word for e in result.words}
     ended = False
+    source.start()
     while True:
         for frame in source.read_available(time.elapsed()):
             listener.push_audio(frame)
