@@ -84,10 +84,10 @@ def test_source_abort_stops_the_loop() -> None:
 def test_sink_sends_pcm_at_its_rate_and_tracks_playback() -> None:
     sent: list[bytes | str] = []
     sink = SocketSink(sent.append, 16000)
-    start = sink.play(np.full(8000, 0.25, np.float32), 8000, at=1.0)  # 1 s at 8 kHz
-    assert start == 1.0 and sink.busy_until() == pytest.approx(2.0)
+    playback = sink.play(np.full(8000, 0.25, np.float32), 8000, at=1.0)  # 1 s at 8 kHz
+    assert playback.start == 1.0 and sink.busy_until() == pytest.approx(2.0)
     assert isinstance(sent[0], bytes) and len(sent[0]) == 2 * 16000
-    assert sink.play(np.zeros(1600, np.float32), 16000, at=1.5) == pytest.approx(2.0)
+    assert sink.play(np.zeros(1600, np.float32), 16000, at=1.5).start == pytest.approx(2.0)
     sink.stop(1.2)
     assert json.loads(sent[-1]) == {"type": "stop_playback"}
     assert sink.busy_until() == pytest.approx(1.2)

@@ -18,6 +18,7 @@ import numpy as np
 
 from voicebot.audio.framing import Reframer
 from voicebot.audio.resample import resample
+from voicebot.audio.sinks import Playback
 from voicebot.events import AudioFrame
 from voicebot.serve.protocol import encode_pcm, event
 
@@ -29,10 +30,14 @@ class SessionClosed(Exception):
 class SocketSource:
     """Audio received on the socket, as frames of `block_samples`.
 
-    Frame times are audio time (samples received so far), like a microphone's: the
-    session starts its loop at the first audio, so audio time and the loop clock share an
-    origin while the client streams at real time (the protocol asks it to).
+    Frame times are audio time (samples received so far), like a microphone's; the loop
+    maps them onto its clock from when they arrive, so a client that starts late or sends
+    in bursts is timed by the arrivals.
     """
+
+    latency = 0.0
+    """Audio is timed by its arrival (the loop maps audio time onto its clock from the
+    arrivals it sees): the client's capture buffering and the network are not known here."""
 
     def __init__(self, sample_rate: int, block_samples: int) -> None:
         self.sample_rate = sample_rate
@@ -62,6 +67,9 @@ class SocketSource:
         self.wake.set()
 
     # ---- the conversation's side (worker thread) ----------------------------------
+    def start(self) -> None:
+        """Audio is queued from the first message on: nothing to start."""
+
     def read_available(self, elapsed: float) -> list[AudioFrame]:
         if self._aborted:
             raise SessionClosed("the client disconnected")
@@ -137,7 +145,9 @@ class SocketSink:
         self._busy_until = 0.0
         self.bytes_sent = 0
 
-    def play(self, samples: np.ndarray, sample_rate: int, at: float) -> float:
+    def play(self, samples: np.ndarray, sample_rate: int, at: float) -> Playback:
+        """Sends at once; the expected start is when the client will reach this audio if
+        it plays at real time (when it is heard there is not reported back)."""
         data = resample(np.asarray(samples, dtype=np.float32).reshape(-1), sample_rate,
                         self.sample_rate)
         start = max(at, self._busy_until)
@@ -146,7 +156,7 @@ class SocketSink:
             self.send(pcm)
             self.bytes_sent += len(pcm)
         self._busy_until = start + len(data) / self.sample_rate
-        return start
+        return Playback(start)
 
     def busy_until(self) -> float:
         return self._busy_until
