@@ -4,6 +4,7 @@ away mid-reply."""
 
 from __future__ import annotations
 
+import dataclasses
 import subprocess
 import sys
 import threading
@@ -15,13 +16,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from serve_helpers import QUESTION_TEXT, fake_engines, question_audio
+from serve_helpers import QUESTION_TEXT, REPLY_TOKENS, fake_engines, question_audio
 
+from voicebot.clock import MonotonicClock
 from voicebot.config import load_config
 from voicebot.metrics import read_log
 from voicebot.serve.background import BackgroundServer
 from voicebot.serve.client import ClientSession, Received, ServerRefused, talk_once
 from voicebot.serve.protocol import Limits
+from voicebot.testing.fakes import FakeLlm
 
 REPO = Path(__file__).resolve().parent.parent
 FAST = 4.0  # stream the scripted question at 4x: the fakes do not care
@@ -210,3 +213,24 @@ def test_disconnects_mid_reply_free_their_sessions(tmp_path: Path) -> None:
     assert tokens_per_reply < len(long_reply) / 2, "replies went on after the client left"
     print(f"threads {threads} -> {threading.active_count()}, RSS growth {growth:.1f} MB, "
           f"{tokens_per_reply:.0f} tokens per abandoned reply")
+
+
+def test_a_slow_session_does_not_stall_another() -> None:
+    """While one conversation's thread waits on a slow LLM (2 s to the first token), a
+    second client connects, is heard and gets its transcript: nothing is serialised
+    behind the first one but the shared model it is using. (No speculative reply here:
+    it would make each session wait for its own slow LLM before its final transcript.)"""
+    engines = fake_engines()
+    engines.llm = FakeLlm(MonotonicClock(), REPLY_TOKENS, ttft_s=2.0, per_token_s=0.005)
+    cfg = load_config()
+    cfg.conversation = dataclasses.replace(cfg.conversation, speculative_reply=False)
+    with BackgroundServer(engines, cfg) as server, \
+            ClientSession(server.url) as slow, ClientSession(server.url) as other:
+        slow.stream(question_audio(), speed=20.0)
+        assert slow.stream_silence_until(lambda r: bool(r.of_type("final")), 10, speed=5.0)
+        other.stream(question_audio(), speed=20.0)
+        assert other.stream_silence_until(lambda r: bool(r.of_type("final")), 10, speed=5.0)
+        assert not slow.received.of_type("reply_text"), "the slow reply was not slow"
+        assert not slow.received.of_type("error") and not other.received.of_type("error")
+        assert_answered(slow.end(timeout=30))
+        assert_answered(other.end(timeout=30))
