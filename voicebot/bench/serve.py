@@ -12,6 +12,7 @@ clients start a fraction of a second apart, so they do not speak in lockstep.
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
 import threading
@@ -78,6 +79,7 @@ def run(args: argparse.Namespace) -> int:
     model = args.llm_model or (
         cfg.llm.params.model if cfg.llm.backend == "llama.cpp" else "smollm2-135m")
     results: list[TurnResult] = []
+    load_before = os.getloadavg()[0]
     with Process.start([sys.executable, str(REPO / "scripts" / "llama_server.py"), "--port",
                         "0", "--model", str(model), "--parallel", str(levels[-1])],
                        args.out / "llama-server.log", _first_line) as llm:
@@ -91,7 +93,8 @@ def run(args: argparse.Namespace) -> int:
                 round_results = run_clients(server.address, n, questions, args.questions)
                 results += round_results
                 say("    " + _round_line(round_results))
-    report = write_report(results, levels, questions, cfg, model, args.out)
+    load = (load_before, os.getloadavg()[0])
+    report = write_report(results, levels, questions, cfg, model, args.out, load)
     say(f"Report: {report}")
     return 0
 

@@ -47,7 +47,9 @@ def first_over_target(levels: Sequence[Level]) -> int | None:
 
 
 def write_report(results: Sequence[Any], levels: Sequence[int], questions: Sequence[Any],
-                 cfg: Any, model: str, out: Path) -> Path:
+                 cfg: Any, model: str, out: Path,
+                 load: tuple[float, float] | None = None) -> Path:
+    """`load`: the machine's 1-minute load average before and after the run."""
     with (out / "turns.jsonl").open("w", encoding="utf-8") as f:
         for r in results:
             f.write(json.dumps(dataclasses.asdict(r)) + "\n")
@@ -68,7 +70,9 @@ def write_report(results: Sequence[Any], levels: Sequence[int], questions: Seque
         f"each streaming its questions at 1x in one conversation ({len(questions)} "
         "questions: synthesized and real recordings). e2e = last speech sample sent -> "
         "first reply audio received, measured by the client; the server's own figure "
-        "(end of speech -> reply audio handed to the socket) beside it.",
+        "(end of speech -> reply audio handed to the socket) beside it."
+        + (f" Load average (1 min) before / after the run: {load[0]:.1f} / {load[1]:.1f}"
+           f" on {os.cpu_count()} CPUs (other jobs share the machine)." if load else ""),
         "",
         "| clients | turns | failed | e2e median | e2e p90 | server e2e median | "
         "server e2e p90 |",
