@@ -16,6 +16,15 @@ import sys
 import threading
 
 from voicebot.llm.models import resolve_gguf
+from voicebot.threads import Threads, resolve_threads
+
+
+def _threads(text: str) -> Threads:
+    if text == "auto":
+        return "auto"
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive number or auto, got {text!r}")
+    return int(text)
 
 
 def main() -> int:
@@ -28,7 +37,9 @@ def main() -> int:
     parser.add_argument("--parallel", type=int, default=1,
                         help="slots: requests decoded at once, batched (one per conversation "
                         "of `voicebot serve`); each gets --n-ctx of context")
-    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--threads", default="auto", type=_threads,
+                        help="a number, or auto (default): half the usable cores, as the "
+                        "configs' `auto` (a stolen core stalls llama.cpp's threads)")
     parser.add_argument("--api-key", help="require this bearer token")
     args = parser.parse_args()
 
@@ -40,8 +51,9 @@ def main() -> int:
     params.port = args.port
     params.n_ctx = args.n_ctx * args.parallel  # llama.cpp splits the context between slots
     params.n_parallel = args.parallel
-    params.cpuparams.n_threads = args.threads
-    params.cpuparams_batch.n_threads = args.threads
+    threads = resolve_threads(args.threads)
+    params.cpuparams.n_threads = threads
+    params.cpuparams_batch.n_threads = threads
     params.verbosity = 1
     if args.api_key:
         params.api_keys = [args.api_key]
