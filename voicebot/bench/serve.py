@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -78,6 +79,7 @@ def run(args: argparse.Namespace) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     model = args.llm_model or (
         cfg.llm.params.model if cfg.llm.backend == "llama.cpp" else "smollm2-135m")
+    signal.signal(signal.SIGTERM, _interrupt)  # stop the servers on `timeout`/kill too
     results: list[TurnResult] = []
     load_before = os.getloadavg()[0]
     with Process.start([sys.executable, str(REPO / "scripts" / "llama_server.py"), "--port",
@@ -97,6 +99,10 @@ def run(args: argparse.Namespace) -> int:
     report = write_report(results, levels, questions, cfg, model, args.out, load)
     say(f"Report: {report}")
     return 0
+
+
+def _interrupt(*_: object) -> None:
+    raise KeyboardInterrupt
 
 
 @dataclass(frozen=True)
