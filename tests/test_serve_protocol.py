@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import threading
+import time
 
 import numpy as np
 import pytest
 
 from voicebot.serve.audio_io import SessionClosed, SocketSink, SocketSource
+from voicebot.serve.client import Received
 from voicebot.serve.protocol import (
     AudioPacer,
     Limits,
@@ -113,3 +116,26 @@ def test_serve_command_rejects_bad_limits_in_one_line() -> None:
                          capture_output=True, text=True, timeout=60)
     assert out.returncode != 0
     assert out.stderr.strip() == "voicebot: error: max_sessions must be >= 1, got 0"
+
+
+def test_client_keeps_silence_at_real_time() -> None:
+    """The client's open "microphone" sends 20 ms of silence every 20 ms (÷ speed), not as
+    fast as it can: the server maps audio time onto its clock from arrivals."""
+    from voicebot.serve.client import ClientSession
+
+    class Recorder:
+        def __init__(self) -> None:
+            self.sent: list[float] = []
+
+        def send(self, data: bytes) -> None:
+            self.sent.append(time.monotonic())
+
+    client = ClientSession.__new__(ClientSession)
+    client.ws = Recorder()  # type: ignore[assignment]
+    client.received = Received()
+    client._changed = threading.Condition()
+    began = time.monotonic()
+    assert not client.stream_silence_until(lambda r: False, timeout=0.2, speed=2.0)
+    sent = client.ws.sent  # type: ignore[attr-defined]
+    assert len(sent) == 21  # blocks due at 0, 10, ..., 200 ms (20 ms of audio each at 2x)
+    assert sent[-1] - began >= 0.18

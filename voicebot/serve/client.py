@@ -9,6 +9,7 @@ to the arrival of the first reply audio after it (network and queueing included)
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import threading
 import time
@@ -119,13 +120,19 @@ class ClientSession:
     ) -> bool:
         """Keep the "microphone" open (silence at real time) until `done(received)` or the
         timeout; True when done."""
-        block = np.zeros(INPUT_SAMPLE_RATE * BLOCK_MS // 1000, dtype=np.float32)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+        silence = encode_pcm(np.zeros(INPUT_SAMPLE_RATE * BLOCK_MS // 1000, np.float32))
+        t0 = time.monotonic()
+        for k in itertools.count():
+            due = t0 + k * BLOCK_MS / 1000 / speed
+            if due > t0 + timeout:
+                return False
+            pause = due - time.monotonic()
+            if pause > 0:
+                time.sleep(pause)
             with self._changed:
                 if done(self.received) or self.received.closed is not None:
                     return done(self.received)
-            self.stream(block, speed)
+            self.ws.send(silence)
         return False
 
     def wait_for(self, done: Callable[[Received], bool], timeout: float) -> bool:
