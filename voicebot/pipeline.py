@@ -19,10 +19,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from voicebot.audio.sinks import AudioSink
+from voicebot.audio.clockmap import AudioClockMap
+from voicebot.audio.levels import first_audible
+from voicebot.audio.sinks import AudioSink, Playback
 from voicebot.audio.sources import AudioSource
 from voicebot.clock import Clock
 from voicebot.config import ConversationConfig, TextConfig
+from voicebot.errors import AudioDeviceError
 from voicebot.events import (
     AudioFrame,
     ChatMessage,
@@ -48,6 +51,14 @@ from voicebot.reply import (
 from voicebot.tts.base import Tts
 from voicebot.view import ConversationView
 
+MUTED_NOTICE_S = 0.3  # voice while muted below this is a click or a breath: logged only
+VOICE_RMS = 0.01  # about -40 dBFS: quieter input while muted is not counted as speech
+
+
+def voice_level(samples: np.ndarray) -> bool:
+    return float(np.sqrt(np.mean(np.square(samples, dtype=np.float64)))) >= VOICE_RMS
+
+
 REPLY_MARKS = ("llm_start", "llm_first_token", "first_sentence", "tts_first_audio")
 
 ReplyFn = Callable[
@@ -60,7 +71,8 @@ class _Reply:
     events: Iterator[ReplyEvent]
     cancel: threading.Event
     sentences: list[str] = field(default_factory=list)
-    starts: dict[int, float] = field(default_factory=dict)  # sentence -> playback start
+    starts: dict[int, Playback] = field(default_factory=dict)  # sentence -> its first audio
+    first_heard: tuple[Playback, float] | None = None  # first audible chunk, sample offset (s)
     text: str = ""
     generating: bool = True
     speculative_text: str | None = None  # set while the reply is held before the endpoint
@@ -75,7 +87,15 @@ class _Reply:
         """The sentences whose playback had started by elapsed time `t` (what the user
         heard, at least in part, when a reply is cut)."""
         return " ".join(s for i, s in enumerate(self.sentences)
-                        if self.starts.get(i, float("inf")) < t)
+                        if i in self.starts and self.starts[i].start < t)
+
+    def heard_from(self) -> float | None:
+        """When the first audible sample of the reply was (or will be) heard: the device's
+        own figure once it has played it, else the expected time."""
+        if self.first_heard is None:
+            return None
+        playback, offset = self.first_heard
+        return playback.start + offset
 
 
 class Conversation:
@@ -119,6 +139,7 @@ class Conversation:
         self._dropped_onsets: set[float] = set()
         self._speculated: str | None = None  # the last text a speculative reply used
         self._sink: AudioSink | None = None
+        self._audio_clock = AudioClockMap(speed)
 
     # ---- the loop -------------------------------------------------------------------
     def run(self, source: AudioSource, sink: AudioSink) -> list[TurnRecord]:
@@ -127,8 +148,10 @@ class Conversation:
         KeyboardInterrupt cancels the reply in progress, logs it as interrupted and is
         re-raised, so the caller can exit cleanly with every finished turn logged.
         """
-        self._t0 = self.clock.now()
         self._sink = sink
+        self._audio_clock = AudioClockMap(self.speed, source.latency)
+        source.start()
+        self._t0 = self.clock.now()
         try:
             while not self._finished(source, sink):
                 self._take_input(source, sink)
@@ -144,6 +167,9 @@ class Conversation:
                     self._idle(source, sink)
         except KeyboardInterrupt:
             self._interrupt(sink, "stopped by Ctrl-C")
+            raise
+        except AudioDeviceError as exc:
+            self._interrupt(sink, f"audio device lost: {exc}")
             raise
         return self.turns
 
@@ -171,11 +197,24 @@ class Conversation:
 
     # ---- input ----------------------------------------------------------------------
     def _take_input(self, source: AudioSource, sink: AudioSink) -> None:
-        for frame in source.read_available(self.elapsed()):
+        now = self.elapsed()
+        frames = source.read_available(now)
+        if frames:
+            self._audio_clock.observe(frames[-1].end, now)
+        for frame in frames:
             if self._muted(sink):
+                self._note_muted(frame)
                 frame = AudioFrame(np.zeros_like(frame.samples), frame.sample_rate, frame.start)
             for event in self.listener.push_audio(frame):
                 self._on_vad_event(event, sink)
+
+    def _note_muted(self, frame: AudioFrame) -> None:
+        """Dropped speech is never silent: voice-level sound while muted is added up on the
+        turn (`muted_speech_s` in the log; the view says so when the turn ends). Without
+        headphones this includes the bot's own voice picked up by the microphone."""
+        turn = self._turn
+        if turn is not None and len(frame.samples) and voice_level(frame.samples):
+            turn.muted_speech_s += len(frame.samples) / frame.sample_rate
 
     def _muted(self, sink: AudioSink) -> bool:
         """Half-duplex: the bot does not hear itself while its reply plays (gaps between
@@ -196,7 +235,7 @@ class Conversation:
         if isinstance(event, SpeechStarted):
             self._on_speech_started(event, sink)
         elif self._turn is not None:
-            self._turn.mark("speech_end", event.last_speech / self.speed)
+            self._turn.mark("speech_end", self._audio_clock.to_clock(event.last_speech))
             self._turn.mark("endpoint", self.elapsed())
             if event.forced:
                 self._turn.forced = True
@@ -218,7 +257,7 @@ class Conversation:
             turn.marks = {"speech_start": turn.marks["speech_start"]}
             return
         self._turn = TurnRecord(index=len(self.turns) + 1)
-        self._turn.mark("speech_start", event.at / self.speed)
+        self._turn.mark("speech_start", self._audio_clock.to_clock(event.at))
         self.words = []
 
     def _listen_step(self) -> None:
@@ -305,6 +344,8 @@ class Conversation:
         reply = self._reply
         assert reply is not None
         reply.speculative_text = None
+        if reply.text:
+            self.view.reply_text(reply.text)
         held, reply.held = reply.held, []
         for chunk in held:
             self._play(chunk, now)
@@ -332,14 +373,15 @@ class Conversation:
             self._reply_generated(sink)
             return
         except StageFailure as exc:
-            self._fail(str(exc), sink)
+            self._fail(str(exc), sink, "truncated" if exc.truncated else "failed")
             return
         now = self.elapsed()
         if isinstance(event, FirstToken):
             turn.mark("llm_first_token", now)
         elif isinstance(event, TextDelta):
             reply.text += event.text
-            self.view.reply_text(event.text)
+            if reply.speculative_text is None:  # a speculative reply shows once confirmed
+                self.view.reply_text(event.text)
         elif isinstance(event, SentenceReady):
             turn.mark("first_sentence", now)
             reply.sentences.append(event.text)
@@ -353,10 +395,12 @@ class Conversation:
     def _play(self, chunk: AudioChunk, now: float) -> None:
         reply, turn, sink = self._reply, self._turn, self._sink
         assert reply is not None and turn is not None and sink is not None
-        start = sink.play(chunk.samples, chunk.sample_rate, now)
-        turn.mark("playback_start", start)
-        reply.starts.setdefault(chunk.sentence_index, start)
+        playback = sink.play(chunk.samples, chunk.sample_rate, now)
+        reply.starts.setdefault(chunk.sentence_index, playback)
         turn.reply_audio_s += chunk.duration
+        if reply.first_heard is None and (audible := first_audible(chunk.samples)) is not None:
+            reply.first_heard = (playback, audible / chunk.sample_rate)
+            turn.mark("playback_start", playback.start + audible / chunk.sample_rate)
 
     def _reply_generated(self, sink: AudioSink) -> None:
         reply, turn = self._reply, self._turn
@@ -381,7 +425,9 @@ class Conversation:
 
     # ---- endings --------------------------------------------------------------------
     def _end_turn(self) -> None:
-        turn = self._turn
+        turn, reply = self._turn, self._reply
+        if turn is not None and reply is not None and (heard := reply.heard_from()) is not None:
+            turn.marks["playback_start"] = heard  # the device's figure, now that it played
         self._reply = None
         self._turn = None
         if turn is None:
@@ -389,20 +435,25 @@ class Conversation:
         if turn.status == "ok":
             self.history.add_assistant(turn.reply_text)
         turn.mark("turn_end", self.elapsed())
+        if turn.muted_speech_s >= MUTED_NOTICE_S:
+            self.view.notice(f"(you spoke for {turn.muted_speech_s:.1f} s while the bot was "
+                             "talking: not heard; wait for the reply, or use --barge-in)")
         self.turns.append(turn)
         if self.log is not None:
             self.log.append(turn)
         self.view.turn_done(turn)
 
-    def _fail(self, reason: str, sink: AudioSink | None = None) -> None:
+    def _fail(self, reason: str, sink: AudioSink | None = None, status: str = "failed") -> None:
         if self._reply is not None:
+            if self._turn is not None:  # logged, never spoken on or kept in the history
+                self._turn.partial_reply = self._reply.text
             self._reply.cancel.set()
             _close(self._reply.events)
             if sink is not None:
                 sink.stop(self.elapsed())
         turn = self._turn or TurnRecord(index=len(self.turns) + 1)
         self._turn = turn
-        turn.status = "failed"
+        turn.status = status
         turn.error = reason
         self.view.notice(f"turn {turn.index} failed: {reason}; still listening")
         self._end_turn()
@@ -418,6 +469,7 @@ class Conversation:
         turn.status = "interrupted"
         turn.error = reason
         turn.reply_text = reply.heard_by(now)
+        turn.partial_reply = reply.text
         self.history.add_assistant(turn.reply_text, interrupted=True)
         self.view.notice(f"({reason})")
         self._end_turn()

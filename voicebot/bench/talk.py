@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from voicebot.bench.load import busy_processes, load_levels
 from voicebot.bench.speech_set import DEFAULT_SPEECH_DIR, has_manifest, read_manifest
 
 HELP = "end-to-end latency: streaming pipeline vs naive cascade on spoken turns at 1x"
@@ -42,33 +43,56 @@ def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--questions", type=int, default=len(QUESTIONS),
                         help=f"how many synthesized questions (max {len(QUESTIONS)})")
     parser.add_argument("--no-naive", action="store_true", help="skip the naive cascade")
+    parser.add_argument(
+        "--background-load", type=_levels, default=[0], metavar="N[,N...]",
+        help="run the streaming turns again beside N busy processes (normal priority), "
+        "e.g. 0,1,2: quiet, one busy core, two; the naive cascade runs only in the first round",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     from voicebot.bench.talk_report import write_report
     from voicebot.config import load_config
-    from voicebot.loading import load_stage
+    from voicebot.loading import load_stage, load_turn
     from voicebot.progress import say
 
     cfg = load_config(args.config)
     backends = {stage: load_stage(stage, cfg) for stage in ("vad", "asr", "llm", "tts")}
+    backends["turn"] = load_turn(cfg)
     turns = synthesized_turns(backends["tts"], cfg, args.questions)
     turns += real_turns(args.speech_dir, cfg.audio.sample_rate, args.real)
-    modes = ["streaming"] if args.no_naive else ["streaming", "naive"]
-    results: dict[str, list[Any]] = {mode: [] for mode in modes}
-    for i, turn in enumerate(turns, start=1):
-        for mode in modes:
-            say(f"[{i}/{len(turns)}] {mode}: {turn.label}")
-            record = run_turn(turn, mode, backends, cfg)
-            record.index = i
-            results[mode].append(record)
-            e2e = record.figures.get("e2e_latency")
-            say(f"    {record.status}: e2e {e2e:.3f} s" if e2e is not None
-                else f"    {record.status}: {record.error}")
+    results: dict[str, list[Any]] = {}
+    for round_index, busy in enumerate(args.background_load):
+        modes = ["streaming"] if args.no_naive or round_index > 0 else ["streaming", "naive"]
+        with busy_processes(busy):
+            for mode in modes:
+                results[mode_label(mode, busy)] = []
+            for i, turn in enumerate(turns, start=1):
+                for mode in modes:
+                    label = mode_label(mode, busy)
+                    say(f"[{i}/{len(turns)}] {label}: {turn.label}")
+                    record = run_turn(turn, mode, backends, cfg)
+                    record.index = i
+                    results[label].append(record)
+                    e2e = record.figures.get("e2e_latency")
+                    say(f"    {record.status}: e2e {e2e:.3f} s" if e2e is not None
+                        else f"    {record.status}: {record.error}")
     args.out.mkdir(parents=True, exist_ok=True)
     report = write_report(results, turns, cfg, args.out)
     say(f"Report: {report}")
     return 0
+
+
+def mode_label(mode: str, busy: int) -> str:
+    """"streaming", or "streaming +2 busy" for a round beside two busy processes."""
+    return f"{mode} +{busy} busy" if busy else mode
+
+
+def _levels(text: str) -> list[int]:
+    try:
+        return load_levels(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def synthesized_turns(tts: Any, cfg: Any, count: int) -> list[SpokenTurn]:
@@ -102,6 +126,7 @@ def run_turn(turn: SpokenTurn, mode: str, backends: dict[str, Any], cfg: Any) ->
 
     from voicebot.audio.sinks import WavSink
     from voicebot.audio.sources import WavReplaySource
+    from voicebot.bench.audible import measure_turns
     from voicebot.clock import MonotonicClock
     from voicebot.listener import Listener
     from voicebot.metrics import TurnRecord
@@ -117,7 +142,7 @@ def run_turn(turn: SpokenTurn, mode: str, backends: dict[str, Any], cfg: Any) ->
         conversation_cfg = dataclasses.replace(conversation_cfg, speculative_reply=False)
     backends["vad"].reset()
     listener = Listener(backends["vad"], backends["asr"], cfg.endpoint, streaming, rate,
-                        decode_in_pauses=not naive)
+                        decode_in_pauses=not naive, turn=backends.get("turn"), turn_cfg=cfg.turn)
     conversation = Conversation(
         listener=listener, llm=backends["llm"], tts=backends["tts"], text_cfg=cfg.text,
         conversation_cfg=conversation_cfg, clock=MonotonicClock(), view=_QuietView(),
@@ -126,11 +151,16 @@ def run_turn(turn: SpokenTurn, mode: str, backends: dict[str, Any], cfg: Any) ->
     lead = np.zeros(int(LEAD_SILENCE_S * rate), dtype=np.float32)
     source = WavReplaySource(np.concatenate([lead, turn.audio]), rate,
                              rate * cfg.audio.frame_ms // 1000, speed=1.0,
-                             tail_silence_s=cfg.endpoint.end_ms / 1000 + 1.0)
-    turns = conversation.run(source, WavSink(None, sample_rate=22050))
-    if turns:
-        return turns[0]
-    return TurnRecord(index=0, status="failed", error="no words recognised")
+                             tail_silence_s=max(cfg.endpoint.end_ms, cfg.turn.max_silence_ms) / 1000
+                             + 0.5)
+    sink = WavSink(None, sample_rate=rate)
+    turns = conversation.run(source, sink)
+    if not turns:
+        return TurnRecord(index=0, status="failed", error="no words recognised")
+    measured = measure_turns(source.samples, sink.samples(), rate)
+    if measured:  # what a listener hears, from the input and the time-aligned reply
+        turns[0].measured_e2e = measured[0].e2e
+    return turns[0]
 
 
 class _QuietView:

@@ -1,0 +1,155 @@
+"""Latency measured from outside: where the user's speech ends in a recording of the input, where
+each spoken reply becomes audible in a time-aligned recording of the output, and the gap.
+
+This is the referee for the logged `e2e_latency`: it knows nothing of the pipeline's marks,
+only the two signals. Pure numpy, so a test can feed it synthetic tones and silences.
+
+- `speech_ends`: frame energy (RMS, dB) relative to the recording's own loud frames, so a quiet
+  and a loud talker are judged alike; frames above the threshold are speech, and gaps shorter
+  than `min_gap_s` (pauses inside a sentence) do not split a segment. A segment ends at the end
+  of its last frame above the threshold.
+- `audible_onsets`: the first sample above an absolute level (default -45 dBFS) after at least
+  `min_silence_s` of nothing above it. The bot's output is clean digital audio, so a sample
+  level is exact to one sample and needs no relative scale.
+- `pair_turns`: a reply onset belongs to the last speech end before it; later onsets after the
+  same speech end (the next sentence of the same reply) are not new turns.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from voicebot.audio.levels import (
+    AUDIBLE_DBFS,
+    FRAME_S,
+    SPEECH_FLOOR_DBFS,
+    SPEECH_RELATIVE_DB,
+    frame_db,
+    speech_threshold,
+)
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One measured turn: seconds from the recordings' common time 0."""
+
+    speech_end: float
+    onset: float
+
+    @property
+    def e2e(self) -> float:
+        return self.onset - self.speech_end
+
+
+def speech_ends(
+    audio: np.ndarray,
+    rate: int,
+    *,
+    min_gap_s: float = 0.6,
+    relative_db: float = SPEECH_RELATIVE_DB,
+    floor_dbfs: float = SPEECH_FLOOR_DBFS,
+    min_speech_s: float = 0.08,
+    frame_s: float = FRAME_S,
+) -> list[float]:
+    """Ends (seconds) of the speech segments in a recording of the user's input.
+
+    A frame is speech when its level is within `relative_db` of the loud frames' level (the
+    95th percentile of frame levels) and above `floor_dbfs`. Speech frames closer than
+    `min_gap_s` join one segment; segments with less than `min_speech_s` of speech frames
+    (clicks) are dropped.
+    """
+    levels = frame_db(_mono(audio), rate, frame_s)
+    if levels.size == 0:
+        return []
+    threshold = speech_threshold(levels, relative_db, floor_dbfs)
+    active = np.flatnonzero(levels > threshold)
+    if active.size == 0:
+        return []
+    hop = _frame_size(rate, frame_s) / rate
+    segments = _group(active, max_gap=max(1, round(min_gap_s / hop)))
+    min_frames = max(1, round(min_speech_s / hop))
+    return [float((last + 1) * hop) for count, last in segments if count >= min_frames]
+
+
+def audible_onsets(
+    audio: np.ndarray,
+    rate: int,
+    *,
+    level_dbfs: float = AUDIBLE_DBFS,
+    min_silence_s: float = 0.5,
+) -> list[float]:
+    """Starts (seconds) of the audible segments in a recording of the bot's output: the first
+    sample whose magnitude exceeds `level_dbfs`, at the start of the file or after at least
+    `min_silence_s` without such a sample."""
+    samples = _mono(audio)
+    loud = np.flatnonzero(np.abs(samples) > 10.0 ** (level_dbfs / 20.0))
+    if loud.size == 0:
+        return []
+    min_gap = max(1, round(min_silence_s * rate))
+    starts = [int(loud[0])] + [int(i) for i in loud[1:][np.diff(loud) > min_gap]]
+    return [s / rate for s in starts]
+
+
+def audible_ends(
+    audio: np.ndarray,
+    rate: int,
+    *,
+    level_dbfs: float = AUDIBLE_DBFS,
+    min_silence_s: float = 0.5,
+) -> list[float]:
+    """Ends (seconds) of the audible segments, the counterpart of `audible_onsets`: just
+    after the last sample above `level_dbfs` that is followed by at least `min_silence_s`
+    without one (or by the end of the recording)."""
+    samples = _mono(audio)
+    loud = np.flatnonzero(np.abs(samples) > 10.0 ** (level_dbfs / 20.0))
+    if loud.size == 0:
+        return []
+    min_gap = max(1, round(min_silence_s * rate))
+    lasts = [int(i) for i in loud[:-1][np.diff(loud) > min_gap]] + [int(loud[-1])]
+    return [(last + 1) / rate for last in lasts]
+
+
+def pair_turns(ends: list[float], onsets: list[float]) -> list[tuple[float, float, float]]:
+    """(speech end, reply onset, e2e) per turn: each onset is paired with the last speech end
+    before it; an onset with no speech end before it, or after a speech end that already has
+    a reply, is not a turn."""
+    ordered_ends = sorted(ends)
+    turns: list[tuple[float, float, float]] = []
+    used: set[float] = set()
+    for onset in sorted(onsets):
+        before = [end for end in ordered_ends if end <= onset]
+        if not before or before[-1] in used:
+            continue
+        end = before[-1]
+        used.add(end)
+        turns.append((end, onset, onset - end))
+    return turns
+
+
+def measure_turns(
+    user_audio: np.ndarray, reply_audio: np.ndarray, rate: int, *, min_gap_s: float = 0.6
+) -> list[Turn]:
+    """Both recordings at `rate`, sharing time 0 -> the measured turns."""
+    ends = speech_ends(user_audio, rate, min_gap_s=min_gap_s)
+    onsets = audible_onsets(reply_audio, rate)
+    return [Turn(end, onset) for end, onset, _ in pair_turns(ends, onsets)]
+
+
+def _frame_size(rate: int, frame_s: float) -> int:
+    return max(1, round(rate * frame_s))
+
+
+def _mono(audio: np.ndarray) -> np.ndarray:
+    data = np.asarray(audio, dtype=np.float32)
+    return data.mean(axis=1) if data.ndim == 2 else data
+
+
+def _group(active: np.ndarray, max_gap: int) -> list[tuple[int, int]]:
+    """Runs of frame indices whose neighbours are at most `max_gap` frames apart, as
+    (number of active frames, last frame index)."""
+    breaks = np.flatnonzero(np.diff(active) > max_gap)
+    firsts = np.concatenate(([0], breaks + 1))
+    lasts = np.concatenate((breaks, [active.size - 1]))
+    return [(int(b - a + 1), int(active[b])) for a, b in zip(firsts, lasts, strict=True)]
