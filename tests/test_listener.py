@@ -238,3 +238,29 @@ def test_carry_errors_tell_lost_and_repeated_words_from_re_heard_ones() -> None:
     assert carry_errors("for you ask what you", "for you what you") == (["ask"], [])
     assert carry_errors("she had your dog suit", "") == (
         ["she", "had", "your", "dog", "suit"], [])
+
+
+def test_an_utterance_begun_before_the_previous_final_keeps_its_whole_preroll() -> None:
+    # The decoder is busy (no work done) from the first endpoint until the next onset: the
+    # next utterance begins at its full pre-roll, not at the previous one's final pad, and
+    # gets the previous words as history once they are final (nothing emitted twice).
+    asr = FakeAsr(FakeClock(), " ".join(f"w{i}" for i in range(30)), compute_s=0.0)
+    listener = Listener(FakeVad(), asr, EndpointConfig(), StreamingConfig(min_chunk_s=0.5))
+    audio = scripted_audio([(0.3, 1.8), (2.25, 3.6)], total_s=4.6)
+    events: list[object] = []
+    begins: list[float] = []
+    for i in range(0, len(audio), BLOCK):
+        pushed = listener.push_audio(AudioFrame(audio[i : i + BLOCK], RATE, i / RATE))
+        events.extend(pushed)
+        if i / RATE > 2.0 and any(isinstance(e, SpeechStarted) for e in pushed):
+            assert listener._current is not None
+            begins.append(listener._current.transcriber.buffer_start)
+        busy = 1.8 < i / RATE < 2.6
+        while not busy and listener.has_work():
+            events.append(listener.work())
+    # the pre-roll (0.3 s before 2.25) reaches behind the previous final's pad (1.8 + 0.3)
+    assert begins and abs(begins[0] - (2.25 - 0.3)) < 0.05
+    first, second = finals(events)
+    assert first.text and second.text
+    starts = [w.start for f in (first, second) for w in f.words]
+    assert starts == sorted(starts) and len(set(starts)) == len(starts)

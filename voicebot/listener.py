@@ -68,6 +68,7 @@ class _Utterance:
     onset: float
     own_start: float  # where its audio starts without carried-over words
     carried: bool = False
+    awaits_history: bool = False  # began before the previous one's final (see _hand_over)
     ended: SpeechEnded | None = None
     speech_end: float | None = None  # where the sound of speech ended (see _heard_end)
 
@@ -107,6 +108,7 @@ class Listener:
         self._vad_samples = 0  # samples classified so far (the VAD's audio time)
         self._last_voiced = 0.0  # end of the last frame classified as speech
         self._floor = 0.0  # audio before this went to an earlier utterance
+        self._voice_end = 0.0  # where the previous utterance's voice ended
         self._context = ""  # text of the last finished utterance
         self._context_end = -CONTEXT_GAP_S  # ... and when it ended
         self._last_final: StreamingTranscriber | None = None
@@ -203,14 +205,18 @@ class Listener:
         recent = event.at - self._context_end <= CONTEXT_GAP_S
         own_start = begin
         carried = self._carry(event.at)
+        awaits = not carried and bool(self._finals)
         if carried:
             begin = carried[0].start
             assert self._last_final is not None
             transcriber.reset(begin, self._last_final.policy.prompt(begin), carried)
         else:
+            if awaits:  # the whole pre-roll, up to the previous voice: see _hand_over
+                begin = max(utterance_audio_start(event.at, self.endpoint_cfg,
+                                                  self._voice_end), self.timeline.start)
             transcriber.reset(begin, self._context if recent else "")
         transcriber.insert_audio(self.timeline.slice(begin, self.timeline.end))
-        self._current = _Utterance(transcriber, event.at, own_start, bool(carried))
+        self._current = _Utterance(transcriber, event.at, own_start, bool(carried), awaits)
 
     def _carry(self, onset: float) -> list[Word]:
         """The previous utterance's last words to re-hear at the head of the new buffer."""
@@ -230,6 +236,7 @@ class Listener:
         self._current.ended = event
         self._current.speech_end = (heard or event).last_speech
         self._floor = event.at if event.forced else event.last_speech + FINAL_PAD_S
+        self._voice_end = event.at if event.forced else event.last_speech
         self._finals.append(self._current)
         self._current = None
 
@@ -287,6 +294,7 @@ class Listener:
             self._context = transcriber.policy.prompt(float("inf"))
             self._context_end = ended.at
             self._last_final = transcriber
+        self._hand_over(transcriber)
         return UtteranceFinal(
             words=words,
             text=join_words(words),
@@ -296,6 +304,21 @@ class Listener:
             endpoint=ended.at,
             forced=ended.forced,
         )
+
+    def _hand_over(self, final: StreamingTranscriber) -> None:
+        """An utterance that began while the previous one awaited its final decode starts at
+        its full pre-roll (not at the previous one's final pad, which can clip its first
+        word: "ask" of jfk.wav). Now the previous words are final: those whose audio may lie
+        in its buffer become its history (matched by alignment, so never emitted twice), and
+        the previous text its prompt. Finals run before any step, so it has not decoded."""
+        current = self._current
+        if self._finals or current is None or not current.awaits_history:
+            return
+        start = current.transcriber.buffer_start
+        overlap = [w for w in final.words if w.end > start - FINAL_PAD_S]
+        current.transcriber.policy.reset(final.policy.prompt(start), overlap)
+        current.carried = bool(overlap)
+        current.awaits_history = False
 
     def _without_carry(self, utterance: _Utterance, until: float) -> StreamingTranscriber:
         """The utterance decoded from its own start, prompted with the previous text: used
