@@ -60,8 +60,10 @@ FAULTS = [  # (server mode, logged status, error fragment, partial reply)
 
 @pytest.fixture(scope="module")
 def four_questions_wav(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The same question four times, 4.5 s apart (room for a 3 s timeout)."""
-    gap, pad = np.zeros(int(4.5 * RATE), np.float32), np.zeros(RATE // 2, np.float32)
+    """The same question four times, 7.5 s apart: room for the end of the turn (up to 2 s
+    with smart-turn) and a 3 s timeout before the next question, which would otherwise
+    continue the unanswered turn."""
+    gap, pad = np.zeros(int(7.5 * RATE), np.float32), np.zeros(RATE // 2, np.float32)
     question = speak(QUESTIONS[0])
     path = tmp_path_factory.mktemp("four") / "questions.wav"
     sf.write(path, np.concatenate([pad] + [np.concatenate([question, gap])] * 4), RATE)
