@@ -15,10 +15,11 @@ from typing import Any, ClassVar
 import numpy as np
 import pytest
 
-from voicebot.audio import devices
+from voicebot.audio import devices, sinks
 from voicebot.audio.devices import DeviceInfo
 from voicebot.audio.sinks import SpeakerSink
 from voicebot.audio.sources import MicrophoneSource
+from voicebot.errors import AudioDeviceError
 
 
 class FakeError(Exception):
@@ -37,6 +38,10 @@ class FakeStream:
 
     def start(self) -> None:
         self.started = True
+
+    @property
+    def active(self) -> bool:
+        return self.started and not self.stopped
 
     def stop(self) -> None:
         self.stopped = True
@@ -69,6 +74,8 @@ def test_microphone_frames_timed_by_sample_count(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setattr(devices, "load_sounddevice", lambda: fake_sd(accept_rate=True))
     mic = MicrophoneSource(None, 16000, 480)
     stream = FakeStream.opened[0]
+    assert not stream.started  # opened (errors show at once), recording only from start()
+    mic.start()
     assert stream.started and stream.kwargs["samplerate"] == 16000
     assert stream.kwargs["device"] == 3 and stream.kwargs["blocksize"] == 480
     assert mic.read_available(0.0) == []
@@ -76,7 +83,7 @@ def test_microphone_frames_timed_by_sample_count(monkeypatch: pytest.MonkeyPatch
     for value in (0.1, 0.2, 0.3):
         stream.callback(np.full((480, 1), value, dtype=np.float32), 480, None, None)
     assert mic.seconds_until_next(0.0) == 0.0
-    frames = mic.read_available(123.0)  # elapsed is irrelevant: audio time = samples
+    frames = mic.read_available(0.1)  # elapsed is irrelevant: audio time = samples
     assert [round(f.start, 6) for f in frames] == [0.0, 0.03, 0.06]
     assert [float(f.samples[0]) for f in frames] == pytest.approx([0.1, 0.2, 0.3])
     mic.close()
@@ -104,13 +111,88 @@ def test_microphone_resamples_when_the_device_refuses_the_rate(
 
 
 @pytest.mark.usefixtures("patched")
+def test_microphone_stall_or_lost_stream_is_a_device_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(devices, "load_sounddevice", lambda: fake_sd(accept_rate=True))
+    mic = MicrophoneSource(None, 16000, 480)
+    stream = FakeStream.opened[0]
+    mic.start()
+    stream.callback(np.zeros((480, 1), dtype=np.float32), 480, None, None)
+    assert len(mic.read_available(0.03)) == 1
+    assert mic.read_available(1.9) == []  # a late block is not a lost device
+    with pytest.raises(AudioDeviceError, match="stopped delivering audio"):
+        mic.read_available(2.1)
+    mic2 = MicrophoneSource(None, 16000, 480)
+    mic2.start()
+    FakeStream.opened[1].stopped = True  # PortAudio ended the stream by itself
+    with pytest.raises(AudioDeviceError, match="'Fake' stopped delivering"):
+        mic2.read_available(0.0)
+
+
+@pytest.mark.usefixtures("patched")
+def test_microphone_that_only_records_stereo_is_mixed_down(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def stereo_only(**kwargs: Any) -> None:
+        if kwargs["channels"] != 2 or kwargs["samplerate"] != 48000:
+            raise FakeError("Invalid number of channels")
+
+    sd = SimpleNamespace(PortAudioError=FakeError, InputStream=FakeStream,
+                         check_input_settings=stereo_only)
+    monkeypatch.setattr(devices, "load_sounddevice", lambda: sd)
+    monkeypatch.setattr(devices, "require_input_device",
+                        lambda device: DeviceInfo(3, "Stereo", "ALSA", 2, 0, 48000.0))
+    mic = MicrophoneSource(None, 16000, 480)
+    mic.start()
+    stream = FakeStream.opened[0]
+    assert stream.kwargs["channels"] == 2 and stream.kwargs["samplerate"] == 48000
+    t = np.arange(48000) / 48000
+    left = (0.4 * np.sin(2 * np.pi * 300 * t)).astype(np.float32)
+    for i in range(0, 48000 - 1440, 1440):
+        block = np.stack([left[i : i + 1440], np.zeros(1440, dtype=np.float32)], axis=1)
+        stream.callback(block, 1440, None, None)
+    got = np.concatenate([f.samples for f in mic.read_available(1.0)])
+    assert np.abs(got[2000:-2000]).max() == pytest.approx(0.2, abs=0.02)  # (L + R) / 2
+
+
+@pytest.mark.usefixtures("patched")
+def test_speaker_stamps_the_first_sample_with_the_device_time(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Session time = monotonic - 98 (learned from `at`); the device hears what a callback
+    # writes 60 ms after the callback runs (PortAudio's DAC time minus its current time).
+    monkeypatch.setattr(devices, "load_sounddevice", lambda: fake_sd(accept_rate=True))
+    mono = [100.0]
+    monkeypatch.setattr(sinks.time, "monotonic", lambda: mono[0])
+    sink = SpeakerSink(None, sample_rate=1000)
+    stream = FakeStream.opened[0]
+    first = sink.play(np.full(25, 0.5, dtype=np.float32), 1000, at=2.0)
+    second = sink.play(np.full(10, 0.25, dtype=np.float32), 1000, at=2.0)
+    assert (first.expected, first.started) == (2.0, None)
+    out = np.ones((10, 1), dtype=np.float32)
+    for i in range(3):
+        mono[0] = 100.004 + 0.01 * i
+        stream.callback(out, 10, SimpleNamespace(currentTime=5.0 + 0.01 * i,
+                                                 outputBufferDacTime=5.06 + 0.01 * i), None)
+    assert first.started == pytest.approx(2.064)
+    assert second.started == pytest.approx(2.064 + 0.025)  # 5 samples into the 3rd block
+    assert sink.busy_until() == pytest.approx(2.064 + 0.035)
+    # The next reply, handed over later, is expected one device lead after `at`.
+    mono[0] = 103.0
+    assert sink.play(np.full(10, 0.5, dtype=np.float32), 1000, at=5.0).expected == \
+        pytest.approx(5.06)
+
+
+@pytest.mark.usefixtures("patched")
 def test_speaker_callback_plays_queue_and_stop_silences(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(devices, "load_sounddevice", lambda: fake_sd(accept_rate=True))
     sink = SpeakerSink(None, sample_rate=1000)
     stream = FakeStream.opened[0]
     assert stream.kwargs["blocksize"] == 10  # 10 ms blocks: stop() acts within one
-    assert sink.play(np.full(25, 0.5, dtype=np.float32), 1000, at=2.0) == 2.0
-    assert sink.play(np.full(10, 0.25, dtype=np.float32), 1000, at=2.01) == pytest.approx(2.025)
+    assert sink.play(np.full(25, 0.5, dtype=np.float32), 1000, at=2.0).expected == 2.0
+    second = sink.play(np.full(10, 0.25, dtype=np.float32), 1000, at=2.01)
+    assert second.expected == pytest.approx(2.025)
     assert sink.busy_until() == pytest.approx(2.035)
     out = np.ones((10, 1), dtype=np.float32)
     blocks = []
@@ -122,7 +204,7 @@ def test_speaker_callback_plays_queue_and_stop_silences(monkeypatch: pytest.Monk
     assert played[35:].max() == 0.0
     sink.play(np.full(1000, 0.5, dtype=np.float32), 1000, at=3.0)
     sink.stop(3.1)
-    assert sink.busy_until() == pytest.approx(3.1)
+    assert sink.busy_until() <= 3.1 + 1e-6
     stream.callback(out, 10, None, None)
     assert out.max() == 0.0
     sink.close()
@@ -146,6 +228,7 @@ SCRIPT = textwrap.dedent(
         print("NO-DEVICES")
         raise SystemExit(0)
     mic = MicrophoneSource(None, 16000, 480)
+    mic.start()
     frames = []
     while len(frames) < 5:
         frames += mic.read_available(0.0)
@@ -153,8 +236,9 @@ SCRIPT = textwrap.dedent(
     assert [round(f.start, 6) for f in frames[:3]] == [0.0, 0.03, 0.06], frames[:3]
     assert all(len(f.samples) == 480 for f in frames)
     sink = SpeakerSink(None)
-    assert sink.play(np.zeros(1600, dtype=np.float32), 16000, 0.5) == 0.5
-    assert abs(sink.busy_until() - 0.6) < 1e-3
+    playback = sink.play(np.zeros(1600, dtype=np.float32), 16000, 0.5)
+    assert playback.expected >= 0.5
+    assert abs(sink.busy_until() - playback.expected - 0.1) < 1e-3
     sink.close()
     print("OK", sink.sample_rate)
     """

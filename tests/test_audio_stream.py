@@ -144,11 +144,11 @@ def test_wav_sink_places_chunks_on_the_session_timeline(tmp_path: Path) -> None:
     path = tmp_path / "reply.wav"
     sink = WavSink(path, sample_rate=100)
     one = np.ones(50, dtype=np.float32)
-    assert sink.play(one, 100, at=1.0) == 1.0  # idle: starts when handed over
+    assert sink.play(one, 100, at=1.0).start == 1.0  # idle: starts when handed over
     assert sink.busy_until() == pytest.approx(1.5)
-    assert sink.play(one * 0.5, 100, at=1.2) == pytest.approx(1.5)  # queued behind
+    assert sink.play(one * 0.5, 100, at=1.2).start == pytest.approx(1.5)  # queued behind
     assert sink.busy_until() == pytest.approx(2.0)
-    assert sink.play(one * 0.25, 100, at=3.0) == 3.0  # a gap of silence
+    assert sink.play(one * 0.25, 100, at=3.0).start == 3.0  # a gap of silence
     out = sink.samples()
     assert len(out) == 350
     assert out[:100].max() == 0.0
@@ -160,8 +160,8 @@ def test_wav_sink_places_chunks_on_the_session_timeline(tmp_path: Path) -> None:
 
 def test_wav_sink_resamples_to_its_rate() -> None:
     sink = WavSink(None, sample_rate=22050)
-    start = sink.play(np.zeros(16000, dtype=np.float32), 16000, at=0.0)
-    assert start == 0.0
+    playback = sink.play(np.zeros(16000, dtype=np.float32), 16000, at=0.0)
+    assert playback.start == playback.started == 0.0
     assert sink.busy_until() == pytest.approx(1.0, abs=1e-4)
     assert abs(len(sink.samples()) - 22050) <= 1
 
@@ -174,7 +174,8 @@ def test_wav_sink_stop_drops_what_has_not_played() -> None:
     assert sink.busy_until() == pytest.approx(1.2)
     assert len(sink.samples()) == 120
     # the next reply starts when handed over, right after the cut
-    assert sink.play(np.ones(10, dtype=np.float32) * 0.5, 100, at=1.3) == pytest.approx(1.3)
+    assert sink.play(np.ones(10, dtype=np.float32) * 0.5, 100, at=1.3).start == \
+        pytest.approx(1.3)
     out = sink.samples()
     assert out[110:120].tolist() == [1.0] * 10 and out[120:130].max() == 0.0
     assert out[130:140].tolist() == [0.5] * 10

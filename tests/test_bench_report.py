@@ -41,3 +41,18 @@ def test_report_has_medians_ratio_and_pictures(tmp_path: Path) -> None:
         data = (tmp_path / picture).read_bytes()
         assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 10_000
     assert len((tmp_path / "turns.jsonl").read_text().splitlines()) == 4
+
+
+def test_report_compares_loaded_rounds_with_quiet(tmp_path: Path) -> None:
+    results = {
+        "streaming": [record(1, 0.6, True), record(2, 0.8, True)],
+        "streaming +1 busy": [record(1, 0.8, True), record(2, 0.9, True)],
+        "streaming +2 busy": [record(1, 1.2, True), record(2, 3.4, True)],
+    }
+    turns = [Turn("tts: one", np.zeros(1)), Turn("tts: two", np.zeros(1))]
+    report = write_report(results, turns, load_config(), tmp_path).read_text()
+    assert "## Beside busy processes" in report
+    assert "| streaming +1 busy | 0.850 s | 0.890 s | 0.900 s | 1.21x | ≤ 1.25x: met; " \
+        "turns over 3 s: 0 |" in report
+    assert "| streaming +2 busy | 2.300 s | 3.180 s | 3.400 s | 3.29x | ≤ 1.8x: missed; " \
+        "turns over 3 s: 1 |" in report

@@ -292,6 +292,8 @@ def _describe(hint: Any) -> str:
         return " or ".join(_describe(a) for a in typing.get_args(hint))
     if hint is type(None):
         return "null"
+    if origin is Literal:
+        return " or ".join(repr(a) for a in typing.get_args(hint))
     names = {float: "a number", int: "an integer", str: "a string", bool: "true/false"}
     return names.get(hint, getattr(hint, "__name__", str(hint)))
 

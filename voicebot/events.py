@@ -64,8 +64,9 @@ class SpeechStarted:
 class SpeechEnded:
     """The endpointer decided the utterance is over.
 
-    `last_speech` is the end of the last frame classified as speech (the true end of the
-    user's speech as far as the VAD can tell); `at` is when the endpoint fired (audio time),
+    `last_speech` is the end of the user's speech: the end of the last frame classified as
+    speech, which the Listener moves back to where the sound of speech ends in the audio
+    (a VAD frame runs on past it); `at` is when the endpoint fired (audio time),
     i.e. `last_speech` plus the configured trailing silence. `forced` is set when the
     maximum utterance length cut the speech.
     """

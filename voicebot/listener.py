@@ -15,13 +15,14 @@ and goes on with a new utterance, so a monologue never grows the buffer without 
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from voicebot.asr.base import Asr
 from voicebot.asr.online import StreamingTranscriber
 from voicebot.audio.framing import Reframer
+from voicebot.audio.levels import speech_offset
 from voicebot.audio.timeline import AudioTimeline
 from voicebot.config import EndpointConfig, StreamingConfig
 from voicebot.events import (
@@ -47,6 +48,9 @@ CARRY_S = 3.0
 buffer starts up to CARRY_S earlier, at a word of the previous (already final) utterance:
 Whisper hears the sentence it continues, as an offline decode would. Those words count as
 committed, so they are not emitted twice."""
+HEARD_END_WINDOW_S = 1.0
+"""The end of speech is looked for in this much audio before the VAD's last speech frame
+(its loudest part sets the level that counts as speech)."""
 SETTLE_S = 0.09
 """After this much silence a decode runs at once (not waiting for `min_chunk_s`): if the
 endpoint then fires with no speech in between, that hypothesis already heard the whole
@@ -122,15 +126,25 @@ class Listener:
             self._last_voiced = self.audio_time
         events = self.endpointer.push(start, self._frame_s, prob)
         fed = False
-        for event in events:
+        for i, event in enumerate(events):
             if isinstance(event, SpeechStarted):
                 self._start(event)
                 fed = True  # the slice from the timeline includes this block
             else:
                 self._end(event)
+                events[i] = self._heard_end(event)
         if self._current is not None and not fed:
             self._current.transcriber.insert_audio(block)
         return events
+
+    def _heard_end(self, event: SpeechEnded) -> SpeechEnded:
+        """The event with `last_speech` moved back to where the sound of speech ends in the
+        audio (never later than the VAD's last speech frame): the start of the user's wait."""
+        begin = max(event.last_speech - HEARD_END_WINDOW_S, self.timeline.start)
+        found = speech_offset(self.timeline.slice(begin, event.last_speech), self.sample_rate)
+        if found is None:
+            return event
+        return replace(event, last_speech=min(event.last_speech, begin + found))
 
     def _start(self, event: SpeechStarted) -> None:
         begin = utterance_audio_start(event.at, self.endpoint_cfg, self._floor)

@@ -170,13 +170,15 @@ class Summary:
     count: int
     median: float
     p90: float
+    max: float
 
 
 def summarize(values: Sequence[float], name: str) -> Summary | None:
     if not values:
         return None
     ordered = sorted(values)
-    return Summary(name, len(ordered), statistics.median(ordered), percentile(ordered, 90))
+    return Summary(name, len(ordered), statistics.median(ordered), percentile(ordered, 90),
+                   ordered[-1])
 
 
 def percentile(values: Sequence[float], q: float) -> float:

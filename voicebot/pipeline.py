@@ -19,10 +19,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from voicebot.audio.sinks import AudioSink
+from voicebot.audio.clockmap import AudioClockMap
+from voicebot.audio.levels import first_audible
+from voicebot.audio.sinks import AudioSink, Playback
 from voicebot.audio.sources import AudioSource
 from voicebot.clock import Clock
 from voicebot.config import ConversationConfig, TextConfig
+from voicebot.errors import AudioDeviceError
 from voicebot.events import (
     AudioFrame,
     ChatMessage,
@@ -60,7 +63,8 @@ class _Reply:
     events: Iterator[ReplyEvent]
     cancel: threading.Event
     sentences: list[str] = field(default_factory=list)
-    starts: dict[int, float] = field(default_factory=dict)  # sentence -> playback start
+    starts: dict[int, Playback] = field(default_factory=dict)  # sentence -> its first audio
+    first_heard: tuple[Playback, float] | None = None  # first audible chunk, sample offset (s)
     text: str = ""
     generating: bool = True
     speculative_text: str | None = None  # set while the reply is held before the endpoint
@@ -75,7 +79,15 @@ class _Reply:
         """The sentences whose playback had started by elapsed time `t` (what the user
         heard, at least in part, when a reply is cut)."""
         return " ".join(s for i, s in enumerate(self.sentences)
-                        if self.starts.get(i, float("inf")) < t)
+                        if i in self.starts and self.starts[i].start < t)
+
+    def heard_from(self) -> float | None:
+        """When the first audible sample of the reply was (or will be) heard: the device's
+        own figure once it has played it, else the expected time."""
+        if self.first_heard is None:
+            return None
+        playback, offset = self.first_heard
+        return playback.start + offset
 
 
 class Conversation:
@@ -119,6 +131,7 @@ class Conversation:
         self._dropped_onsets: set[float] = set()
         self._speculated: str | None = None  # the last text a speculative reply used
         self._sink: AudioSink | None = None
+        self._audio_clock = AudioClockMap(speed)
 
     # ---- the loop -------------------------------------------------------------------
     def run(self, source: AudioSource, sink: AudioSink) -> list[TurnRecord]:
@@ -127,8 +140,10 @@ class Conversation:
         KeyboardInterrupt cancels the reply in progress, logs it as interrupted and is
         re-raised, so the caller can exit cleanly with every finished turn logged.
         """
-        self._t0 = self.clock.now()
         self._sink = sink
+        self._audio_clock = AudioClockMap(self.speed, source.latency)
+        source.start()
+        self._t0 = self.clock.now()
         try:
             while not self._finished(source, sink):
                 self._take_input(source, sink)
@@ -144,6 +159,9 @@ class Conversation:
                     self._idle(source, sink)
         except KeyboardInterrupt:
             self._interrupt(sink, "stopped by Ctrl-C")
+            raise
+        except AudioDeviceError as exc:
+            self._interrupt(sink, f"audio device lost: {exc}")
             raise
         return self.turns
 
@@ -171,7 +189,11 @@ class Conversation:
 
     # ---- input ----------------------------------------------------------------------
     def _take_input(self, source: AudioSource, sink: AudioSink) -> None:
-        for frame in source.read_available(self.elapsed()):
+        now = self.elapsed()
+        frames = source.read_available(now)
+        if frames:
+            self._audio_clock.observe(frames[-1].end, now)
+        for frame in frames:
             if self._muted(sink):
                 frame = AudioFrame(np.zeros_like(frame.samples), frame.sample_rate, frame.start)
             for event in self.listener.push_audio(frame):
@@ -196,7 +218,7 @@ class Conversation:
         if isinstance(event, SpeechStarted):
             self._on_speech_started(event, sink)
         elif self._turn is not None:
-            self._turn.mark("speech_end", event.last_speech / self.speed)
+            self._turn.mark("speech_end", self._audio_clock.to_clock(event.last_speech))
             self._turn.mark("endpoint", self.elapsed())
             if event.forced:
                 self._turn.forced = True
@@ -218,7 +240,7 @@ class Conversation:
             turn.marks = {"speech_start": turn.marks["speech_start"]}
             return
         self._turn = TurnRecord(index=len(self.turns) + 1)
-        self._turn.mark("speech_start", event.at / self.speed)
+        self._turn.mark("speech_start", self._audio_clock.to_clock(event.at))
         self.words = []
 
     def _listen_step(self) -> None:
@@ -353,10 +375,12 @@ class Conversation:
     def _play(self, chunk: AudioChunk, now: float) -> None:
         reply, turn, sink = self._reply, self._turn, self._sink
         assert reply is not None and turn is not None and sink is not None
-        start = sink.play(chunk.samples, chunk.sample_rate, now)
-        turn.mark("playback_start", start)
-        reply.starts.setdefault(chunk.sentence_index, start)
+        playback = sink.play(chunk.samples, chunk.sample_rate, now)
+        reply.starts.setdefault(chunk.sentence_index, playback)
         turn.reply_audio_s += chunk.duration
+        if reply.first_heard is None and (audible := first_audible(chunk.samples)) is not None:
+            reply.first_heard = (playback, audible / chunk.sample_rate)
+            turn.mark("playback_start", playback.start + audible / chunk.sample_rate)
 
     def _reply_generated(self, sink: AudioSink) -> None:
         reply, turn = self._reply, self._turn
@@ -381,7 +405,9 @@ class Conversation:
 
     # ---- endings --------------------------------------------------------------------
     def _end_turn(self) -> None:
-        turn = self._turn
+        turn, reply = self._turn, self._reply
+        if turn is not None and reply is not None and (heard := reply.heard_from()) is not None:
+            turn.marks["playback_start"] = heard  # the device's figure, now that it played
         self._reply = None
         self._turn = None
         if turn is None:

@@ -14,6 +14,7 @@ from typing import TypeVar
 
 import numpy as np
 
+from voicebot.audio.levels import trim_leading_silence
 from voicebot.config import TextConfig
 from voicebot.events import ChatMessage
 from voicebot.llm.base import Llm
@@ -114,10 +115,17 @@ def _guarded(items: Iterator[T], stage: str, cancel: threading.Event) -> Iterato
 def _speak(
     tts: Tts, sentence: str, index: int, cancel: threading.Event
 ) -> Iterator[ReplyEvent]:
+    """The sentence's audio; the reply's very first chunk starts at its first audible
+    sample (a voice's leading silence would only be waited for)."""
     yield SentenceReady(sentence, index)
+    first = index == 0
     for samples in _guarded(tts.synthesize(sentence), "tts", cancel):
-        if len(samples):
-            yield AudioChunk(np.asarray(samples, dtype=np.float32), tts.sample_rate, index)
+        audio = np.asarray(samples, dtype=np.float32)
+        if first:
+            audio = trim_leading_silence(audio, tts.sample_rate)
+            first = False
+        if len(audio):
+            yield AudioChunk(audio, tts.sample_rate, index)
 
 
 def whole_reply_events(
@@ -143,4 +151,5 @@ def whole_reply_events(
     audio = [np.asarray(chunk, dtype=np.float32)
              for chunk in _guarded(tts.synthesize(text), "tts", cancel)]
     if audio and not cancel.is_set():
-        yield AudioChunk(np.concatenate(audio), tts.sample_rate, 0)
+        whole = trim_leading_silence(np.concatenate(audio), tts.sample_rate)
+        yield AudioChunk(whole, tts.sample_rate, 0)

@@ -17,6 +17,7 @@ import numpy as np
 from voicebot.asr.streaming import ends_sentence
 from voicebot.config import ParamError
 from voicebot.events import Word
+from voicebot.threads import Threads, resolve_threads
 
 COMPUTE_TYPES = ("default", "auto", "int8", "int8_float16", "int8_float32", "int8_bfloat16",
                  "int16", "float16", "bfloat16", "float32")
@@ -39,7 +40,8 @@ class FasterWhisperAsr:
         compute_type: str = "int8"
         language: str | None = "en"
         beam_size: int = 1
-        cpu_threads: int = 2
+        cpu_threads: Threads = "auto"
+        """CTranslate2 threads: a number (0 = all cores) or auto (half the cores)."""
         no_speech_threshold: float = 0.6
         """A segment is dropped when its no-speech probability exceeds this while its
         average log-probability is below `log_prob_threshold` (Whisper's rule)."""
@@ -57,7 +59,7 @@ class FasterWhisperAsr:
                                  "is not allowed; allowed: " + ", ".join(COMPUTE_TYPES))
             if not 1 <= self.beam_size <= 16:
                 raise ParamError("beam_size", self.beam_size, "must be between 1 and 16")
-            if not 0 <= self.cpu_threads <= 256:
+            if isinstance(self.cpu_threads, int) and not 0 <= self.cpu_threads <= 256:
                 raise ParamError("cpu_threads", self.cpu_threads,
                                  "must be between 0 (all cores) and 256")
             if not 0.0 < self.no_speech_threshold <= 1.0:
@@ -93,7 +95,7 @@ class FasterWhisperAsr:
             str(self.model_dir),
             device=self.params.device,
             compute_type=self.params.compute_type,
-            cpu_threads=self.params.cpu_threads,
+            cpu_threads=resolve_threads(self.params.cpu_threads),
         )
 
     def warmup(self) -> None:

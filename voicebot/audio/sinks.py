@@ -1,15 +1,19 @@
 """Audio sinks: the speaker, and a WAV file laid out on the session's timeline.
 
 `play(samples, rate, at)` enqueues audio handed over at `at` (elapsed session seconds) and
-returns when it starts playing: max(at, end of the audio already queued). Sinks do not read
-a clock: `busy_until()` is computed from those `at` values and the durations, so replies
-written to a WAV file sit exactly where they would have been heard.
+returns a `Playback`: when the audio is expected to start, and, once the device has played its
+first sample, when it really started. `busy_until()` says when all queued audio will have
+played. A WAV sink's times are exact (the reply sits where it would have been heard); a
+speaker's first-sample time comes from the device's own timing (PortAudio's DAC time) and is
+mapped onto session time with the `at` values it is handed, so the loop keeps one time base.
 """
 
 from __future__ import annotations
 
 import collections
 import threading
+import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -18,13 +22,27 @@ import numpy as np
 from voicebot.audio.resample import resample
 
 
+@dataclass
+class Playback:
+    """One block handed to a sink (session seconds). `started` is filled in when the first
+    sample reached the device (by the device's thread for a speaker); until then `expected`
+    is the best estimate."""
+
+    expected: float
+    started: float | None = None
+
+    @property
+    def start(self) -> float:
+        return self.started if self.started is not None else self.expected
+
+
 class AudioSink(Protocol):
-    def play(self, samples: np.ndarray, sample_rate: int, at: float) -> float:
-        """Enqueue audio handed over at `at`; returns the elapsed time it starts playing."""
+    def play(self, samples: np.ndarray, sample_rate: int, at: float) -> Playback:
+        """Enqueue audio handed over at `at` (session seconds)."""
         ...
 
     def busy_until(self) -> float:
-        """Elapsed time at which all queued audio has played."""
+        """Session time at which all queued audio has played."""
         ...
 
     def stop(self, at: float) -> None:
@@ -46,7 +64,7 @@ class WavSink:
         self._busy_until = 0.0
         self._closed = False
 
-    def play(self, samples: np.ndarray, sample_rate: int, at: float) -> float:
+    def play(self, samples: np.ndarray, sample_rate: int, at: float) -> Playback:
         data = resample(np.asarray(samples, dtype=np.float32).reshape(-1), sample_rate,
                         self.sample_rate)
         start = max(at, self._busy_until)
@@ -55,7 +73,7 @@ class WavSink:
             self._chunks.append((index, data))
             self._length = index + len(data)
         self._busy_until = start + len(data) / self.sample_rate
-        return start
+        return Playback(start, start)
 
     def busy_until(self) -> float:
         return self._busy_until
@@ -92,10 +110,22 @@ class WavSink:
 BLOCK_S = 0.010  # PortAudio callback block: stop() takes effect within one block
 
 
+@dataclass
+class _Queued:
+    data: np.ndarray
+    playback: Playback
+
+
 class SpeakerSink:
     """Plays through a sounddevice OutputStream at the device's default rate (or
     `sample_rate`); a callback pulls 10 ms blocks from an internal queue, so `stop()` cuts
-    the sound within a block. `busy_until()` is tracked from the `at` values like WavSink.
+    the sound within a block.
+
+    Timing: the callback knows, from PortAudio, how far ahead of the sound it writes (the
+    DAC time of the buffer's first sample minus the current time); when it writes the first
+    sample of a queued block it stamps that block's `Playback.started` with the moment that
+    sample will be heard. Monotonic time maps onto session time through the `at` values
+    handed to `play` (each is the session time at the call, read just before it).
     """
 
     def __init__(self, device: str | int | None, sample_rate: int | None = None) -> None:
@@ -108,13 +138,15 @@ class SpeakerSink:
 
         info = require_output_device(device)
         sd = load_sounddevice()
+        self.name = info.name
         self.sample_rate = int(sample_rate or round(info.default_samplerate))
         self.underflows = 0
         self._lock = threading.Lock()
-        self._queue: collections.deque[np.ndarray] = collections.deque()
+        self._queue: collections.deque[_Queued] = collections.deque()
         self._drained = threading.Event()
         self._drained.set()
         self._busy_until = 0.0
+        self._session_offset = -float("inf")  # session time minus monotonic time
         self._closed = False
         try:
             self._stream = sd.OutputStream(
@@ -132,45 +164,78 @@ class SpeakerSink:
                 f"use {wav_alternative('output')}"
             ) from None
         self.latency = float(getattr(self._stream, "latency", 0.0) or 0.0)
+        self._lead = self.latency  # written sample -> heard, last seen by the callback
 
-    def _callback(self, outdata: np.ndarray, frames: int, time: Any, status: Any) -> None:
+    def _dac_lead(self, time_info: Any) -> float:
+        """Seconds from now until the first sample of this callback's buffer is heard."""
+        dac = float(getattr(time_info, "outputBufferDacTime", 0.0) or 0.0)
+        current = float(getattr(time_info, "currentTime", 0.0) or 0.0)
+        lead = dac - current
+        return lead if dac > 0 and current > 0 and 0.0 <= lead < 2.0 else self.latency
+
+    def _callback(self, outdata: np.ndarray, frames: int, time_info: Any, status: Any) -> None:
         if status and status.output_underflow:
             self.underflows += 1
+        lead = self._dac_lead(time_info)
+        heard_at = time.monotonic() + lead
         out = outdata[:, 0]
         filled = 0
         with self._lock:
+            self._lead = lead
             while filled < frames and self._queue:
                 head = self._queue[0]
-                take = min(frames - filled, len(head))
-                out[filled : filled + take] = head[:take]
+                if head.playback.started is None:
+                    started = heard_at + filled / self.sample_rate + self._session_offset
+                    head.playback.started = started
+                    queued = sum(len(q.data) for q in self._queue) / self.sample_rate
+                    self._busy_until = started + queued
+                take = min(frames - filled, len(head.data))
+                out[filled : filled + take] = head.data[:take]
                 filled += take
-                if take == len(head):
+                if take == len(head.data):
                     self._queue.popleft()
                 else:
-                    self._queue[0] = head[take:]
+                    head.data = head.data[take:]
             if not self._queue:
                 self._drained.set()
         out[filled:] = 0.0
 
-    def play(self, samples: np.ndarray, sample_rate: int, at: float) -> float:
+    def play(self, samples: np.ndarray, sample_rate: int, at: float) -> Playback:
+        self._check_alive()
         data = resample(np.asarray(samples, dtype=np.float32).reshape(-1), sample_rate,
                         self.sample_rate)
-        start = max(at, self._busy_until)
-        if len(data):
-            with self._lock:
-                self._queue.append(np.clip(data, -1.0, 1.0))
+        with self._lock:
+            self._session_offset = max(self._session_offset, at - time.monotonic())
+            playback = Playback(max(at + self._lead, self._busy_until))
+            if len(data):
+                self._queue.append(_Queued(np.clip(data, -1.0, 1.0), playback))
                 self._drained.clear()
-        self._busy_until = start + len(data) / self.sample_rate
-        return start
+            self._busy_until = playback.expected + len(data) / self.sample_rate
+        return playback
 
     def busy_until(self) -> float:
+        self._check_alive()
         return self._busy_until
+
+    def _check_alive(self) -> None:
+        """A speaker whose stream stopped by itself (unplugged, its sound server gone) is
+        an AudioDeviceError, not audio that silently never plays."""
+        from voicebot.errors import AudioDeviceError
+
+        if not self._closed and not self._stream.active:
+            self._closed = True
+            self._stream.close()
+            raise AudioDeviceError(
+                f"the speaker {self.name!r} stopped playing (disconnected, or its sound "
+                "server went away)"
+            )
 
     def stop(self, at: float) -> None:
         with self._lock:
             self._queue.clear()
             self._drained.set()
-        self._busy_until = min(self._busy_until, max(at, 0.0))
+            # what the device already holds still plays
+            self._busy_until = min(self._busy_until, max(at + self._lead, 0.0))
 
     def close(self) -> None:
         """Let queued audio finish (at most a few seconds), then close the device."""
@@ -179,7 +244,7 @@ class SpeakerSink:
         self._closed = True
         try:
             if self._drained.wait(timeout=5.0):
-                threading.Event().wait(self.latency)  # the device's own buffer
+                threading.Event().wait(self._lead)  # the device's own buffer
             self._stream.stop()
         finally:
             self._stream.close()

@@ -2,7 +2,9 @@
 
 The orchestrator owns the clock: it passes `elapsed` (seconds since the stream started) and
 a source returns the frames whose audio has "arrived" by then. Sources never read a clock,
-so replay runs exactly on a FakeClock in tests and at 1x on the real one.
+so replay runs exactly on a FakeClock in tests and at 1x on the real one. Frames carry audio
+time (samples since the source started); the orchestrator maps it onto its clock from the
+arrivals it observes (voicebot/audio/clockmap.py), so a source may start before the loop.
 """
 
 from __future__ import annotations
@@ -20,6 +22,13 @@ from voicebot.events import AudioFrame
 
 class AudioSource(Protocol):
     sample_rate: int
+    latency: float
+    """Seconds between a sound and the delivery of the block that ends with it, beyond the
+    block's own length (a device's input buffering; 0 for a replayed file)."""
+
+    def start(self) -> None:
+        """Begin delivering audio (a microphone records from here on: no backlog)."""
+        ...
 
     def read_available(self, elapsed: float) -> list[AudioFrame]:
         """Frames whose audio has arrived by `elapsed` seconds since the stream started."""
@@ -67,6 +76,7 @@ class WavReplaySource:
         padded[: len(audio)] = audio
         self.samples = padded
         self.sample_rate = sample_rate
+        self.latency = 0.0
         self.block_samples = block_samples
         self.speed = speed
         self.lead_silence_s = len(lead) / sample_rate
@@ -97,6 +107,9 @@ class WavReplaySource:
             lead_silence_s=lead_silence_s,
             tail_silence_s=tail_silence_s,
         )
+
+    def start(self) -> None:
+        """Replay is driven by `elapsed`: nothing to start."""
 
     @property
     def duration(self) -> float:
@@ -140,13 +153,20 @@ class WavReplaySource:
         self._next = self._blocks
 
 
+STALL_S = 2.0
+"""A started microphone that delivers nothing for this long is lost (blocks come every
+30 ms; a busy machine delays them by tens of milliseconds, not seconds)."""
+
+
 class MicrophoneSource:
     """The microphone through a sounddevice InputStream.
 
     PortAudio's callback thread puts blocks into a thread-safe queue; `read_available`
     drains it. Frame start times come from the sample count (audio time), not a clock.
-    When the device cannot record at `sample_rate`, it records at its default rate and the
-    blocks are converted with a streaming resampler.
+    When the device cannot record at `sample_rate` (or in mono), it records at its default
+    rate (and channel count, down-mixed) and the blocks are converted with a streaming
+    resampler. The device is opened at construction (a bad device is reported at once) but
+    records only from `start()`: audio from before the conversation began is never heard.
     """
 
     def __init__(self, device: str | int | None, sample_rate: int, block_samples: int) -> None:
@@ -159,43 +179,57 @@ class MicrophoneSource:
 
         info = require_input_device(device)
         sd = load_sounddevice()
+        self.name = info.name
         self.sample_rate = sample_rate
         self.block_samples = block_samples
+        self.latency = 0.0
         self.overflows = 0
         self._queue: queue.SimpleQueue[np.ndarray] = queue.SimpleQueue()
         self._reframer = Reframer(block_samples)
         self._emitted = 0
         self._closed = False
+        self._started = False
+        self._last_arrival: float | None = None  # elapsed time of the last block read
         self._resampler: Any = None
-        device_rate = sample_rate
-        try:
-            sd.check_input_settings(device=info.index, channels=1, samplerate=sample_rate,
-                                    dtype="float32")
-        except (sd.PortAudioError, ValueError):
+        device_rate, channels = _input_format(sd, info, sample_rate)
+        if device_rate != sample_rate:
             import soxr
 
-            device_rate = round(info.default_samplerate)
             self._resampler = soxr.ResampleStream(device_rate, sample_rate, 1, dtype="float32")
         try:
             self._stream = sd.InputStream(
                 device=info.index,
-                channels=1,
+                channels=channels,
                 samplerate=device_rate,
                 blocksize=max(1, block_samples * device_rate // sample_rate),
                 dtype="float32",
                 callback=self._callback,
             )
-            self._stream.start()
         except (sd.PortAudioError, ValueError) as exc:
             raise AudioDeviceError(
                 f"could not open the microphone {info.name!r} at {device_rate} Hz: {exc}; "
                 f"use {wav_alternative('input')}"
             ) from None
 
+    def start(self) -> None:
+        from voicebot.audio.devices import wav_alternative
+        from voicebot.errors import AudioDeviceError
+
+        if self._started or self._closed:
+            return
+        try:
+            self._stream.start()
+        except Exception as exc:  # PortAudioError, or the device vanished since opening
+            raise AudioDeviceError(
+                f"could not start the microphone {self.name!r}: {exc}; "
+                f"use {wav_alternative('input')}"
+            ) from None
+        self._started = True
+
     def _callback(self, indata: np.ndarray, frames: int, time: Any, status: Any) -> None:
         if status and status.input_overflow:
             self.overflows += 1
-        self._queue.put(indata[:, 0].copy())
+        self._queue.put(indata.mean(axis=1) if indata.shape[1] > 1 else indata[:, 0].copy())
 
     def read_available(self, elapsed: float) -> list[AudioFrame]:
         frames: list[AudioFrame] = []
@@ -210,7 +244,24 @@ class MicrophoneSource:
                 frames.append(AudioFrame(samples, self.sample_rate,
                                          self._emitted / self.sample_rate))
                 self._emitted += len(samples)
+        self._check_alive(elapsed, arrived=bool(frames))
         return frames
+
+    def _check_alive(self, elapsed: float, *, arrived: bool) -> None:
+        """A microphone that stops delivering (unplugged, its sound server gone) is an
+        AudioDeviceError, not a conversation that silently waits forever."""
+        from voicebot.errors import AudioDeviceError
+
+        if not self._started or self._closed:
+            return
+        if arrived or self._last_arrival is None:
+            self._last_arrival = elapsed
+        stalled = elapsed - self._last_arrival > STALL_S
+        if stalled or not self._stream.active:
+            raise AudioDeviceError(
+                f"the microphone {self.name!r} stopped delivering audio "
+                f"(disconnected, or its sound server went away)"
+            )
 
     def seconds_until_next(self, elapsed: float) -> float:
         if self._closed:
@@ -229,5 +280,22 @@ class MicrophoneSource:
         self._closed = True
         try:
             self._stream.stop()
+        except Exception:  # a lost device cannot be stopped; closing it still frees it
+            pass
         finally:
             self._stream.close()
+
+
+def _input_format(sd: Any, info: Any, sample_rate: int) -> tuple[int, int]:
+    """(rate, channels) to record at: `sample_rate` mono if the device takes it, else its
+    default rate, in mono or (a device that only records stereo) in its own channel count."""
+    default_rate = round(info.default_samplerate)
+    channels = max(1, min(int(info.max_input_channels), 2))
+    for rate, chans in ((sample_rate, 1), (default_rate, 1), (default_rate, channels)):
+        try:
+            sd.check_input_settings(device=info.index, channels=chans, samplerate=rate,
+                                    dtype="float32")
+        except (sd.PortAudioError, ValueError):
+            continue
+        return rate, chans
+    return default_rate, channels

@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from voicebot.bench.load import busy_processes, load_levels
 from voicebot.bench.speech_set import DEFAULT_SPEECH_DIR, has_manifest, read_manifest
 
 HELP = "end-to-end latency: streaming pipeline vs naive cascade on spoken turns at 1x"
@@ -42,6 +43,11 @@ def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--questions", type=int, default=len(QUESTIONS),
                         help=f"how many synthesized questions (max {len(QUESTIONS)})")
     parser.add_argument("--no-naive", action="store_true", help="skip the naive cascade")
+    parser.add_argument(
+        "--background-load", type=_levels, default=[0], metavar="N[,N...]",
+        help="run the streaming turns again beside N busy processes (normal priority), "
+        "e.g. 0,1,2: quiet, one busy core, two; the naive cascade runs only in the first round",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -54,21 +60,38 @@ def run(args: argparse.Namespace) -> int:
     backends = {stage: load_stage(stage, cfg) for stage in ("vad", "asr", "llm", "tts")}
     turns = synthesized_turns(backends["tts"], cfg, args.questions)
     turns += real_turns(args.speech_dir, cfg.audio.sample_rate, args.real)
-    modes = ["streaming"] if args.no_naive else ["streaming", "naive"]
-    results: dict[str, list[Any]] = {mode: [] for mode in modes}
-    for i, turn in enumerate(turns, start=1):
-        for mode in modes:
-            say(f"[{i}/{len(turns)}] {mode}: {turn.label}")
-            record = run_turn(turn, mode, backends, cfg)
-            record.index = i
-            results[mode].append(record)
-            e2e = record.figures.get("e2e_latency")
-            say(f"    {record.status}: e2e {e2e:.3f} s" if e2e is not None
-                else f"    {record.status}: {record.error}")
+    results: dict[str, list[Any]] = {}
+    for round_index, busy in enumerate(args.background_load):
+        modes = ["streaming"] if args.no_naive or round_index > 0 else ["streaming", "naive"]
+        with busy_processes(busy):
+            for mode in modes:
+                results[mode_label(mode, busy)] = []
+            for i, turn in enumerate(turns, start=1):
+                for mode in modes:
+                    label = mode_label(mode, busy)
+                    say(f"[{i}/{len(turns)}] {label}: {turn.label}")
+                    record = run_turn(turn, mode, backends, cfg)
+                    record.index = i
+                    results[label].append(record)
+                    e2e = record.figures.get("e2e_latency")
+                    say(f"    {record.status}: e2e {e2e:.3f} s" if e2e is not None
+                        else f"    {record.status}: {record.error}")
     args.out.mkdir(parents=True, exist_ok=True)
     report = write_report(results, turns, cfg, args.out)
     say(f"Report: {report}")
     return 0
+
+
+def mode_label(mode: str, busy: int) -> str:
+    """"streaming", or "streaming +2 busy" for a round beside two busy processes."""
+    return f"{mode} +{busy} busy" if busy else mode
+
+
+def _levels(text: str) -> list[int]:
+    try:
+        return load_levels(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def synthesized_turns(tts: Any, cfg: Any, count: int) -> list[SpokenTurn]:

@@ -35,6 +35,7 @@ def write_report(
         "",
         *_ratio_lines(results),
         "",
+        *_load_lines(results),
         "![waterfall](waterfall.png)",
         "",
         "![e2e histogram](e2e_hist.png)",
@@ -84,6 +85,37 @@ def _ratio_lines(results: Mapping[str, Sequence[TurnRecord]]) -> list[str]:
         lines.append(f"Naive cascade median e2e latency: **{naive.median:.3f} s**, "
                      f"**{ratio:.1f}x** the streaming pipeline ({verdict} the 3x target).")
     return lines
+
+
+LOAD_TARGETS = {1: 1.25, 2: 1.8}
+"""e2e median beside N busy processes / quiet median, at most (on a 2-core machine)."""
+MAX_TURN_S = 3.0
+
+
+def _load_lines(results: Mapping[str, Sequence[TurnRecord]]) -> list[str]:
+    """Quiet vs loaded rounds of the streaming pipeline, as a table with the targets."""
+    quiet = summarize(figure_values(results.get("streaming", []), "e2e_latency"), "e2e")
+    loaded = [m for m in results if m.startswith("streaming +")]
+    if quiet is None or not loaded:
+        return []
+    rows = ["## Beside busy processes", "",
+            "| round | e2e median | p90 | max | median vs quiet | target |",
+            "|---|---:|---:|---:|---:|---|"]
+    for mode in ["streaming", *loaded]:
+        s = summarize(figure_values(results[mode], "e2e_latency"), "e2e")
+        if s is None:
+            rows.append(f"| {mode} | — | — | — | — | |")
+            continue
+        busy = int(mode.split("+")[1].split()[0]) if "+" in mode else 0
+        target = LOAD_TARGETS.get(busy)
+        ratio = s.median / quiet.median
+        verdict = "" if target is None else (
+            f"≤ {target}x: {'met' if ratio <= target else 'missed'}")
+        over = sum(v > MAX_TURN_S for v in figure_values(results[mode], "e2e_latency"))
+        verdict += f"; turns over {MAX_TURN_S:.0f} s: {over}" if busy else ""
+        rows.append(f"| {mode} | {s.median:.3f} s | {s.p90:.3f} s | {s.max:.3f} s | "
+                    f"{ratio:.2f}x | {verdict} |")
+    return [*rows, ""]
 
 
 def _turn_table(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -57,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
     if demo:
         args.input, args.output = _make_demo_question(backends["tts"], cfg)
         source, sink = _open_source(args, cfg), _open_sink(args, cfg)
-    return _converse(args, cfg, backends, _watched(source, sink), sink)
+    return _converse(args, cfg, backends, source, sink)
 
 
 def _needs_demo(args: argparse.Namespace, cfg: Any) -> bool:
@@ -121,15 +122,6 @@ def _open_source(args: argparse.Namespace, cfg: Any) -> Any:
     return MicrophoneSource(cfg.audio.input_device, rate, block)
 
 
-def _watched(source: Any, sink: Any) -> Any:
-    """A live microphone is watched (with the speaker), so a device that goes away ends the
-    session with one clear line instead of a silent hang."""
-    from voicebot.audio.sources import MicrophoneSource
-    from voicebot.audio.watch import DeviceWatch
-
-    return DeviceWatch(source, sink) if isinstance(source, MicrophoneSource) else source
-
-
 def _open_sink(args: argparse.Namespace, cfg: Any) -> Any:
     from voicebot.audio.sinks import SpeakerSink, WavSink
 
@@ -153,7 +145,7 @@ def _converse(
     args: argparse.Namespace, cfg: Any, backends: dict[str, Any], source: Any, sink: Any
 ) -> int:
     from voicebot.clock import MonotonicClock
-    from voicebot.errors import AudioDeviceError, VoicebotError
+    from voicebot.errors import AudioDeviceError
     from voicebot.listener import Listener
     from voicebot.metrics import SessionLog, figure_values, summarize
     from voicebot.pipeline import Conversation
@@ -171,14 +163,14 @@ def _converse(
     )
     say("Listening… (Ctrl-C to stop)" if args.input is None else f"Replaying {args.input}…")
     status = 0
-    lost: VoicebotError | None = None
     try:
         conversation.run(source, sink)
     except KeyboardInterrupt:
         say("\nStopped.")
         status = 130
-    except AudioDeviceError as exc:  # a device went away: still say what was logged
-        lost = exc
+    except AudioDeviceError as exc:  # lost mid-session: the finished turns are logged
+        print(f"voicebot: error: {exc}", file=sys.stderr)
+        status = exc.exit_code
     finally:
         source.close()
         sink.close()
@@ -189,6 +181,4 @@ def _converse(
         line += f", median e2e latency {e2e.median * 1000:.0f} ms"
     logged = f"Log: {log_path}" if turns else "Nothing to log"
     say(f"{line}. {logged}" + (f". Reply audio: {args.output}" if args.output else ""))
-    if lost is not None:
-        raise lost
     return status

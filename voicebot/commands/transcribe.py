@@ -113,6 +113,7 @@ def stream_transcribe(
     time = result.time
     seen: set[Word] = {e.word for e in result.words}
     ended = False
+    source.start()
     while True:
         for frame in source.read_available(time.elapsed()):
             listener.push_audio(frame)
@@ -207,13 +208,12 @@ def _open_file(path: Path, cfg: Any) -> Any:
 
 def _open_mic(cfg: Any) -> Any:
     from voicebot.audio.sources import MicrophoneSource
-    from voicebot.audio.watch import DeviceWatch
     from voicebot.progress import say
 
     rate = cfg.audio.sample_rate
     source = MicrophoneSource(cfg.audio.input_device, rate, rate * cfg.audio.frame_ms // 1000)
     say("Listening… (Ctrl-C to stop)")
-    return DeviceWatch(source)
+    return source
 
 
 def _build_listener(cfg: Any) -> Any:

@@ -28,7 +28,8 @@ import threading
 import urllib.request
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import Any, Literal
 
 from voicebot.config import ParamError
 from voicebot.errors import BackendError
@@ -36,6 +37,8 @@ from voicebot.events import ChatMessage
 from voicebot.llm.base import warmup_messages
 from voicebot.llm.handoff import Done, Handoff, drain
 from voicebot.llm.models import check_model_param, resolve_gguf
+from voicebot.progress import say
+from voicebot.threads import Threads, resolve_threads
 
 JOIN_TIMEOUT_S = 30.0
 TOKEN_CACHE_SIZE = 1024
@@ -45,7 +48,11 @@ TOKEN_CACHE_SIZE = 1024
 class LlamaCppParams:
     model: str = "smollm2-135m"
     n_ctx: int = 2048
-    n_threads: int = 2
+    n_threads: Threads = "auto"
+    load: Literal["memory", "mmap", "mlock"] = "memory"
+    """memory: read the weights into the process (they stay resident when another job
+    squeezes the page cache); mmap: map the file (shared, evictable); mlock: map and lock
+    (needs a high enough RLIMIT_MEMLOCK, else a warning and plain mmap)."""
     n_gpu_layers: int = 0
     temperature: float = 0.2
     top_p: float = 0.9
@@ -60,8 +67,8 @@ class LlamaCppParams:
         check_sampling(self)
         if not 256 <= self.n_ctx <= 131072:
             raise ParamError("n_ctx", self.n_ctx, "must be between 256 and 131072")
-        if not 1 <= self.n_threads <= 256:
-            raise ParamError("n_threads", self.n_threads, "must be between 1 and 256")
+        if isinstance(self.n_threads, int) and not 1 <= self.n_threads <= 256:
+            raise ParamError("n_threads", self.n_threads, "must be auto or between 1 and 256")
         if self.n_gpu_layers < -1:
             raise ParamError("n_gpu_layers", self.n_gpu_layers, "must be >= 0 (or -1 = all)")
         if self.top_k < 0:
@@ -70,6 +77,25 @@ class LlamaCppParams:
             raise ParamError("repeat_penalty", self.repeat_penalty, "must be between 1 and 2")
         if self.seed < 0:
             raise ParamError("seed", self.seed, "must be >= 0")
+
+
+def _load_mode(xllamacpp: Any, load: str, model_path: Path) -> Any:
+    """llama.cpp's load mode for the `load` parameter; mlock falls back to mmap, with a
+    warning, where the memory-lock limit is smaller than the model."""
+    modes = xllamacpp.llama_load_mode
+    if load == "memory":
+        return modes.LLAMA_LOAD_MODE_NONE
+    if load == "mlock":
+        import resource
+
+        limit, _ = resource.getrlimit(resource.RLIMIT_MEMLOCK)
+        size = model_path.stat().st_size
+        if limit != resource.RLIM_INFINITY and limit < size:
+            say(f"llm.load: mlock needs {size >> 20} MiB of locked memory but the limit "
+                f"(ulimit -l) is {limit >> 20} MiB; using mmap (or set llm.load: memory)")
+            return modes.LLAMA_LOAD_MODE_MMAP
+        return modes.LLAMA_LOAD_MODE_MMAP_MLOCK
+    return modes.LLAMA_LOAD_MODE_MMAP
 
 
 def check_sampling(params: Any) -> None:
@@ -103,8 +129,10 @@ class LlamaCppLlm:
         cp.n_ctx = p.n_ctx
         cp.n_parallel = 1  # one conversation: one slot, whose KV cache is the prompt cache
         cp.n_gpu_layers = p.n_gpu_layers
-        cp.cpuparams.n_threads = p.n_threads
-        cp.cpuparams_batch.n_threads = p.n_threads
+        threads = resolve_threads(p.n_threads)
+        cp.cpuparams.n_threads = threads
+        cp.cpuparams_batch.n_threads = threads
+        cp.load_mode = _load_mode(xllamacpp, p.load, self.model_path)
         cp.n_threads_http = 1
         cp.cache_prompt = p.cache_prompt
         cp.cache_ram_mib = 128  # the default keeps up to 8 GB of old prompts in RAM

@@ -29,6 +29,7 @@ from voicebot.llm.base import warmup_messages
 from voicebot.llm.llamacpp import check_sampling
 from voicebot.llm.models import check_model_param, is_builtin, resolve_gguf
 from voicebot.progress import say
+from voicebot.threads import Threads, resolve_threads
 
 POLL_S = 0.05
 JOIN_TIMEOUT_S = 30.0
@@ -53,7 +54,7 @@ class TransformersParams:
     repeat_penalty: float = 1.2
     max_tokens: int = 80
     seed: int = 0
-    n_threads: int | None = None
+    n_threads: Threads | None = None
 
     def check(self) -> None:
         check_model_param(self.model, folders=True)
@@ -62,8 +63,9 @@ class TransformersParams:
             raise ParamError("device", self.device, "must be cpu, cuda, cuda:N or mps")
         if not 1.0 <= self.repeat_penalty <= 2.0:
             raise ParamError("repeat_penalty", self.repeat_penalty, "must be between 1 and 2")
-        if self.n_threads is not None and self.n_threads < 1:
-            raise ParamError("n_threads", self.n_threads, "must be >= 1 (or null = torch's)")
+        if isinstance(self.n_threads, int) and self.n_threads < 1:
+            raise ParamError("n_threads", self.n_threads,
+                             "must be >= 1, auto, or null (torch's own choice)")
 
 
 def model_location(model: str) -> tuple[Path, str | None]:
@@ -95,8 +97,8 @@ class TransformersLlm:
 
         hf_logging.set_verbosity_error()
         _no_tqdm_monitor()
-        if self.params.n_threads:
-            torch.set_num_threads(self.params.n_threads)
+        if self.params.n_threads is not None:
+            torch.set_num_threads(resolve_threads(self.params.n_threads))
         kwargs: dict[str, Any] = {"local_files_only": True}
         if self.gguf_file:
             kwargs["gguf_file"] = self.gguf_file
