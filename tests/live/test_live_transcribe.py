@@ -51,7 +51,8 @@ def _source_of_voicebot(pulse: PulseServer) -> str:
         sources[index] = f"{name} {spec}"
     outputs = [line.split("\t") for line in pulse.pactl("list", "short",
                                                          "source-outputs").splitlines()]
-    clients = [fields[1] for fields in outputs if "protocol-native" in fields[3]]
+    clients = [fields[1] for fields in outputs if "protocol-native" in fields[3]
+               and not sources[fields[1]].startswith("room.")]  # not a recorder of the room
     assert len(clients) == 1, f"want one recording client, got {outputs}"
     return sources[clients[0]]
 
