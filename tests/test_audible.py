@@ -153,3 +153,14 @@ def test_audible_ends_are_where_each_segment_falls_silent() -> None:
     ])
     assert audible_ends(reply, RATE) == pytest.approx([1.95, 4.45], abs=1.5 / RATE)
     assert audible_ends(silence(1.0), RATE) == []
+
+
+def test_each_segment_ends_relative_to_its_own_loudness_and_long_silence_does_not_matter() -> None:
+    # A loud sentence with a faint -50 dBFS tail (breath: not speech), then a quiet one; the
+    # file is mostly silence, which must not lower the bar until the breath counts.
+    breath = tone(0.1, 10 ** (-50 / 20) * np.sqrt(2), hz=3000.0)
+    audio = np.concatenate([
+        silence(25.0), tone(1.0, 0.4), breath, silence(2.0),   # loud: ends at 26.0 s
+        tone(1.0, 0.01), silence(25.0),                          # quiet: ends at 29.1 s
+    ])  # speech is under 5% of the file
+    assert speech_ends(audio, RATE) == pytest.approx([26.0, 29.1], abs=0.011)

@@ -61,23 +61,32 @@ def speech_ends(
 ) -> list[float]:
     """Ends (seconds) of the speech segments in a recording of the user's input.
 
-    A frame is speech when its level is within `relative_db` of the loud frames' level (the
-    95th percentile of frame levels) and above `floor_dbfs`. Speech frames closer than
+    Two passes. Segments: a frame is speech when its level is above `floor_dbfs` and within
+    `relative_db` of the loud frames' level (the 95th percentile of the frames above the
+    floor, so long silences in the file do not lower it); speech frames closer than
     `min_gap_s` join one segment; segments with less than `min_speech_s` of speech frames
-    (clicks) are dropped.
+    (clicks) are dropped. End: each segment ends at its last frame within `relative_db` of
+    that segment's own loud level, so a loud and a quiet talker in one file are judged alike.
     """
     levels = frame_db(audio, rate, frame_s)
-    if levels.size == 0:
+    heard = levels[levels > floor_dbfs]
+    if heard.size == 0:
         return []
-    loud = float(np.percentile(levels, 95))
-    threshold = max(loud + relative_db, floor_dbfs)
+    threshold = max(float(np.percentile(heard, 95)) + relative_db, floor_dbfs)
     active = np.flatnonzero(levels > threshold)
     if active.size == 0:
         return []
     hop = _frame_size(rate, frame_s) / rate
     segments = _group(active, max_gap=max(1, round(min_gap_s / hop)))
     min_frames = max(1, round(min_speech_s / hop))
-    return [float((last + 1) * hop) for count, last in segments if count >= min_frames]
+    ends = []
+    for count, first, last in segments:
+        if count < min_frames:
+            continue
+        own = levels[first : last + 1]
+        own_threshold = max(float(np.percentile(own, 95)) + relative_db, floor_dbfs)
+        ends.append(float((first + np.flatnonzero(own > own_threshold)[-1] + 1) * hop))
+    return ends
 
 
 def audible_onsets(
@@ -153,10 +162,11 @@ def _mono(audio: np.ndarray) -> np.ndarray:
     return data.mean(axis=1) if data.ndim == 2 else data
 
 
-def _group(active: np.ndarray, max_gap: int) -> list[tuple[int, int]]:
+def _group(active: np.ndarray, max_gap: int) -> list[tuple[int, int, int]]:
     """Runs of frame indices whose neighbours are at most `max_gap` frames apart, as
-    (number of active frames, last frame index)."""
+    (number of active frames, first frame index, last frame index)."""
     breaks = np.flatnonzero(np.diff(active) > max_gap)
     firsts = np.concatenate(([0], breaks + 1))
     lasts = np.concatenate((breaks, [active.size - 1]))
-    return [(int(b - a + 1), int(active[b])) for a, b in zip(firsts, lasts, strict=True)]
+    return [(int(b - a + 1), int(active[a]), int(active[b]))
+            for a, b in zip(firsts, lasts, strict=True)]
