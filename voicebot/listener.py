@@ -48,9 +48,6 @@ CARRY_S = 3.0
 buffer starts up to CARRY_S earlier, at a word of the previous (already final) utterance:
 Whisper hears the sentence it continues, as an offline decode would. Those words count as
 committed, so they are not emitted twice."""
-HEARD_END_WINDOW_S = 1.0
-"""The end of speech is looked for in this much audio before the VAD's last speech frame
-(its loudest part sets the level that counts as speech)."""
 SETTLE_S = 0.09
 """After this much silence a decode runs at once (not waiting for `min_chunk_s`): if the
 endpoint then fires with no speech in between, that hypothesis already heard the whole
@@ -63,6 +60,7 @@ class _Utterance:
     transcriber: StreamingTranscriber
     onset: float
     ended: SpeechEnded | None = None
+    speech_end: float | None = None  # where the sound of speech ended (see _heard_end)
 
 
 class Listener:
@@ -131,20 +129,26 @@ class Listener:
                 self._start(event)
                 fed = True  # the slice from the timeline includes this block
             else:
-                self._end(event)
-                events[i] = self._heard_end(event)
+                events[i] = heard = self._heard_end(event)
+                self._end(event, heard)
         if self._current is not None and not fed:
             self._current.transcriber.insert_audio(block)
         return events
 
     def _heard_end(self, event: SpeechEnded) -> SpeechEnded:
-        """The event with `last_speech` moved back to where the sound of speech ends in the
-        audio (never later than the VAD's last speech frame): the start of the user's wait."""
-        begin = max(event.last_speech - HEARD_END_WINDOW_S, self.timeline.start)
-        found = speech_offset(self.timeline.slice(begin, event.last_speech), self.sample_rate)
+        """The event with `last_speech` moved to where the sound of speech ends in the audio
+        (the start of the user's wait): a VAD frame decision runs on past a word's end, or
+        cuts a soft last syllable. It moves at most FINAL_PAD_S later, the audio the final
+        decode hears past the VAD's last speech frame anyway."""
+        if event.forced:
+            return event
+        onset = self._current.onset if self._current is not None else event.last_speech
+        begin = max(onset, self.timeline.start)
+        end = min(event.last_speech + FINAL_PAD_S, self.timeline.end)
+        found = speech_offset(self.timeline.slice(begin, end), self.sample_rate)
         if found is None:
             return event
-        return replace(event, last_speech=min(event.last_speech, begin + found))
+        return replace(event, last_speech=begin + found)
 
     def _start(self, event: SpeechStarted) -> None:
         begin = utterance_audio_start(event.at, self.endpoint_cfg, self._floor)
@@ -171,10 +175,13 @@ class Listener:
         oldest = max(words[-1].end - CARRY_S, self.timeline.start)
         return [w for w in words if w.start >= oldest]
 
-    def _end(self, event: SpeechEnded) -> None:
+    def _end(self, event: SpeechEnded, heard: SpeechEnded | None = None) -> None:
+        """Close the utterance; `heard` is the event with the refined end of speech (the
+        VAD's own end still decides how much audio the final decode hears)."""
         if self._current is None:
             return
         self._current.ended = event
+        self._current.speech_end = (heard or event).last_speech
         self._floor = event.at if event.forced else event.last_speech + FINAL_PAD_S
         self._finals.append(self._current)
         self._current = None
@@ -235,7 +242,8 @@ class Listener:
             words=words,
             text=join_words(words),
             speech_start=utterance.onset,
-            last_speech=ended.last_speech,
+            last_speech=utterance.speech_end if utterance.speech_end is not None
+            else ended.last_speech,
             endpoint=ended.at,
             forced=ended.forced,
         )

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 
-AUDIBLE_DBFS = -50.0
-"""A sample at or above this level (peak, dBFS) counts as audible: well above dither and
-a TTS voice's breath noise floor, below the onset of any spoken sound."""
+AUDIBLE_DBFS = -45.0
+"""A sample at or above this level (dBFS) counts as audible: well above dither and a TTS
+voice's noise floor, below the onset of any spoken sound."""
 KEEP_BEFORE_S = 0.005
 """Silence kept before the first audible sample when trimming, so the onset is not a click."""
 
@@ -40,26 +40,45 @@ def trim_leading_silence(
     return samples[max(index - round(keep_s * sample_rate), 0):]
 
 
-SPEECH_FLOOR_DB = 35.0
-"""Speech has ended where the level stays this far below the utterance's loudest 10 ms:
-the trailing breath and room tone of a recording sit further down than that."""
+FRAME_S = 0.010
+SILENCE_DBFS = -100.0
+SPEECH_RELATIVE_DB = -35.0
+"""A 10 ms frame is speech when its level is within this of the loud frames' level (their
+95th percentile): trailing breath and room tone sit further down."""
+SPEECH_FLOOR_DBFS = -60.0
+"""... and above this absolute level, so a silent stretch is never scaled up into speech."""
 
 
-def speech_offset(
-    samples: np.ndarray, sample_rate: int, below_peak_db: float = SPEECH_FLOOR_DB,
-    frame_s: float = 0.01,
-) -> float | None:
-    """Seconds from the start of `samples` to the end of the last `frame_s` frame whose peak
-    is within `below_peak_db` of the loudest frame's: where the sound of speech ends, as an
-    observer of the waveform would mark it (a VAD frame decision is coarser and runs on)."""
-    data = np.abs(np.nan_to_num(np.asarray(samples, dtype=np.float32).reshape(-1)))
-    size = max(1, round(frame_s * sample_rate))
-    count = len(data) // size
+def frame_db(audio: np.ndarray, rate: int, frame_s: float = FRAME_S) -> np.ndarray:
+    """RMS level in dBFS of consecutive frames of `frame_s` (a last partial frame dropped)."""
+    samples = np.nan_to_num(np.asarray(audio, dtype=np.float64).reshape(-1))
+    size = max(1, round(rate * frame_s))
+    count = len(samples) // size
     if count == 0:
+        return np.zeros(0, dtype=np.float64)
+    frames = samples[: count * size].reshape(count, size)
+    rms = np.sqrt(np.mean(frames * frames, axis=1))
+    return np.asarray(20.0 * np.log10(np.maximum(rms, 10.0 ** (SILENCE_DBFS / 20.0))))
+
+
+def speech_threshold(
+    levels: np.ndarray,
+    relative_db: float = SPEECH_RELATIVE_DB,
+    floor_dbfs: float = SPEECH_FLOOR_DBFS,
+) -> float:
+    """The frame level (dBFS) above which a frame counts as speech, from the frames' own
+    loud level (95th percentile): a quiet and a loud talker are judged alike."""
+    return max(float(np.percentile(levels, 95)) + relative_db, floor_dbfs)
+
+
+def speech_offset(samples: np.ndarray, sample_rate: int, frame_s: float = FRAME_S) -> float | None:
+    """Seconds from the start of `samples` to the end of the last speech frame: where the
+    sound of speech ends, as an observer of the waveform marks it (the same rule as the
+    outside measurement in voicebot/bench/audible.py). None when no frame is speech."""
+    levels = frame_db(samples, sample_rate, frame_s)
+    if levels.size == 0:
         return None
-    peaks = data[: count * size].reshape(count, size).max(axis=1)
-    top = float(peaks.max())
-    if top <= 0.0:
+    speech = np.flatnonzero(levels > speech_threshold(levels))
+    if speech.size == 0:
         return None
-    loud = np.nonzero(peaks >= top * 10.0 ** (-below_peak_db / 20.0))[0]
-    return float((loud[-1] + 1) * size / sample_rate)
+    return float((speech[-1] + 1) * max(1, round(sample_rate * frame_s)) / sample_rate)

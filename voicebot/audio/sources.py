@@ -260,7 +260,7 @@ class MicrophoneSource:
         if stalled or not self._stream.active:
             raise AudioDeviceError(
                 f"the microphone {self.name!r} stopped delivering audio "
-                f"(disconnected, or its sound server went away)"
+                f"(disconnected, or its sound server went away); check `voicebot devices`"
             )
 
     def seconds_until_next(self, elapsed: float) -> float:

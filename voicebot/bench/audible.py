@@ -4,10 +4,10 @@ each spoken reply becomes audible in a time-aligned recording of the output, and
 This is the referee for the logged `e2e_latency`: it knows nothing of the pipeline's marks,
 only the two signals. Pure numpy, so a test can feed it synthetic tones and silences.
 
-- `speech_ends`: frame energy (RMS, dB) relative to the recording's own loud frames, so a quiet
-  and a loud talker are judged alike; frames above the threshold are speech, and gaps shorter
-  than `min_gap_s` (pauses inside a sentence) do not split a segment. A segment ends at the end
-  of its last frame above the threshold.
+- `speech_ends`: frame energy (RMS, dB) relative to the loud frames, so a quiet and a loud
+  talker are judged alike; frames above the threshold are speech, and gaps shorter than
+  `min_gap_s` (pauses inside a sentence) do not split a segment. A segment ends at the end of
+  its last frame above its own threshold.
 - `audible_onsets`: the first sample above an absolute level (default -45 dBFS) after at least
   `min_silence_s` of nothing above it. The bot's output is clean digital audio, so a sample
   level is exact to one sample and needs no relative scale.
@@ -21,8 +21,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-FRAME_S = 0.010
-SILENCE_DBFS = -100.0
+from voicebot.audio.levels import (
+    AUDIBLE_DBFS,
+    FRAME_S,
+    SPEECH_FLOOR_DBFS,
+    SPEECH_RELATIVE_DB,
+    frame_db,
+    speech_threshold,
+)
 
 
 @dataclass(frozen=True)
@@ -37,42 +43,31 @@ class Turn:
         return self.onset - self.speech_end
 
 
-def frame_db(audio: np.ndarray, rate: int, frame_s: float = FRAME_S) -> np.ndarray:
-    """RMS level in dBFS of consecutive frames of `frame_s` (the last partial frame dropped)."""
-    samples = _mono(audio)
-    size = _frame_size(rate, frame_s)
-    count = len(samples) // size
-    if count == 0:
-        return np.zeros(0, dtype=np.float64)
-    frames = samples[: count * size].astype(np.float64).reshape(count, size)
-    rms = np.sqrt(np.mean(frames * frames, axis=1))
-    return np.asarray(20.0 * np.log10(np.maximum(rms, 10.0 ** (SILENCE_DBFS / 20.0))))
-
-
 def speech_ends(
     audio: np.ndarray,
     rate: int,
     *,
     min_gap_s: float = 0.6,
-    relative_db: float = -35.0,
-    floor_dbfs: float = -60.0,
+    relative_db: float = SPEECH_RELATIVE_DB,
+    floor_dbfs: float = SPEECH_FLOOR_DBFS,
     min_speech_s: float = 0.08,
     frame_s: float = FRAME_S,
 ) -> list[float]:
     """Ends (seconds) of the speech segments in a recording of the user's input.
 
-    Two passes. Segments: a frame is speech when its level is above `floor_dbfs` and within
-    `relative_db` of the loud frames' level (the 95th percentile of the frames above the
-    floor, so long silences in the file do not lower it); speech frames closer than
+    Two passes, both with the shared rule of `voicebot.audio.levels.speech_threshold` (the
+    listener marks the end of speech with it too). Segments: a frame is speech when it is
+    above `floor_dbfs` and within `relative_db` of the loud level of the frames above the
+    floor (so long silences in the file do not lower the bar); speech frames closer than
     `min_gap_s` join one segment; segments with less than `min_speech_s` of speech frames
-    (clicks) are dropped. End: each segment ends at its last frame within `relative_db` of
-    that segment's own loud level, so a loud and a quiet talker in one file are judged alike.
+    (clicks) are dropped. End: the rule applied to each segment on its own, as the listener
+    applies it to each utterance, so a loud and a quiet talker in one file are judged alike.
     """
-    levels = frame_db(audio, rate, frame_s)
+    levels = frame_db(_mono(audio), rate, frame_s)
     heard = levels[levels > floor_dbfs]
     if heard.size == 0:
         return []
-    threshold = max(float(np.percentile(heard, 95)) + relative_db, floor_dbfs)
+    threshold = speech_threshold(heard, relative_db, floor_dbfs)
     active = np.flatnonzero(levels > threshold)
     if active.size == 0:
         return []
@@ -84,8 +79,8 @@ def speech_ends(
         if count < min_frames:
             continue
         own = levels[first : last + 1]
-        own_threshold = max(float(np.percentile(own, 95)) + relative_db, floor_dbfs)
-        ends.append(float((first + np.flatnonzero(own > own_threshold)[-1] + 1) * hop))
+        own_last = np.flatnonzero(own > speech_threshold(own, relative_db, floor_dbfs))[-1]
+        ends.append(float((first + own_last + 1) * hop))
     return ends
 
 
@@ -93,7 +88,7 @@ def audible_onsets(
     audio: np.ndarray,
     rate: int,
     *,
-    level_dbfs: float = -45.0,
+    level_dbfs: float = AUDIBLE_DBFS,
     min_silence_s: float = 0.5,
 ) -> list[float]:
     """Starts (seconds) of the audible segments in a recording of the bot's output: the first
@@ -112,7 +107,7 @@ def audible_ends(
     audio: np.ndarray,
     rate: int,
     *,
-    level_dbfs: float = -45.0,
+    level_dbfs: float = AUDIBLE_DBFS,
     min_silence_s: float = 0.5,
 ) -> list[float]:
     """Ends (seconds) of the audible segments, the counterpart of `audible_onsets`: just

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -145,7 +144,7 @@ def _converse(
     args: argparse.Namespace, cfg: Any, backends: dict[str, Any], source: Any, sink: Any
 ) -> int:
     from voicebot.clock import MonotonicClock
-    from voicebot.errors import AudioDeviceError
+    from voicebot.errors import AudioDeviceError, VoicebotError
     from voicebot.listener import Listener
     from voicebot.metrics import SessionLog, figure_values, summarize
     from voicebot.pipeline import Conversation
@@ -163,14 +162,14 @@ def _converse(
     )
     say("Listening… (Ctrl-C to stop)" if args.input is None else f"Replaying {args.input}…")
     status = 0
+    lost: VoicebotError | None = None
     try:
         conversation.run(source, sink)
     except KeyboardInterrupt:
         say("\nStopped.")
         status = 130
-    except AudioDeviceError as exc:  # lost mid-session: the finished turns are logged
-        print(f"voicebot: error: {exc}", file=sys.stderr)
-        status = exc.exit_code
+    except AudioDeviceError as exc:  # a device went away: still say what was logged
+        lost = exc
     finally:
         source.close()
         sink.close()
@@ -181,4 +180,6 @@ def _converse(
         line += f", median e2e latency {e2e.median * 1000:.0f} ms"
     logged = f"Log: {log_path}" if turns else "Nothing to log"
     say(f"{line}. {logged}" + (f". Reply audio: {args.output}" if args.output else ""))
+    if lost is not None:
+        raise lost
     return status
