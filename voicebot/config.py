@@ -150,9 +150,15 @@ def load_config(path: str | Path | None = None) -> Config:
 
 def _read_yaml(source: Path) -> object:
     try:
-        return yaml.safe_load(source.read_text(encoding="utf-8")) or {}
+        data = yaml.safe_load(source.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         raise ConfigError(f"{source}: not valid YAML: {exc}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{source}: cannot be read: {exc}") from None
+    if data is None:
+        raise ConfigError(f"{source}: the file is empty; start from configs/default.yaml "
+                          "(or `extends: default.yaml` plus what you change)")
+    return data
 
 
 def _read_with_extends(source: Path, chain: tuple[Path, ...]) -> object:

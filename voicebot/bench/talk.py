@@ -125,6 +125,7 @@ def run_turn(turn: SpokenTurn, mode: str, backends: dict[str, Any], cfg: Any) ->
 
     from voicebot.audio.sinks import WavSink
     from voicebot.audio.sources import WavReplaySource
+    from voicebot.bench.audible import measure_turns
     from voicebot.clock import MonotonicClock
     from voicebot.listener import Listener
     from voicebot.metrics import TurnRecord
@@ -150,10 +151,14 @@ def run_turn(turn: SpokenTurn, mode: str, backends: dict[str, Any], cfg: Any) ->
     source = WavReplaySource(np.concatenate([lead, turn.audio]), rate,
                              rate * cfg.audio.frame_ms // 1000, speed=1.0,
                              tail_silence_s=cfg.endpoint.end_ms / 1000 + 1.0)
-    turns = conversation.run(source, WavSink(None, sample_rate=22050))
-    if turns:
-        return turns[0]
-    return TurnRecord(index=0, status="failed", error="no words recognised")
+    sink = WavSink(None, sample_rate=rate)
+    turns = conversation.run(source, sink)
+    if not turns:
+        return TurnRecord(index=0, status="failed", error="no words recognised")
+    measured = measure_turns(source.samples, sink.samples(), rate)
+    if measured:  # what a listener hears, from the input and the time-aligned reply
+        turns[0].measured_e2e = measured[0].e2e
+    return turns[0]
 
 
 class _QuietView:

@@ -6,8 +6,9 @@ import argparse
 
 from voicebot.cli import available_modules
 
-HELP = "benchmarks: asr (streaming WER and lag), reply (LLM/TTS speed), talk (end to end)"
-BENCHMARKS = ("talk", "asr", "reply")
+HELP = ("benchmarks: asr (streaming WER and lag), reply (LLM/TTS speed), talk (end to end), "
+        "soak (a long session)")
+BENCHMARKS = ("talk", "asr", "reply", "soak")
 
 
 def register(parser: argparse.ArgumentParser) -> None:
