@@ -53,11 +53,12 @@ def register(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from voicebot.bench.talk_report import write_report
     from voicebot.config import load_config
-    from voicebot.loading import load_stage
+    from voicebot.loading import load_stage, load_turn
     from voicebot.progress import say
 
     cfg = load_config(args.config)
     backends = {stage: load_stage(stage, cfg) for stage in ("vad", "asr", "llm", "tts")}
+    backends["turn"] = load_turn(cfg)
     turns = synthesized_turns(backends["tts"], cfg, args.questions)
     turns += real_turns(args.speech_dir, cfg.audio.sample_rate, args.real)
     results: dict[str, list[Any]] = {}
@@ -141,7 +142,7 @@ def run_turn(turn: SpokenTurn, mode: str, backends: dict[str, Any], cfg: Any) ->
         conversation_cfg = dataclasses.replace(conversation_cfg, speculative_reply=False)
     backends["vad"].reset()
     listener = Listener(backends["vad"], backends["asr"], cfg.endpoint, streaming, rate,
-                        decode_in_pauses=not naive)
+                        decode_in_pauses=not naive, turn=backends.get("turn"), turn_cfg=cfg.turn)
     conversation = Conversation(
         listener=listener, llm=backends["llm"], tts=backends["tts"], text_cfg=cfg.text,
         conversation_cfg=conversation_cfg, clock=MonotonicClock(), view=_QuietView(),
@@ -150,7 +151,8 @@ def run_turn(turn: SpokenTurn, mode: str, backends: dict[str, Any], cfg: Any) ->
     lead = np.zeros(int(LEAD_SILENCE_S * rate), dtype=np.float32)
     source = WavReplaySource(np.concatenate([lead, turn.audio]), rate,
                              rate * cfg.audio.frame_ms // 1000, speed=1.0,
-                             tail_silence_s=cfg.endpoint.end_ms / 1000 + 1.0)
+                             tail_silence_s=max(cfg.endpoint.end_ms, cfg.turn.max_silence_ms) / 1000
+                             + 0.5)
     sink = WavSink(None, sample_rate=rate)
     turns = conversation.run(source, sink)
     if not turns:
