@@ -19,7 +19,7 @@ from types import ModuleType
 from voicebot import __version__
 from voicebot.errors import VoicebotError
 
-COMMANDS = ("talk", "transcribe", "chat", "say", "bench", "devices")
+COMMANDS = ("talk", "transcribe", "chat", "say", "serve", "bench", "devices")
 
 
 def available_modules(package: str, names: Sequence[str]) -> list[tuple[str, ModuleType]]:

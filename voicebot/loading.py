@@ -62,3 +62,18 @@ def ctrl_c_ends_process() -> Iterator[None]:
         signal.signal(signal.SIGINT, previous)
 
 
+def load_turn(cfg: Config) -> Any:
+    """The turn detector of `cfg.turn` (loaded and warmed up), or None for the plain silence
+    rule, which needs no model."""
+    from voicebot.turn import build_detector
+
+    if cfg.turn.backend == "silence":
+        return None
+    with progress.step(f"Loading turn detector ({cfg.turn.backend})"), ctrl_c_ends_process():
+        detector = build_detector(cfg.turn)
+        warmup = getattr(detector, "warmup", None)
+        if callable(warmup):
+            warmup()
+    return detector
+
+

@@ -159,6 +159,7 @@ def _converse(
     from voicebot.clock import MonotonicClock
     from voicebot.errors import AudioDeviceError, VoicebotError
     from voicebot.listener import Listener
+    from voicebot.loading import load_turn
     from voicebot.metrics import figure_values, summarize
     from voicebot.pipeline import Conversation
     from voicebot.progress import say
@@ -166,7 +167,7 @@ def _converse(
 
     log_path = log.path
     listener = Listener(backends["vad"], backends["asr"], cfg.endpoint, cfg.streaming,
-                        cfg.audio.sample_rate)
+                        cfg.audio.sample_rate, turn=load_turn(cfg), turn_cfg=cfg.turn)
     conversation = Conversation(
         listener=listener, llm=backends["llm"], tts=backends["tts"], text_cfg=cfg.text,
         conversation_cfg=cfg.conversation, clock=MonotonicClock(),
