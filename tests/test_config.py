@@ -49,7 +49,9 @@ def test_default_config_values() -> None:
     assert cfg.asr.params.device == "cpu"
     assert cfg.llm.backend == "llama.cpp"
     assert cfg.tts.backend == "piper"
-    assert cfg.endpoint.end_ms == 400
+    assert cfg.endpoint.end_ms == 200
+    assert cfg.vad.backend == "silero"
+    assert cfg.turn.backend == "smart-turn" and cfg.turn.max_silence_ms == 2000
 
 
 def test_unknown_backend_lists_the_allowed_ones(tmp_path: Path) -> None:

@@ -67,6 +67,34 @@ class EndpointConfig:
 
 
 @dataclass
+class TurnConfig:
+    """The end of the turn (voicebot/turn/): after `endpoint.end_ms` of silence the detector
+    says whether the user has finished; if not, the silence needed grows (turn/policy.py)."""
+
+    backend: Literal["silence", "smart-turn"] = "silence"
+    model: str = "builtin"
+    """smart-turn: `builtin` (the ONNX file in the pipecat-ai wheel) or a path to a .onnx."""
+    threshold: float = 0.5
+    """P(finished) at or above this ends the turn."""
+    recheck_ms: int = 600
+    """After a 'not yet', ask again after this much more silence (0: never)."""
+    max_silence_ms: int = 2000
+    """Hard timeout: this much silence always ends the turn."""
+    text_rule: bool = True
+    """A transcript ending on 'the', 'of', 'and', 'is', ... is not finished."""
+    threads: int = 1
+
+    def check(self) -> None:
+        if not 0.0 < self.threshold < 1.0:
+            raise ParamError("threshold", self.threshold, "must be between 0 and 1")
+        for key in ("recheck_ms", "max_silence_ms"):
+            if getattr(self, key) < 0:
+                raise ParamError(key, getattr(self, key), "must be >= 0")
+        if not 1 <= self.threads <= 64:
+            raise ParamError("threads", self.threads, "must be between 1 and 64")
+
+
+@dataclass
 class StreamingConfig:
     """LocalAgreement streaming (asr/streaming.py)."""
 
@@ -125,6 +153,7 @@ class Config:
     tts: StageConfig
     audio: AudioConfig = field(default_factory=AudioConfig)
     endpoint: EndpointConfig = field(default_factory=EndpointConfig)
+    turn: TurnConfig = field(default_factory=TurnConfig)
     streaming: StreamingConfig = field(default_factory=StreamingConfig)
     text: TextConfig = field(default_factory=TextConfig)
     conversation: ConversationConfig = field(default_factory=ConversationConfig)
@@ -133,6 +162,7 @@ class Config:
 PLAIN_SECTIONS: dict[str, type] = {
     "audio": AudioConfig,
     "endpoint": EndpointConfig,
+    "turn": TurnConfig,
     "streaming": StreamingConfig,
     "text": TextConfig,
     "conversation": ConversationConfig,
@@ -150,9 +180,15 @@ def load_config(path: str | Path | None = None) -> Config:
 
 def _read_yaml(source: Path) -> object:
     try:
-        return yaml.safe_load(source.read_text(encoding="utf-8")) or {}
+        data = yaml.safe_load(source.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         raise ConfigError(f"{source}: not valid YAML: {exc}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{source}: cannot be read: {exc}") from None
+    if data is None:
+        raise ConfigError(f"{source}: the file is empty; start from configs/default.yaml "
+                          "(or `extends: default.yaml` plus what you change)")
+    return data
 
 
 def _read_with_extends(source: Path, chain: tuple[Path, ...]) -> object:
@@ -198,6 +234,9 @@ def config_from_mapping(data: object, source: Path) -> Config:
         kwargs[name] = build_dataclass(cls, data.get(name) or {}, source, name)
     for stage in STAGES:
         kwargs[stage] = _build_stage(stage, data.get(stage), source)
+    if kwargs["turn"].max_silence_ms < kwargs["endpoint"].end_ms:
+        raise ConfigError(f"{source}: turn.max_silence_ms: {kwargs['turn'].max_silence_ms} "
+                          f"must be >= endpoint.end_ms ({kwargs['endpoint'].end_ms})")
     return Config(**kwargs)
 
 

@@ -24,7 +24,7 @@ from voicebot.asr.online import StreamingTranscriber
 from voicebot.audio.framing import Reframer
 from voicebot.audio.levels import speech_offset
 from voicebot.audio.timeline import AudioTimeline
-from voicebot.config import EndpointConfig, StreamingConfig
+from voicebot.config import EndpointConfig, StreamingConfig, TurnConfig
 from voicebot.events import (
     AudioFrame,
     SpeechEnded,
@@ -33,6 +33,9 @@ from voicebot.events import (
     UtteranceFinal,
     Word,
 )
+from voicebot.turn import TurnDetector, build_policy
+from voicebot.turn.smart_turn import WINDOW_S as TURN_AUDIO_S
+from voicebot.turn.text_rule import ends_question, ends_unfinished
 from voicebot.vad.base import Vad
 from voicebot.vad.segmenter import Endpointer, utterance_audio_start
 
@@ -72,9 +75,12 @@ class Listener:
         streaming: StreamingConfig,
         sample_rate: int = 16000,
         decode_in_pauses: bool = True,
+        turn: TurnDetector | None = None,
+        turn_cfg: TurnConfig | None = None,
     ) -> None:
         """`decode_in_pauses=False` turns off the decode after SETTLE_S of silence (the
-        benchmark's naive cascade transcribes only once the endpoint has fired)."""
+        benchmark's naive cascade transcribes only once the endpoint has fired). Without a
+        `turn` detector, `endpoint.end_ms` of silence ends every utterance (the old rule)."""
         if vad.sample_rate != sample_rate:
             raise ValueError(f"the VAD wants {vad.sample_rate} Hz audio, got {sample_rate}")
         self.vad = vad
@@ -83,9 +89,13 @@ class Listener:
         self.streaming_cfg = streaming
         self.sample_rate = sample_rate
         self.decode_in_pauses = decode_in_pauses
-        self.endpointer = Endpointer(endpoint)
+        self.turn = turn
+        self.turn_cfg = turn_cfg or TurnConfig()
+        self._verdict: tuple[float, float, float] | None = None  # (pause of, asked at, P)
+        self.endpointer = Endpointer(endpoint, build_policy(endpoint, self.turn_cfg),
+                                     self._judge if turn is not None else None)
         self.reframer = Reframer(vad.frame_samples)
-        keep = max(endpoint.preroll_ms / 1000.0, CARRY_S + CARRY_GAP_S) + 1.0
+        keep = max(endpoint.preroll_ms / 1000.0, CARRY_S + CARRY_GAP_S, TURN_AUDIO_S) + 1.0
         self.timeline = AudioTimeline(sample_rate, keep)
         self._frame_s = vad.frame_samples / sample_rate
         self._vad_samples = 0  # samples classified so far (the VAD's audio time)
@@ -134,6 +144,36 @@ class Listener:
         if self._current is not None and not fed:
             self._current.transcriber.insert_audio(block)
         return events
+
+    def _judge(self, now: float) -> float | None:
+        """P(turn finished) at audio time `now`, in a pause of the open utterance: the
+        detector on the utterance's last TURN_AUDIO_S of audio, overruled by the text rule
+        when the decode that heard the pause ends on a word like 'the' or 'and' (or on a
+        question mark: finished, no model call). With the
+        text rule on, the answer waits (None) for that decode: the final transcript needs it
+        anyway, so the wait costs no latency."""
+        assert self.turn is not None
+        text = self.tentative_text()
+        if self.turn_cfg.text_rule and self.decode_in_pauses:
+            if text is None:
+                return None
+            if ends_unfinished(text):
+                return 0.0
+            if ends_question(text):
+                return 1.0
+        key = (self._last_voiced, now)
+        if self._verdict is None or self._verdict[0] != self._last_voiced or \
+                self._verdict[1] < now - (self.turn_cfg.recheck_ms / 1000.0) + 1e-6:
+            self._verdict = (*key, self.turn.p_finished(self._turn_audio(now), text or ""))
+        return self._verdict[2]
+
+    def _turn_audio(self, now: float) -> np.ndarray:
+        current = self._current
+        if self.turn is None or not self.turn.needs_audio or current is None:
+            return np.zeros(0, dtype=np.float32)
+        begin = max(self.timeline.start, now - TURN_AUDIO_S,
+                    current.onset - self.endpoint_cfg.preroll_ms / 1000.0)
+        return self.timeline.slice(begin, now)
 
     def _heard_end(self, event: SpeechEnded) -> SpeechEnded:
         """The event with `last_speech` moved to where the sound of speech ends in the audio
@@ -252,7 +292,8 @@ class Listener:
         """The stream ended: feed silence until the endpointer closes an open utterance."""
         events: list[SpeechStarted | SpeechEnded] = []
         silence = np.zeros(self.vad.frame_samples, dtype=np.float32)
-        limit = self.endpoint_cfg.end_ms / 1000.0 + 2 * self._frame_s
+        limit = max(self.endpoint_cfg.end_ms, self.turn_cfg.max_silence_ms) / 1000.0 \
+            + 2 * self._frame_s
         fed = 0.0
         while self.endpointer.in_speech and fed <= limit:
             start = self.audio_time

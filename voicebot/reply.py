@@ -57,8 +57,14 @@ class StageFailure(Exception):
     """A backend raised inside the reply: `stage` is "llm" or "tts", the cause is chained."""
 
     def __init__(self, stage: str, cause: BaseException) -> None:
-        super().__init__(f"{stage} failed: {type(cause).__name__}: {cause}")
+        from voicebot.errors import TruncatedReply, VoicebotError
+
+        # a user-facing error is worded already; anything else shows its type
+        detail = str(cause) if isinstance(cause, VoicebotError) else \
+            f"{type(cause).__name__}: {cause}"
+        super().__init__(f"{stage} failed: {detail}")
         self.stage = stage
+        self.truncated = isinstance(cause, TruncatedReply)
 
 
 def reply_events(

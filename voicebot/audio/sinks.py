@@ -57,8 +57,13 @@ class WavSink:
     and writes it as a 16-bit WAV on `close()` (when `path` is given)."""
 
     def __init__(self, path: str | Path | None, sample_rate: int = 22050) -> None:
+        from voicebot.outputs import open_early
+
         self.path = Path(path) if path is not None else None
+        if self.path is not None:  # a bad path fails now, not after the session
+            open_early(self.path, "the reply audio", wav_rate=sample_rate)
         self.sample_rate = sample_rate
+        self.min_length_s = 0.0  # pad to this (the input's length) when written
         self._chunks: list[tuple[int, np.ndarray]] = []  # (start sample, samples)
         self._length = 0  # samples laid out so far
         self._busy_until = 0.0
@@ -104,7 +109,11 @@ class WavSink:
         if self.path is not None:
             from voicebot.audio.wav import write_wav
 
-            write_wav(self.path, self.samples(), self.sample_rate)
+            audio = self.samples()
+            short = round(self.min_length_s * self.sample_rate) - len(audio)
+            if short > 0:
+                audio = np.concatenate([audio, np.zeros(short, dtype=np.float32)])
+            write_wav(self.path, audio, self.sample_rate)
 
 
 BLOCK_S = 0.010  # PortAudio callback block: stop() takes effect within one block

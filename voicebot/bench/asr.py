@@ -126,6 +126,7 @@ def bench_file(path: Path, reference: str, vad: Any, asr: Any, cfg: Any,
     from voicebot.audio.wav import read_wav
     from voicebot.commands.transcribe import stream_transcribe
     from voicebot.listener import Listener
+    from voicebot.loading import load_turn
 
     rate = cfg.audio.sample_rate
     audio = read_wav(path, rate)
@@ -133,7 +134,8 @@ def bench_file(path: Path, reference: str, vad: Any, asr: Any, cfg: Any,
     offline = " ".join(w.text for w in asr.transcribe(audio))
     offline_compute = time.monotonic() - began
     vad.reset()
-    listener = Listener(vad, asr, cfg.endpoint, cfg.streaming, rate)
+    listener = Listener(vad, asr, cfg.endpoint, cfg.streaming, rate, turn=load_turn(cfg),
+                        turn_cfg=cfg.turn)
     source = WavReplaySource(audio, rate, rate * cfg.audio.frame_ms // 1000, speed,
                              tail_silence_s=TAIL_SILENCE_S)
     streamed = stream_transcribe(listener, source, realtime=True)

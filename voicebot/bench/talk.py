@@ -53,11 +53,12 @@ def register(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from voicebot.bench.talk_report import write_report
     from voicebot.config import load_config
-    from voicebot.loading import load_stage
+    from voicebot.loading import load_stage, load_turn
     from voicebot.progress import say
 
     cfg = load_config(args.config)
     backends = {stage: load_stage(stage, cfg) for stage in ("vad", "asr", "llm", "tts")}
+    backends["turn"] = load_turn(cfg)
     turns = synthesized_turns(backends["tts"], cfg, args.questions)
     turns += real_turns(args.speech_dir, cfg.audio.sample_rate, args.real)
     results: dict[str, list[Any]] = {}
@@ -125,6 +126,7 @@ def run_turn(turn: SpokenTurn, mode: str, backends: dict[str, Any], cfg: Any) ->
 
     from voicebot.audio.sinks import WavSink
     from voicebot.audio.sources import WavReplaySource
+    from voicebot.bench.audible import measure_turns
     from voicebot.clock import MonotonicClock
     from voicebot.listener import Listener
     from voicebot.metrics import TurnRecord
@@ -140,7 +142,7 @@ def run_turn(turn: SpokenTurn, mode: str, backends: dict[str, Any], cfg: Any) ->
         conversation_cfg = dataclasses.replace(conversation_cfg, speculative_reply=False)
     backends["vad"].reset()
     listener = Listener(backends["vad"], backends["asr"], cfg.endpoint, streaming, rate,
-                        decode_in_pauses=not naive)
+                        decode_in_pauses=not naive, turn=backends.get("turn"), turn_cfg=cfg.turn)
     conversation = Conversation(
         listener=listener, llm=backends["llm"], tts=backends["tts"], text_cfg=cfg.text,
         conversation_cfg=conversation_cfg, clock=MonotonicClock(), view=_QuietView(),
@@ -149,11 +151,16 @@ def run_turn(turn: SpokenTurn, mode: str, backends: dict[str, Any], cfg: Any) ->
     lead = np.zeros(int(LEAD_SILENCE_S * rate), dtype=np.float32)
     source = WavReplaySource(np.concatenate([lead, turn.audio]), rate,
                              rate * cfg.audio.frame_ms // 1000, speed=1.0,
-                             tail_silence_s=cfg.endpoint.end_ms / 1000 + 1.0)
-    turns = conversation.run(source, WavSink(None, sample_rate=22050))
-    if turns:
-        return turns[0]
-    return TurnRecord(index=0, status="failed", error="no words recognised")
+                             tail_silence_s=max(cfg.endpoint.end_ms, cfg.turn.max_silence_ms) / 1000
+                             + 0.5)
+    sink = WavSink(None, sample_rate=rate)
+    turns = conversation.run(source, sink)
+    if not turns:
+        return TurnRecord(index=0, status="failed", error="no words recognised")
+    measured = measure_turns(source.samples, sink.samples(), rate)
+    if measured:  # what a listener hears, from the input and the time-aligned reply
+        turns[0].measured_e2e = measured[0].e2e
+    return turns[0]
 
 
 class _QuietView:

@@ -218,11 +218,12 @@ def _open_mic(cfg: Any) -> Any:
 
 def _build_listener(cfg: Any) -> Any:
     from voicebot.listener import Listener
-    from voicebot.loading import load_stage
+    from voicebot.loading import load_stage, load_turn
 
     vad = load_stage("vad", cfg)
     asr = load_stage("asr", cfg)
-    return Listener(vad, asr, cfg.endpoint, cfg.streaming, cfg.audio.sample_rate)
+    return Listener(vad, asr, cfg.endpoint, cfg.streaming, cfg.audio.sample_rate,
+                    turn=load_turn(cfg), turn_cfg=cfg.turn)
 
 
 def to_json(result: StreamResult, cfg: Any, realtime: bool) -> dict[str, Any]:

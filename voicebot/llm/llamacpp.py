@@ -142,8 +142,11 @@ class LlamaCppLlm:
         try:
             return xllamacpp.Server(cp)
         except RuntimeError as exc:
+            from voicebot.assets import explain_damage
+
+            hint = explain_damage(self.model_path) or "is it a GGUF model file?"
             raise BackendError(
-                f"llama.cpp could not load {self.model_path}: is it a GGUF model file? ({exc})"
+                f"llama.cpp could not load {self.model_path}: {hint} ({exc})"
             ) from None
 
     def request(self, messages: Sequence[ChatMessage], max_tokens: int | None = None) -> dict:

@@ -8,6 +8,10 @@ No clock and no audio, so its tests are exact:
 - it ends after `end_ms` of consecutive non-speech; `SpeechEnded.at` is the end of the frame
   that completed the silence and `last_speech` the end of the last speech frame (shorter
   pauses are bridged);
+- with a turn policy and a judge (turn/policy.py), reaching `end_ms` of silence asks the
+  judge instead: the utterance ends only when it says the turn is finished, or once the
+  policy's hard timeout of silence is reached (a longer pause is then bridged like a short
+  one);
 - at `max_utterance_s` it is cut (`forced=True`); if speech goes on, a new utterance starts
   at the cut, so no audio is lost.
 
@@ -16,12 +20,18 @@ Pre-roll is the caller's: it takes audio from `utterance_audio_start(onset, cfg,
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from voicebot.config import EndpointConfig
 from voicebot.events import SpeechEnded, SpeechStarted
+from voicebot.turn.policy import TurnPolicy
 
 EPS = 1e-6  # frame durations are summed as floats: 3 x 0.03 must count as 0.09
 
 VadEvent = SpeechStarted | SpeechEnded
+Judge = Callable[[float], float | None]
+"""Called with the audio time of the end of the pause so far; returns P(turn finished), or
+None when it cannot tell yet (asked again at the next frame)."""
 
 
 def utterance_audio_start(onset: float, cfg: EndpointConfig, floor: float = 0.0) -> float:
@@ -31,10 +41,14 @@ def utterance_audio_start(onset: float, cfg: EndpointConfig, floor: float = 0.0)
 
 
 class Endpointer:
-    def __init__(self, cfg: EndpointConfig) -> None:
+    def __init__(self, cfg: EndpointConfig, turn: TurnPolicy | None = None,
+                 judge: Judge | None = None) -> None:
+        """Without `turn` and `judge`, `end_ms` of silence always ends the utterance."""
         self.cfg = cfg
         self._start_s = cfg.start_ms / 1000.0
         self._end_s = cfg.end_ms / 1000.0
+        self.turn = turn if judge is not None else None
+        self._judge = judge
         self.reset()
 
     def reset(self) -> None:
@@ -46,6 +60,8 @@ class Endpointer:
         self._onset = 0.0
         self._last_speech = 0.0
         self._last_end = 0.0
+        if self.turn is not None:
+            self.turn.reset()
 
     @property
     def in_speech(self) -> bool:
@@ -83,10 +99,12 @@ class Endpointer:
     def _push_in_speech(self, end: float, frame_seconds: float, speech: bool) -> list[VadEvent]:
         if speech:
             self._last_speech = end
+            if self._silence_s > 0 and self.turn is not None:
+                self.turn.reset()
             self._silence_s = 0.0
         else:
             self._silence_s += frame_seconds
-            if self._silence_s + EPS >= self._end_s:
+            if self._pause_ends_turn(end):
                 return [self._finish(end, forced=False)]
         if end - self._onset + EPS < self.cfg.max_utterance_s:
             return []
@@ -96,12 +114,22 @@ class Endpointer:
             events.append(SpeechStarted(at=end))
         return events
 
+    def _pause_ends_turn(self, now: float) -> bool:
+        if self.turn is None or self._judge is None:
+            return self._silence_s + EPS >= self._end_s
+        action = self.turn.on_silence(self._silence_s)
+        if action == "ask":
+            return self.turn.on_verdict(self._silence_s, self._judge(now))
+        return action == "end"
+
     def _begin(self, onset: float, last_speech: float) -> None:
         self._in_speech = True
         self._onset = onset
         self._last_speech = last_speech
         self._silence_s = 0.0
         self._run_start, self._run_s = None, 0.0
+        if self.turn is not None:
+            self.turn.reset()
 
     def _finish(self, at: float, forced: bool) -> SpeechEnded:
         self._in_speech = False

@@ -1,0 +1,98 @@
+"""The listener with a turn detector: a scripted detector and the text rule on fake speech,
+exact in audio time (the decode in the pause runs at once: compute 0 on a FakeClock)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from voicebot.clock import FakeClock
+from voicebot.config import EndpointConfig, StreamingConfig, TurnConfig
+from voicebot.events import AudioFrame, SpeechEnded, UtteranceFinal
+from voicebot.listener import Listener
+from voicebot.testing.fakes import FakeAsr, FakeVad, scripted_audio
+
+RATE = 16000
+BLOCK = 480  # 30 ms
+TEXT = "I went to the shop and bought some bread"  # 3 words a second: "to" ends at 1.5 s
+PAUSED = [(0.5, 1.5), (2.5, 3.5)]  # a 1.0 s pause right after "to"
+
+
+class ScriptedDetector:
+    """Always answers `p`; records the length of audio and the text it was given."""
+
+    name = "scripted"
+    needs_audio = True
+
+    def __init__(self, p: float) -> None:
+        self.p = p
+        self.calls: list[tuple[float, str]] = []
+
+    def p_finished(self, audio: np.ndarray, text: str) -> float:
+        self.calls.append((len(audio) / RATE, text))
+        return self.p
+
+
+def run(listener: Listener, audio: np.ndarray) -> list[object]:
+    out: list[object] = []
+    for i in range(0, len(audio), BLOCK):
+        out.extend(listener.push_audio(AudioFrame(audio[i : i + BLOCK], RATE, i / RATE)))
+        while listener.has_work():
+            out.append(listener.work())
+    return out
+
+
+def listener(detector: ScriptedDetector | None, text_rule: bool) -> Listener:
+    asr = FakeAsr(FakeClock(), TEXT, compute_s=0.0)
+    return Listener(FakeVad(), asr, EndpointConfig(end_ms=210), StreamingConfig(), RATE,
+                    turn=detector, turn_cfg=TurnConfig(backend="smart-turn", text_rule=text_rule,
+                                                       recheck_ms=600, max_silence_ms=2000))
+
+
+def finals(events: list[object]) -> list[str]:
+    return [e.text for e in events if isinstance(e, UtteranceFinal)]
+
+
+def test_silence_rule_cuts_the_sentence_at_the_pause() -> None:
+    events = run(listener(None, text_rule=True), scripted_audio(PAUSED, total_s=4.5))
+    assert finals(events) == ["I went to", "the shop and bought some bread"]
+
+
+def test_text_rule_holds_the_turn_over_a_pause_after_a_function_word() -> None:
+    detector = ScriptedDetector(0.9)  # the audio model is fooled: "finished"
+    events = run(listener(detector, text_rule=True), scripted_audio(PAUSED, total_s=4.5))
+    assert finals(events) == [TEXT]
+    (ended,) = [e for e in events if isinstance(e, SpeechEnded)]
+    assert ended.last_speech == pytest.approx(3.51, abs=0.01)
+    assert ended.at == pytest.approx(3.51 + 0.21, abs=0.031)  # the short pause: 210 ms
+    # asked once, at the end only (the text ruled the first pause), on the turn's audio
+    (call,) = detector.calls
+    assert call[1] == TEXT
+    assert call[0] == pytest.approx(3.72 - 0.51 + 0.3, abs=0.04)  # onset - preroll .. now
+
+
+def test_detector_alone_decides_without_the_text_rule() -> None:
+    events = run(listener(ScriptedDetector(0.9), text_rule=False),
+                 scripted_audio(PAUSED, total_s=4.5))
+    assert finals(events) == ["I went to", "the shop and bought some bread"]
+
+
+def test_a_question_mark_ends_the_turn_without_asking_the_model() -> None:
+    detector = ScriptedDetector(0.0)
+    asr = FakeAsr(FakeClock(), "Why is the sky blue?", compute_s=0.0)
+    listener = Listener(FakeVad(), asr, EndpointConfig(end_ms=210), StreamingConfig(), RATE,
+                        turn=detector, turn_cfg=TurnConfig(backend="smart-turn"))
+    events = run(listener, scripted_audio([(0.5, 2.2)], total_s=3.5))
+    assert finals(events) == ["Why is the sky blue?"]
+    (ended,) = [e for e in events if isinstance(e, SpeechEnded)]
+    assert ended.at - ended.last_speech == pytest.approx(0.21, abs=0.031)
+    assert detector.calls == []
+
+
+def test_not_finished_waits_for_the_hard_timeout() -> None:
+    detector = ScriptedDetector(0.1)
+    events = run(listener(detector, text_rule=False), scripted_audio([(0.5, 1.5)], total_s=4.5))
+    (ended,) = [e for e in events if isinstance(e, SpeechEnded)]
+    assert ended.at - ended.last_speech == pytest.approx(2.0, abs=0.031)
+    # asked after 210 ms, then every 600 ms more: 0.21, 0.81, 1.41 s of silence
+    assert len(detector.calls) == 3

@@ -1,0 +1,116 @@
+"""The spoken inputs of `voicebot bench turns`.
+
+- Pause set: real recordings with 1.0 s of silence inserted inside an unfinished sentence, at
+  a word boundary right after a function word (article, preposition, conjunction, auxiliary:
+  turn/text_rule.py's list), found from the ASR's word times. A reply that starts playing
+  before the speaker resumes is a cut-in.
+- Noise: white noise and low-passed (one-pole, 300 Hz) noise at a given level in dBFS (RMS
+  relative to full scale 1.0), mixed under the whole input, lead and tail included.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from voicebot.turn.text_rule import UNFINISHED_ENDINGS
+
+PAUSE_S = 1.0
+MIN_WORDS_BEFORE = 2
+MIN_WORDS_AFTER = 2
+LONG_FILE_S = 20.0  # the ~60 s recordings are long-form reading, not turns
+
+
+@dataclass(frozen=True)
+class PausedUtterance:
+    label: str
+    audio: np.ndarray  # with the pause inserted
+    pause_at: float  # where the silence starts (seconds into `audio`)
+    resume_at: float  # where speech resumes
+    text_before: str
+
+
+def insert_pause(audio: np.ndarray, words: Sequence[Any], rate: int, label: str,
+                 pause_s: float = PAUSE_S) -> PausedUtterance | None:
+    """Split after the function word nearest the middle of the utterance, at the quietest
+    10 ms between it and the next word; None when no word qualifies."""
+    texts = [_plain(w.text) for w in words]
+    candidates = [i for i in range(MIN_WORDS_BEFORE - 1, len(words) - MIN_WORDS_AFTER)
+                  if texts[i] in UNFINISHED_ENDINGS]
+    if not candidates:
+        return None
+    middle = len(words) / 2
+    i = min(candidates, key=lambda k: abs(k - middle))
+    cut = _quietest_point(audio, rate, words[i].end - 0.03, words[i + 1].start + 0.03)
+    silence = np.zeros(round(pause_s * rate), dtype=np.float32)
+    joined = np.concatenate([audio[:cut], silence, audio[cut:]])
+    pause_at = cut / rate
+    before = " ".join(w.text.strip() for w in words[: i + 1])
+    return PausedUtterance(label, joined, pause_at, pause_at + pause_s, before)
+
+
+def _plain(text: str) -> str:
+    return "".join(ch for ch in text.lower() if ch.isalpha() or ch == "'")
+
+
+def _quietest_point(audio: np.ndarray, rate: int, start: float, end: float) -> int:
+    step = rate // 100
+    lo = max(0, round(start * rate))
+    hi = min(len(audio) - step, max(lo + step, round(end * rate)))
+    if hi <= lo:
+        return lo
+    energies = [float(np.sum(audio[k:k + step] ** 2)) for k in range(lo, hi, step)]
+    return lo + step * int(np.argmin(energies)) + step // 2
+
+
+def paused_set(speech_dir: Path, asr: Any, rate: int, count: int) -> list[PausedUtterance]:
+    """Up to `count` paused utterances from the manifest's recordings (shortest first)."""
+    from voicebot.audio.wav import read_wav
+    from voicebot.bench.speech_set import read_manifest
+
+    rows = sorted(read_manifest(speech_dir), key=lambda r: float(r["duration_s"]))
+    out: list[PausedUtterance] = []
+    for row in rows:
+        if float(row["duration_s"]) > LONG_FILE_S or len(out) >= count:
+            continue
+        audio = read_wav(speech_dir / row["file"], rate)
+        paused = insert_pause(audio, asr.transcribe(audio), rate, f"real: {row['file']}")
+        if paused is not None:
+            out.append(paused)
+    return out
+
+
+def white_noise(n: int, rng: np.random.Generator) -> np.ndarray:
+    return rng.standard_normal(n)
+
+
+def lowpass_noise(n: int, rng: np.random.Generator, corner_hz: float = 300.0,
+                  rate: int = 16000) -> np.ndarray:
+    """Rumble like a fan or traffic: white noise through a one-pole low-pass (-6 dB/oct)."""
+    spectrum = np.fft.rfft(rng.standard_normal(n))
+    freqs = np.fft.rfftfreq(n, 1.0 / rate)
+    return np.fft.irfft(spectrum / np.sqrt(1.0 + (freqs / corner_hz) ** 2), n)
+
+
+def at_dbfs(x: np.ndarray, dbfs: float) -> np.ndarray:
+    """`x` scaled to an RMS of `dbfs` relative to full scale 1.0 (float32)."""
+    rms = float(np.sqrt(np.mean(np.square(x)))) or 1.0
+    return (x * (10.0 ** (dbfs / 20.0) / rms)).astype(np.float32)
+
+
+NoiseMaker = Callable[[int, np.random.Generator], np.ndarray]
+NOISES: dict[str, tuple[NoiseMaker, float]] = {
+    "white": (white_noise, -20.0),
+    "low-passed": (lowpass_noise, -30.0),
+}
+"""The issue's noisy room: white noise at -20 dBFS, low-passed noise at -30 dBFS."""
+
+
+def with_noise(audio: np.ndarray, kind: str, seed: int) -> np.ndarray:
+    make, dbfs = NOISES[kind]
+    noise = at_dbfs(make(len(audio), np.random.default_rng(seed)), dbfs)
+    return np.clip(audio + noise, -1.0, 1.0).astype(np.float32)

@@ -1,0 +1,315 @@
+"""`voicebot bench turns`: end-of-turn settings side by side, in one run, at 1x.
+
+Three inputs per setting: (a) real utterances with a 1.0 s pause inside an unfinished
+sentence (a cut-in is reply audio that starts before the speaker resumes); (b) the finished
+questions of `bench talk` (e2e latency); (c) the same questions with noise under them (every
+one should still get an endpoint and a reply). Settings: the fixed silence rule at 400 ms
+(the old default) and 200 ms, and Smart Turn asked after 200 ms; plus, on (b) only, the
+chosen turn setting with webrtcvad instead of Silero, to show what the VAD costs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from voicebot.audio.sinks import Playback
+from voicebot.bench.speech_set import DEFAULT_SPEECH_DIR
+
+HELP = "end of turn: cut-ins on mid-sentence pauses and e2e latency per turn setting at 1x"
+LEAD_S = 0.5
+AFTER_RESUME_S = 1.0
+"""The pause set is replayed up to this long after the speaker resumes: a cut-in happens
+before that, and the rest of a long sentence would only cost run time."""
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    end_ms: int
+    turn: str  # silence | smart-turn
+    vad: str | None = None  # None: the config's VAD
+    only: tuple[str, ...] = ("pause", "clean", "noise")
+
+
+SETTINGS = (
+    Setting("silence 400 ms", 400, "silence"),
+    Setting("silence 200 ms", 200, "silence"),
+    Setting("smart-turn 200 ms", 200, "smart-turn"),
+    Setting("smart-turn 200 ms, webrtcvad", 200, "smart-turn", vad="webrtcvad",
+            only=("clean",)),
+)
+
+
+@dataclass(frozen=True)
+class BenchInput:
+    kind: str  # pause | clean | noise
+    label: str
+    audio: np.ndarray
+    reference: str = ""
+    resume_at: float | None = None  # pause set: where speech resumes in `audio`
+    noise: str | None = None  # noise set: white | low-passed
+    seed: int = 0
+
+
+@dataclass
+class Outcome:
+    """One input replayed under one setting."""
+
+    setting: str
+    kind: str  # pause | clean | noise
+    label: str
+    turns: list[Any]
+    reference: str = ""
+    resume_at: float | None = None  # pause set: when speech resumes (session time)
+    detector_ms: list[float] = field(default_factory=list)
+    ends: list[float] = field(default_factory=list)  # audio times the endpointer fired
+
+    @property
+    def closed_in_pause(self) -> bool:
+        """The endpointer ended the turn inside the pause (an audio-time decision: on a quiet
+        machine the reply would then start before the speaker resumes)."""
+        if self.resume_at is None:
+            return False
+        return any(at < self.resume_at for at in self.ends)
+
+    @property
+    def cut_in(self) -> bool:
+        if self.resume_at is None:
+            return False
+        return any(t.marks.get("playback_start", float("inf")) < self.resume_at
+                   for t in self.turns)
+
+    @property
+    def answered(self) -> bool:
+        return any("playback_start" in t.marks for t in self.turns)
+
+
+def register(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", type=Path, help="YAML config (default: configs/default.yaml)")
+    parser.add_argument("--out", type=Path, default=Path("bench-out/turns"),
+                        help="folder for report.md, turns.png and outcomes.jsonl")
+    parser.add_argument("--speech-dir", type=Path, default=DEFAULT_SPEECH_DIR,
+                        help="real speech with manifest.tsv")
+    parser.add_argument("--pauses", type=int, default=15,
+                        help="how many paused utterances (default 15)")
+    parser.add_argument("--questions", type=int, default=6,
+                        help="synthesized questions (max 6), plus --real real ones")
+    parser.add_argument("--real", type=int, default=4, help="short real recordings (default 4)")
+
+
+def run(args: argparse.Namespace) -> int:
+    from voicebot.bench.speech_set import read_manifest
+    from voicebot.bench.talk import real_turns, synthesized_turns
+    from voicebot.bench.turn_sets import paused_set
+    from voicebot.bench.turns_report import write_report
+    from voicebot.config import load_config
+    from voicebot.loading import load_stage
+    from voicebot.progress import say
+
+    cfg = load_config(args.config)
+    engines = {stage: load_stage(stage, cfg) for stage in ("vad", "asr", "llm", "tts")}
+    engines["vads"] = _vads(cfg, engines["vad"])
+    engines["smart-turn"] = _TimedDetector(_smart_turn(cfg))
+    rate = cfg.audio.sample_rate
+    references = {f"real: {r['file']}": r["reference_text"] for r in read_manifest(args.speech_dir)}
+    pauses = paused_set(args.speech_dir, engines["asr"], rate, args.pauses)
+    questions = synthesized_turns(engines["tts"], cfg, args.questions)
+    questions += real_turns(args.speech_dir, rate, args.real)
+    inputs = [BenchInput("pause", p.label, p.audio[: round((p.resume_at + AFTER_RESUME_S) * rate)],
+                         resume_at=p.resume_at) for p in pauses]
+    for i, q in enumerate(questions):
+        ref = references.get(q.label, q.label.removeprefix("tts: "))
+        noise = ("white", "low-passed")[i % 2]
+        inputs.append(BenchInput("clean", q.label, q.audio, ref))
+        inputs.append(BenchInput("noise", f"{q.label} + {noise} noise", q.audio, ref,
+                                 noise=noise, seed=i))
+    outcomes: list[Outcome] = []
+    for n, item in enumerate(inputs, start=1):
+        for setting in SETTINGS:  # settings alternate input by input: same machine load
+            if item.kind not in setting.only:
+                continue
+            outcome = run_input(setting, item, engines, cfg)
+            outcomes.append(outcome)
+            say(f"[{n}/{len(inputs)}] {setting.name}: {item.label}: {_summary(outcome)}")
+    args.out.mkdir(parents=True, exist_ok=True)
+    vad_cost = _vad_cost(engines["vads"], questions[0].audio if questions else None)
+    report = write_report(outcomes, SETTINGS, cfg, args.out, vad_cost)
+    say(f"Report: {report}")
+    return 0
+
+
+def _summary(outcome: Outcome) -> str:
+    e2e = [t.figures["e2e_latency"] for t in outcome.turns if "e2e_latency" in t.figures]
+    parts = [f"{len(outcome.turns)} turn(s)"]
+    if e2e:
+        parts.append(f"e2e {e2e[-1]:.3f} s")
+    if outcome.resume_at is not None:
+        parts.append("CUT-IN" if outcome.cut_in else "no cut-in")
+        parts.append("closed in the pause" if outcome.closed_in_pause else "held")
+    return ", ".join(parts)
+
+
+def run_input(setting: Setting, item: BenchInput, engines: dict[str, Any], cfg: Any) -> Outcome:
+    """Replay one input at 1x through a fresh conversation under `setting`."""
+    from voicebot.audio.sources import WavReplaySource
+    from voicebot.bench.talk import _QuietView
+    from voicebot.bench.turn_sets import with_noise
+    from voicebot.clock import MonotonicClock
+    from voicebot.pipeline import Conversation
+
+    rate = cfg.audio.sample_rate
+    endpoint = dataclasses.replace(cfg.endpoint, end_ms=setting.end_ms)
+    turn_cfg = dataclasses.replace(cfg.turn, backend=setting.turn)
+    vad = engines["vads"][setting.vad or cfg.vad.backend]
+    vad.reset()
+    detector = engines["smart-turn"] if setting.turn == "smart-turn" else None
+    calls_before = len(detector.calls_ms) if detector is not None else 0
+    listener = _recording_listener()(vad, engines["asr"], endpoint, cfg.streaming, rate,
+                                 turn=detector, turn_cfg=turn_cfg)
+    conversation = Conversation(
+        listener=listener, llm=engines["llm"], tts=engines["tts"], text_cfg=cfg.text,
+        conversation_cfg=cfg.conversation, clock=MonotonicClock(), view=_QuietView(),
+        reply_fn=first_audio_only,
+    )
+    tail_s = max(setting.end_ms, turn_cfg.max_silence_ms) / 1000.0 + 0.6
+    signal = np.concatenate([np.zeros(round(LEAD_S * rate), dtype=np.float32), item.audio,
+                             np.zeros(round(tail_s * rate), dtype=np.float32)])
+    if item.noise is not None:
+        signal = with_noise(signal, item.noise, seed=item.seed)
+
+    source = WavReplaySource(signal, rate, rate * cfg.audio.frame_ms // 1000, speed=1.0,
+                             tail_silence_s=0.0)
+    turns = conversation.run(source, InstantSink(on_first_audio=source.close))
+    calls = detector.calls_ms[calls_before:] if detector is not None else []
+    resume = None if item.resume_at is None else LEAD_S + item.resume_at
+    return Outcome(setting.name, item.kind, item.label, list(turns), item.reference, resume,
+                   list(calls), listener.ends)
+
+
+def _recording_listener() -> type:
+    from voicebot.events import SpeechEnded
+    from voicebot.listener import Listener
+
+    class _Recording(Listener):
+        """Remembers the audio time of every endpoint (the bench's only addition)."""
+
+        ends: list[float]
+
+        def push_audio(self, frame: Any) -> Any:
+            events = super().push_audio(frame)
+            self.ends = getattr(self, "ends", [])
+            self.ends += [e.at for e in events if isinstance(e, SpeechEnded)]
+            return events
+
+        def end_of_input(self) -> Any:
+            events = super().end_of_input()
+            self.ends = getattr(self, "ends", [])
+            self.ends += [e.at for e in events if isinstance(e, SpeechEnded)]
+            return events
+
+    return _Recording
+
+
+def first_audio_only(llm: Any, tts: Any, text_cfg: Any, messages: Any,
+                     cancel: Any) -> Iterator[Any]:
+    """The streaming reply path, stopped after its first audio chunk: the bench measures when
+    the reply starts, and the rest of each reply would only cost minutes of run time."""
+    from voicebot.reply import AudioChunk, reply_events
+
+    events = reply_events(llm, tts, text_cfg, messages, cancel)
+    try:
+        for event in events:
+            yield event
+            if isinstance(event, AudioChunk):
+                return
+    finally:
+        cancel.set()
+        close = getattr(events, "close", None)
+        if close is not None:
+            close()
+
+
+class InstantSink:
+    """Takes reply audio without playing it out, and ends the input once the first reply
+    audio is out (`on_first_audio`): the bench needs when that sample plays (e2e, cut-in),
+    not the seconds of audio after it."""
+
+    def __init__(self, on_first_audio: Callable[[], None]) -> None:
+        self._last = 0.0
+        self._on_first_audio: Callable[[], None] | None = on_first_audio
+
+    def play(self, samples: np.ndarray, sample_rate: int, at: float) -> Playback:
+        self._last = at
+        if self._on_first_audio is not None:
+            self._on_first_audio()
+            self._on_first_audio = None
+        return Playback(at, at)
+
+    def busy_until(self) -> float:
+        return self._last
+
+    def stop(self, at: float) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+class _TimedDetector:
+    """The Smart Turn detector, with the wall time of each call recorded (bench only)."""
+
+    name = "smart-turn"
+    needs_audio = True
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.calls_ms: list[float] = []
+
+    def p_finished(self, audio: np.ndarray, text: str) -> float:
+        start = time.perf_counter()
+        p = float(self.inner.p_finished(audio, text))
+        self.calls_ms.append((time.perf_counter() - start) * 1000.0)
+        return p
+
+
+def _smart_turn(cfg: Any) -> Any:
+    from voicebot.loading import load_turn
+
+    return load_turn(dataclasses.replace(cfg, turn=dataclasses.replace(
+        cfg.turn, backend="smart-turn")))
+
+
+def _vads(cfg: Any, loaded: Any) -> dict[str, Any]:
+    from voicebot import registry
+
+    vads = {cfg.vad.backend: loaded}
+    for name in ("silero", "webrtcvad"):
+        if name not in vads:
+            params = registry.params_class("vad", name)()
+            vads[name] = registry.create("vad", name, params)
+    return vads
+
+
+def _vad_cost(vads: dict[str, Any], audio: np.ndarray | None) -> dict[str, float]:
+    """Milliseconds of VAD compute per second of audio, per backend, on the same audio."""
+    if audio is None:
+        return {}
+    cost = {}
+    for name, vad in vads.items():
+        n = vad.frame_samples
+        frames = [audio[i:i + n] for i in range(0, len(audio) - n + 1, n)]
+        vad.reset()
+        start = time.perf_counter()
+        for frame in frames:
+            vad.speech_prob(frame)
+        cost[name] = (time.perf_counter() - start) * 1000.0 / (len(frames) * n / 16000)
+        vad.reset()
+    return cost

@@ -1,0 +1,201 @@
+"""report.md, turns.png and outcomes.jsonl for `voicebot bench turns`."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import statistics
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from voicebot.metrics import percentile
+
+TARGET_MEDIAN_S = 0.50
+TARGET_P90_S = 0.80
+TARGET_CUT_INS = 1 / 15
+
+
+def write_report(outcomes: Sequence[Any], settings: Sequence[Any], cfg: Any, out: Path,
+                 vad_cost: dict[str, float]) -> Path:
+    with (out / "outcomes.jsonl").open("w", encoding="utf-8") as f:
+        for o in outcomes:
+            f.write(json.dumps({"setting": o.setting, "kind": o.kind, "label": o.label,
+                                "cut_in": o.cut_in, "closed_in_pause": o.closed_in_pause,
+                                "ends": o.ends, "answered": o.answered,
+                                "resume_at": o.resume_at, "detector_ms": o.detector_ms,
+                                "turns": [t.to_json() for t in o.turns]}) + "\n")
+    names = [s.name for s in settings]
+    rows = {name: _row([o for o in outcomes if o.setting == name]) for name in names}
+    _plot(rows, out / "turns.png")
+    lines = [
+        "# voicebot bench turns",
+        "",
+        f"Config `{cfg.source.name}`: VAD {cfg.vad.backend} (unless named), ASR "
+        f"{cfg.asr.backend} {cfg.asr.params.model}, LLM {getattr(cfg.llm.params, 'model', '')}"
+        f", TTS {cfg.tts.backend}; smart-turn: threshold {cfg.turn.threshold}, recheck "
+        f"{cfg.turn.recheck_ms} ms, hard timeout {cfg.turn.max_silence_ms} ms, text rule "
+        f"{'on' if cfg.turn.text_rule else 'off'}. Machine: "
+        f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, shared with "
+        "other jobs: compare rows of this run. Every input replayed at 1x; settings alternate "
+        "input by input. e2e = first reply sample out − end of the user's speech.",
+        "",
+        *_summary_table(rows),
+        "",
+        *_time_table(rows),
+        "",
+        "VAD compute per second of audio: " + ", ".join(
+            f"{name} {ms:.1f} ms" for name, ms in vad_cost.items()) + ".",
+        "",
+        "![e2e vs cut-ins](turns.png)",
+        "",
+        "## Pause set (1.0 s silence inside an unfinished sentence)",
+        "",
+        *_pause_table(outcomes, names),
+    ]
+    path = out / "report.md"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def _e2e(outcomes: Sequence[Any]) -> list[float]:
+    values = []
+    for o in outcomes:
+        e2e = [t.figures["e2e_latency"] for t in o.turns
+               if t.status == "ok" and "e2e_latency" in t.figures]
+        if e2e:
+            values.append(e2e[-1])
+    return values
+
+
+def _median_of(outcomes: Sequence[Any], figure: str) -> float | None:
+    values = [t.figures[figure] for o in outcomes for t in o.turns[-1:] if figure in t.figures]
+    return statistics.median(values) if values else None
+
+
+def _head_start(outcomes: Sequence[Any]) -> tuple[int, int]:
+    """(replies started before the endpoint, replies) among the heard replies."""
+    started = [t for o in outcomes for t in o.turns[-1:] if "playback_start" in t.marks]
+    early = sum(1 for t in started if t.marks.get("llm_start", 0.0) < t.marks.get("endpoint", 0))
+    return early, len(started)
+
+
+def _wer(outcomes: Sequence[Any]) -> float | None:
+    from voicebot.bench.asr import normalized_wer
+
+    scores = [normalized_wer(o.reference, " ".join(t.user_text for t in o.turns))
+              for o in outcomes if o.reference]
+    return statistics.mean(scores) if scores else None
+
+
+def _row(outcomes: Sequence[Any]) -> dict[str, Any]:
+    by_kind = {k: [o for o in outcomes if o.kind == k] for k in ("pause", "clean", "noise")}
+    calls = [ms for o in outcomes for ms in o.detector_ms]
+    return {
+        "by_kind": by_kind,
+        "cut_ins": (sum(o.cut_in for o in by_kind["pause"]), len(by_kind["pause"])),
+        "closed": sum(o.closed_in_pause for o in by_kind["pause"]),
+        "pause_answered": sum(o.answered for o in by_kind["pause"]),
+        "clean": _e2e(by_kind["clean"]),
+        "noise": _e2e(by_kind["noise"]),
+        "noise_answered": (sum(o.answered for o in by_kind["noise"]), len(by_kind["noise"])),
+        "wer_clean": _wer(by_kind["clean"]),
+        "wer_noise": _wer(by_kind["noise"]),
+        "detector_ms": statistics.median(calls) if calls else None,
+    }
+
+
+def _s(values: Sequence[float]) -> str:
+    if not values:
+        return "–"
+    return f"{statistics.median(values):.2f} / {percentile(values, 90):.2f}"
+
+
+def _summary_table(rows: dict[str, dict[str, Any]]) -> list[str]:
+    lines = [
+        "| setting | turn closed in the pause | cut-ins (reply audio before the resume) "
+        "| e2e clean, median / p90 (s) | e2e in noise, median /"
+        " p90 (s) | noise: replied | WER clean / noise | detector call (ms) |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for name, r in rows.items():
+        cut, n = r["cut_ins"]
+        replied, total = r["noise_answered"]
+        wer = (f"{r['wer_clean']:.0%} / {r['wer_noise']:.0%}"
+               if r["wer_clean"] is not None and r["wer_noise"] is not None else
+               f"{r['wer_clean']:.0%} / –" if r["wer_clean"] is not None else "–")
+        det = f"{r['detector_ms']:.0f}" if r["detector_ms"] is not None else "–"
+        closed = r["closed"]
+        lines.append(
+            f"| {name} | {f'{closed} / {n}' if n else '–'} "
+            f"| {f'{cut} / {n}' if n else '–'} | {_s(r['clean'])} | {_s(r['noise'])} "
+            f"| {f'{replied} / {total}' if total else '–'} | {wer} | {det} |")
+    lines += ["", f"Targets: e2e median ≤ {TARGET_MEDIAN_S:.2f} s, p90 ≤ {TARGET_P90_S:.2f} s "
+              "(clean questions); cut-ins ≤ 1 in 15; every noisy question replied."]
+    return lines
+
+
+def _time_table(rows: dict[str, dict[str, Any]]) -> list[str]:
+    """Where the time goes on the clean questions: medians per stage."""
+    figures = [("end_of_turn_delay", "end of turn"), ("transcription_delay", "final transcript"),
+               ("llm_ttfs", "LLM first chunk"), ("tts_ttfb", "TTS first audio"),
+               ("e2e_latency", "e2e")]
+    lines = ["Where the time goes (clean questions, medians in s; a reply started in the pause "
+             "overlaps the stages before it):", "",
+             "| setting | " + " | ".join(label for _, label in figures) +
+             " | reply started before the endpoint |",
+             "|---|" + "---:|" * (len(figures) + 1)]
+    for name, r in rows.items():
+        clean = r["by_kind"]["clean"]
+        cells = []
+        for figure, _ in figures:
+            value = _median_of(clean, figure)
+            cells.append(f"{value:.3f}" if value is not None else "–")
+        early, total = _head_start(clean)
+        lines.append(f"| {name} | " + " | ".join(cells) + f" | {early} / {total} |")
+    return lines
+
+
+def _pause_table(outcomes: Sequence[Any], names: Sequence[str]) -> list[str]:
+    labels = list(dict.fromkeys(o.label for o in outcomes if o.kind == "pause"))
+    lines = ["| utterance | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
+    for label in labels:
+        cells = []
+        for name in names:
+            found = [o for o in outcomes if o.label == label and o.setting == name]
+            cells.append(_pause_cell(found[0]) if found else "–")
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def _pause_cell(o: Any) -> str:
+    if o.cut_in:
+        return "cut-in"
+    return "closed in the pause, reply too late" if o.closed_in_pause else "held"
+
+
+def _plot(rows: dict[str, dict[str, Any]], path: Path) -> Path:
+    from voicebot.plots import _pyplot
+
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    for name, r in rows.items():
+        cut, n = r["cut_ins"]
+        if not r["clean"] or not n:
+            continue
+        med, p90 = statistics.median(r["clean"]), percentile(r["clean"], 90)
+        rate = cut / n
+        ax.errorbar([med], [rate], xerr=[[0], [p90 - med]], fmt="o", capsize=4, label=name)
+        ax.annotate(name, (med, rate), textcoords="offset points", xytext=(6, 6), fontsize=8)
+    ax.axvline(TARGET_MEDIAN_S, color="#2e7d32", ls="--", lw=1, label="target e2e median")
+    ax.axhline(TARGET_CUT_INS, color="#c62828", ls="--", lw=1, label="target cut-ins (1/15)")
+    ax.set_xlabel("e2e latency on finished questions, median (bar to p90), s")
+    ax.set_ylabel("cut-in rate on mid-sentence pauses")
+    ax.set_ylim(-0.05, 1.05)
+    ax.set_title("End of turn: latency vs cutting in (1x replay, one run)")
+    ax.legend(fontsize=7, loc="center right")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path

@@ -1,0 +1,35 @@
+"""A cheap second opinion on the transcript: a turn that ends on a word that cannot end an
+English sentence (an article, a preposition, a conjunction, an auxiliary verb) is not finished,
+whatever the audio says; one that ends with a question mark is finished (no model call)."""
+
+from __future__ import annotations
+
+import re
+
+UNFINISHED_ENDINGS = frozenset({
+    "a", "an", "the", "this", "that", "these", "those", "my", "your", "his", "her", "its", "our",
+    "their", "some", "any", "every", "no", "of", "in", "on", "at", "to", "for", "from", "with",
+    "by", "about", "into", "onto", "over", "under", "between", "through", "during", "before",
+    "after", "without", "within", "than", "as", "like", "per", "via", "and", "or", "but", "nor",
+    "so", "because", "if", "when", "while", "although", "though", "unless", "until", "since",
+    "whether", "is", "are", "was", "were", "be", "been", "being", "am", "do", "does", "did",
+    "have", "has", "had", "will", "would", "shall", "should", "can", "could", "may", "might",
+    "must", "i", "you", "he", "she", "we", "they", "it's", "i'm", "you're", "we're", "they're",
+    "there's", "let's",
+})
+
+
+def ends_question(text: str) -> bool:
+    """Whisper closed the transcript with a question mark: a finished question (it writes one
+    only when the intonation and the words make a question)."""
+    return text.rstrip().endswith("?")
+
+
+def ends_unfinished(text: str) -> bool:
+    """True when the last word of `text` (punctuation aside) cannot end a sentence. A final
+    '.', '?' or '!' means Whisper heard an ending: then it is never unfinished."""
+    stripped = text.strip()
+    if not stripped or stripped[-1] in ".?!":
+        return False
+    words = re.findall(r"[a-z']+", stripped.lower())
+    return bool(words) and words[-1] in UNFINISHED_ENDINGS
