@@ -35,22 +35,36 @@ class PausedUtterance:
 
 
 def insert_pause(audio: np.ndarray, words: Sequence[Any], rate: int, label: str,
-                 pause_s: float = PAUSE_S) -> PausedUtterance | None:
-    """Split after the function word nearest the middle of the utterance, at the quietest
-    10 ms between it and the next word; None when no word qualifies."""
+                 pause_s: float = PAUSE_S,
+                 heard: Callable[[np.ndarray], str] | None = None) -> PausedUtterance | None:
+    """Split after a function word (the one nearest the middle of the utterance first), at
+    the quietest 10 ms between it and the next word; None when no word qualifies. Whisper's
+    word times can be off by a syllable, so with `heard` (audio -> transcript) a cut counts
+    only when the audio before it is heard to end on that very word."""
     texts = [_plain(w.text) for w in words]
     candidates = [i for i in range(MIN_WORDS_BEFORE - 1, len(words) - MIN_WORDS_AFTER)
                   if texts[i] in UNFINISHED_ENDINGS]
-    if not candidates:
-        return None
     middle = len(words) / 2
-    i = min(candidates, key=lambda k: abs(k - middle))
-    cut = _quietest_point(audio, rate, words[i].end - 0.03, words[i + 1].start + 0.03)
+    for i in sorted(candidates, key=lambda k: abs(k - middle)):
+        cut = _quietest_point(audio, rate, words[i].end - 0.03, words[i + 1].start + 0.03)
+        if heard is None or _last_word(heard(audio[:cut])) == texts[i]:
+            return _paused(audio, cut, words[: i + 1], rate, label, pause_s)
+    return None
+
+
+def _last_word(text: str) -> str:
+    plain = [_plain(w) for w in text.split()]
+    plain = [w for w in plain if w]
+    return plain[-1] if plain else ""
+
+
+def _paused(audio: np.ndarray, cut: int, before: Sequence[Any], rate: int, label: str,
+            pause_s: float) -> PausedUtterance:
     silence = np.zeros(round(pause_s * rate), dtype=np.float32)
     joined = np.concatenate([audio[:cut], silence, audio[cut:]])
     pause_at = cut / rate
-    before = " ".join(w.text.strip() for w in words[: i + 1])
-    return PausedUtterance(label, joined, pause_at, pause_at + pause_s, before)
+    text = " ".join(w.text.strip() for w in before)
+    return PausedUtterance(label, joined, pause_at, pause_at + pause_s, text)
 
 
 def _plain(text: str) -> str:
@@ -78,7 +92,8 @@ def paused_set(speech_dir: Path, asr: Any, rate: int, count: int) -> list[Paused
         if float(row["duration_s"]) > LONG_FILE_S or len(out) >= count:
             continue
         audio = read_wav(speech_dir / row["file"], rate)
-        paused = insert_pause(audio, asr.transcribe(audio), rate, f"real: {row['file']}")
+        paused = insert_pause(audio, asr.transcribe(audio), rate, f"real: {row['file']}",
+                              heard=lambda a: " ".join(w.text for w in asr.transcribe(a)))
         if paused is not None:
             out.append(paused)
     return out
