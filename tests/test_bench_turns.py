@@ -54,3 +54,15 @@ def test_cut_in_is_reply_audio_before_the_resume() -> None:
     held = Outcome("s", "pause", "x", [late], resume_at=3.0, ends=[3.3])
     assert not held.cut_in and not held.closed_in_pause
     assert Outcome("s", "pause", "x", [late], resume_at=3.0, ends=[2.4]).closed_in_pause
+
+
+def test_sentence_spans_split_long_recordings_at_their_silences() -> None:
+    from voicebot.bench.turn_sets import sentence_spans
+
+    tone = np.sin(np.arange(RATE * 4) * 0.1).astype(np.float32) * 0.3
+    gap = np.zeros(int(0.4 * RATE), dtype=np.float32)
+    short = tone[: RATE]  # 1 s: too short to keep
+    audio = np.concatenate([tone, gap, short, gap, tone, gap])
+    spans = sentence_spans(audio, RATE)
+    assert [(round(a / RATE, 2), round(b / RATE, 2)) for a, b in spans] == [
+        (0.0, 4.0), (5.8, 9.8)]

@@ -87,16 +87,48 @@ def paused_set(speech_dir: Path, asr: Any, rate: int, count: int) -> list[Paused
     from voicebot.bench.speech_set import read_manifest
 
     rows = sorted(read_manifest(speech_dir), key=lambda r: float(r["duration_s"]))
-    out: list[PausedUtterance] = []
+    clips: list[tuple[str, np.ndarray]] = []
+    for row in rows:  # the recordings first, then the sentences of the long-form ones
+        if float(row["duration_s"]) <= LONG_FILE_S:
+            clips.append((f"real: {row['file']}", read_wav(speech_dir / row["file"], rate)))
     for row in rows:
-        if float(row["duration_s"]) > LONG_FILE_S or len(out) >= count:
-            continue
-        audio = read_wav(speech_dir / row["file"], rate)
-        paused = insert_pause(audio, asr.transcribe(audio), rate, f"real: {row['file']}",
+        if float(row["duration_s"]) > LONG_FILE_S:
+            audio = read_wav(speech_dir / row["file"], rate)
+            clips += [(f"real: {row['file']} @{start / rate:.1f}s", audio[start:end])
+                      for start, end in sentence_spans(audio, rate)]
+    out: list[PausedUtterance] = []
+    for label, audio in clips:
+        if len(out) >= count:
+            break
+        paused = insert_pause(audio, asr.transcribe(audio), rate, label,
                               heard=lambda a: " ".join(w.text for w in asr.transcribe(a)))
         if paused is not None:
             out.append(paused)
     return out
+
+
+def sentence_spans(audio: np.ndarray, rate: int, gap_s: float = 0.3, min_s: float = 3.0,
+                   max_s: float = 12.0) -> list[tuple[int, int]]:
+    """(start, end) samples of the stretches between silences of at least `gap_s` (the long
+    recordings join sentences with 0.4 s of silence), kept when `min_s`..`max_s` long."""
+    step = rate // 100
+    frames = len(audio) // step
+    energy = np.square(audio[: frames * step].reshape(frames, step)).mean(axis=1)
+    quiet = energy < max(1e-7, 1e-3 * float(energy.max(initial=0.0)))
+    spans: list[tuple[int, int]] = []
+    start, run = None, 0
+    for i, q in enumerate(quiet):
+        if not q:
+            start = i if start is None else start
+            run = 0
+            continue
+        run += 1
+        if start is not None and run * step >= gap_s * rate:
+            spans.append((start * step, (i - run + 1) * step))
+            start = None
+    if start is not None:
+        spans.append((start * step, frames * step))
+    return [(a, b) for a, b in spans if min_s * rate <= b - a <= max_s * rate]
 
 
 def white_noise(n: int, rng: np.random.Generator) -> np.ndarray:
