@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 PIP    := $(BIN)/pip install --disable-pip-version-check -q
 CONFIG ?= configs/default.yaml
 
-.PHONY: install run test test-fast lint bench bench-asr bench-reply bench-talk clean
+.PHONY: install run test test-fast lint bench bench-asr bench-reply bench-talk bench-soak bench-serve clean
 
 install: $(STAMP)
 
@@ -44,6 +44,12 @@ bench-reply: install
 
 bench-talk: install
 	$(BIN)/voicebot bench talk --config $(CONFIG) --out bench-out/talk
+
+bench-soak: install
+	$(BIN)/voicebot bench soak --config $(CONFIG) --turns 200 --out bench-out/soak
+
+bench-serve: install
+	$(BIN)/voicebot bench serve --config $(CONFIG) --out bench-out/serve
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

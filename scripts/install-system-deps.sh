@@ -4,11 +4,12 @@
 #   pulseaudio, pulseaudio-utils, libasound2-plugins
 #                       a real sound server for the live tests (tests/live): a private
 #                       PulseAudio daemon reached through ALSA's pulse plugin
+#   chromium            a real browser for the test of `voicebot serve`'s page (headless)
 # Idempotent; prints nothing when everything is present. Never fails the build: without root
 # or apt it says what to install (WAV files work without any of it; the live tests skip).
 set -u
 
-PACKAGES="libportaudio2 pulseaudio pulseaudio-utils libasound2-plugins"
+PACKAGES="libportaudio2 pulseaudio pulseaudio-utils libasound2-plugins chromium"
 APT_OPTS="-o DPkg::Lock::Timeout=120 -y -qq"
 
 installed() {  # Debian package $1 is installed

@@ -16,6 +16,15 @@ import sys
 import threading
 
 from voicebot.llm.models import resolve_gguf
+from voicebot.threads import Threads, resolve_threads
+
+
+def _threads(text: str) -> Threads:
+    if text == "auto":
+        return "auto"
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive number or auto, got {text!r}")
+    return int(text)
 
 
 def main() -> int:
@@ -24,8 +33,13 @@ def main() -> int:
                         help="built-in name (smollm2-135m, qwen2.5-0.5b) or a .gguf path")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8080, help="0 = any free port")
-    parser.add_argument("--n-ctx", type=int, default=2048)
-    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--n-ctx", type=int, default=2048, help="context per slot")
+    parser.add_argument("--parallel", type=int, default=1,
+                        help="slots: requests decoded at once, batched (one per conversation "
+                        "of `voicebot serve`); each gets --n-ctx of context")
+    parser.add_argument("--threads", default="auto", type=_threads,
+                        help="a number, or auto (default): half the usable cores, as the "
+                        "configs' `auto` (a stolen core stalls llama.cpp's threads)")
     parser.add_argument("--api-key", help="require this bearer token")
     args = parser.parse_args()
 
@@ -35,10 +49,11 @@ def main() -> int:
     params.model.path = str(resolve_gguf(args.model))
     params.hostnames = [args.host]
     params.port = args.port
-    params.n_ctx = args.n_ctx
-    params.n_parallel = 1
-    params.cpuparams.n_threads = args.threads
-    params.cpuparams_batch.n_threads = args.threads
+    params.n_ctx = args.n_ctx * args.parallel  # llama.cpp splits the context between slots
+    params.n_parallel = args.parallel
+    threads = resolve_threads(args.threads)
+    params.cpuparams.n_threads = threads
+    params.cpuparams_batch.n_threads = threads
     params.verbosity = 1
     if args.api_key:
         params.api_keys = [args.api_key]

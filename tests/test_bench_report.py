@@ -24,7 +24,8 @@ def record(index: int, e2e: float, speculative: bool) -> TurnRecord:
     marks |= {"llm_start": start, "llm_first_token": start + 0.05,
               "first_sentence": start + 0.15, "tts_first_audio": start + 0.3,
               "playback_start": 2.0 + e2e}
-    return TurnRecord(index=index, user_text=f"q{index}", reply_text="a", marks=marks)
+    return TurnRecord(index=index, user_text=f"q{index}", reply_text="a", marks=marks,
+                      measured_e2e=e2e + 0.01 * index)
 
 
 def test_report_has_medians_ratio_and_pictures(tmp_path: Path) -> None:
@@ -37,6 +38,8 @@ def test_report_has_medians_ratio_and_pictures(tmp_path: Path) -> None:
     assert "Streaming median e2e latency: **0.700 s** (meets the 1.0 s target)" in report
     assert "**3.4x** the streaming pipeline (meets the 3x target)" in report
     assert "| e2e latency | 0.700 s |" in report
+    assert "| e2e measured from outside (audio in/out) | 0.715 s |" in report
+    assert "largest difference 20 ms over 4 turns" in report
     for picture in ("waterfall.png", "e2e_hist.png"):
         data = (tmp_path / picture).read_bytes()
         assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 10_000

@@ -14,7 +14,8 @@ def words(text: str) -> int:
 
 
 def history(budget: int = 1000, system: str = "be brief") -> ChatHistory:
-    return ChatHistory(system, budget, words)
+    # keep_fraction=1: trim to exactly what fits (block trimming: tests/reliability)
+    return ChatHistory(system, budget, words, keep_fraction=1.0)
 
 
 def cost(text: str) -> int:

@@ -14,6 +14,7 @@ from voicebot.cli import main
 from voicebot.metrics import MARKS, read_log
 
 QUESTION = "What is the capital of France?"
+REAL_QUESTIONS = ("lj_LJ001-0008.wav", "timit_LDC93S1.wav")  # clean read speech
 FOLLOW_UP = "How many legs does a spider have?"
 
 
@@ -63,6 +64,43 @@ def test_talk_replays_a_question_and_writes_the_reply(
     assert float(np.sqrt(np.mean(voiced**2))) > 0.01  # speech, not silence
     # time-aligned: nothing is played before the reply starts
     assert not audio[: int((turn["marks"]["playback_start"] - 0.05) * rate)].any()
+    assert_logged_e2e_matches_the_recordings(question_wav, reply_wav, turns)
+
+
+AGREEMENT_S = 0.030
+
+
+def assert_logged_e2e_matches_the_recordings(
+    question_wav: Path, reply_wav: Path, turns: list[dict]
+) -> None:
+    """The logged e2e of every turn agrees with the one measured from outside (the input and
+    the time-aligned reply WAV, energy onsets) within 30 ms, and no figure is negative."""
+    from voicebot.audio.wav import read_wav
+    from voicebot.bench.audible import measure_turns
+
+    rate = 16000
+    user, reply = read_wav(question_wav, rate), read_wav(reply_wav, rate)
+    measured = measure_turns(user, reply, rate)
+    logged = [t["figures"]["e2e_latency"] for t in turns]
+    assert len(measured) == len(logged), (measured, logged)
+    for outside, inside in zip(measured, logged, strict=True):
+        assert abs(outside.e2e - inside) <= AGREEMENT_S, (outside, inside)
+    for turn in turns:
+        assert all(v >= 0 for v in turn["figures"].values()), turn["figures"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", REAL_QUESTIONS)
+def test_logged_e2e_matches_the_recordings_on_real_speech(
+    speech_dir: Path, tmp_path: Path, name: str
+) -> None:
+    question_wav = speech_dir / name
+    reply_wav, log = tmp_path / "reply.wav", tmp_path / "session.jsonl"
+    assert main(["talk", "--input", str(question_wav), "--output", str(reply_wav),
+                 "--log", str(log), "--no-table"]) == 0
+    turns = read_log(log)
+    assert [t["status"] for t in turns] == ["ok"], [t.get("error") for t in turns]
+    assert_logged_e2e_matches_the_recordings(question_wav, reply_wav, turns)
 
 
 @pytest.mark.slow

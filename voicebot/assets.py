@@ -2,17 +2,25 @@
 
 No code downloads weights: a built-in model is a file inside an installed package, or is
 assembled once from several part packages into the user cache (XDG), verified by sha256.
+
+The cache is the one place that checks what it holds: a stamp beside each assembled file
+records its digest and size; every load compares the size (cheap: a truncated file or a
+half copy is caught at once) and rebuilds a damaged file, saying so in one line. A file
+the size check cannot fault but a loader rejects is re-hashed by `explain_damage`, which
+removes it when it differs, so the next run rebuilds it. A cache folder that cannot be
+written is one line that names it and the variable that moves it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib.util
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from voicebot.errors import ModelNotFoundError
+from voicebot.errors import ModelNotFoundError, VoicebotError
 from voicebot.progress import ByteProgress, say
 
 CHUNK = 1 << 20
@@ -60,6 +68,77 @@ def digest_of(path: Path, algorithm: str = "sha256") -> str:
     return digest.hexdigest()
 
 
+class CacheWriteError(VoicebotError):
+    """The model cache folder cannot be written (read-only, full, no permission)."""
+
+
+@contextlib.contextmanager
+def cache_writes(where: Path) -> Iterator[None]:
+    """Turn an OSError while writing into the cache into one line that says what to do."""
+    try:
+        yield
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise CacheWriteError(
+            f"cannot write the model cache {where}: {reason}; set VOICEBOT_CACHE (or "
+            "XDG_CACHE_HOME) to a writable folder"
+        ) from None
+
+
+def _stamp_path(dest: Path, algorithm: str) -> Path:
+    return dest.with_name(f"{dest.name}.{algorithm}")
+
+
+def read_stamp(dest: Path, algorithm: str = "sha256") -> tuple[str, int | None] | None:
+    """(digest, size) recorded beside `dest`; size is None in a stamp from an older version."""
+    try:
+        fields = _stamp_path(dest, algorithm).read_text().split()
+    except OSError:
+        return None
+    if not fields:
+        return None
+    size = int(fields[1]) if len(fields) > 1 and fields[1].isdigit() else None
+    return fields[0], size
+
+
+def cached_file_state(dest: Path, expected_prefix: str, algorithm: str = "sha256") -> str:
+    """"ok", "missing" or a one-line reason the cached file cannot be trusted. Cheap: the
+    size is compared with the stamp; the digest is only computed for an old stamp."""
+    stamp = read_stamp(dest, algorithm)
+    if not dest.exists() or stamp is None:
+        return "missing"
+    digest, size = stamp
+    if not digest.startswith(expected_prefix):
+        return "its stamp names another file version"
+    actual_size = dest.stat().st_size
+    if size is None:
+        return "ok" if digest_of(dest, algorithm).startswith(expected_prefix) else \
+            f"its {algorithm} differs from the stamp"
+    if actual_size != size:
+        return f"it has {actual_size} bytes, {size} expected (truncated or overwritten)"
+    return "ok"
+
+
+def explain_damage(path: Path, algorithm: str = "sha256") -> str:
+    """For a loader that rejected `path`: when it is a stamped cache file whose digest no
+    longer matches, remove it and return a sentence saying the next run rebuilds it;
+    otherwise a sentence naming what to delete (or "" when `path` is not a cache file)."""
+    for candidate in (path, path / "model.bin"):
+        for algo in (algorithm, "md5", "sha256"):
+            stamp = read_stamp(candidate, algo)
+            if stamp is None or not candidate.is_file():
+                continue
+            if digest_of(candidate, algo) != stamp[0]:
+                with contextlib.suppress(OSError):
+                    candidate.unlink()
+                return f"the cached {candidate} was damaged and has been removed: run again " \
+                       "to rebuild it"
+            return ""
+    if cache_dir() in path.resolve().parents:
+        return f"if it was damaged, delete {path} and run again to rebuild it"
+    return ""
+
+
 def assemble(
     parts: Sequence[Path],
     dest: Path,
@@ -69,13 +148,22 @@ def assemble(
 ) -> Path:
     """Concatenate `parts` into `dest` once, verifying the digest (a hex prefix) of the result.
 
-    A verified file is recorded by a stamp beside it, so later runs skip hashing.
-    The file is written to a temporary name and renamed, so an interrupted run leaves no
-    half-written model behind.
+    A verified file is recorded by a stamp beside it (digest and size), so later runs skip
+    hashing but still notice a truncated file, which is rebuilt. The file is written to a
+    temporary name and renamed, so an interrupted run leaves no half-written model behind.
     """
-    stamp = dest.with_name(f"{dest.name}.{algorithm}")
-    if dest.exists() and stamp.exists() and stamp.read_text().startswith(expected_prefix):
+    state = cached_file_state(dest, expected_prefix, algorithm)
+    if state == "ok":
         return dest
+    if state != "missing":
+        say(f"The cached {label} at {dest} is damaged ({state}): rebuilding it")
+    with cache_writes(dest.parent):
+        return _assemble(parts, dest, expected_prefix, label, algorithm)
+
+
+def _assemble(
+    parts: Sequence[Path], dest: Path, expected_prefix: str, label: str, algorithm: str
+) -> Path:
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = dest.with_name(dest.name + ".part")
     total = sum(p.stat().st_size for p in parts)
@@ -99,7 +187,5 @@ def assemble(
             "the part packages are corrupt or the wrong versions: reinstall them"
         )
     os.replace(tmp, dest)
-    stamp.write_text(actual + "\n")
+    _stamp_path(dest, algorithm).write_text(f"{actual} {dest.stat().st_size}\n")
     return dest
-
-

@@ -7,16 +7,19 @@ and imports nothing heavy at module level, so `--help` answers at once.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import importlib.util
+import signal
 import sys
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
 from types import ModuleType
 
 from voicebot import __version__
 from voicebot.errors import VoicebotError
 
-COMMANDS = ("talk", "transcribe", "chat", "say", "bench", "devices")
+COMMANDS = ("talk", "transcribe", "chat", "say", "serve", "bench", "devices")
 
 
 def available_modules(package: str, names: Sequence[str]) -> list[tuple[str, ModuleType]]:
@@ -50,17 +53,35 @@ def main(argv: Sequence[str] | None = None) -> int:
     if handler is None:
         parser.print_help()
         return 2
+    with _second_ctrl_c_exits():
+        try:
+            return int(handler(args) or 0)
+        except VoicebotError as exc:
+            print(f"voicebot: error: {exc}", file=sys.stderr)
+            return exc.exit_code
+        except KeyboardInterrupt:
+            print("\nvoicebot: interrupted", file=sys.stderr)
+            return 130
+        except BrokenPipeError:
+            return 0
+
+
+def _on_sigint(signum: int, frame: object) -> None:
+    """The first Ctrl-C stops gracefully (KeyboardInterrupt: the finished turns are logged);
+    from then on Ctrl-C has its default action, so a second one ends the process even when
+    the main thread is blocked in C code."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    raise KeyboardInterrupt
+
+
+@contextlib.contextmanager
+def _second_ctrl_c_exits() -> Iterator[None]:
+    if threading.current_thread() is not threading.main_thread() or \
+            signal.getsignal(signal.SIGINT) is signal.SIG_IGN:  # e.g. `voicebot … &` in a script
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, _on_sigint)
     try:
-        return int(handler(args) or 0)
-    except VoicebotError as exc:
-        print(f"voicebot: error: {exc}", file=sys.stderr)
-        return exc.exit_code
-    except KeyboardInterrupt:
-        print("\nvoicebot: interrupted", file=sys.stderr)
-        return 130
-    except BrokenPipeError:
-        return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)

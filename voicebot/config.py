@@ -117,12 +117,19 @@ class TextConfig:
     first_chunk_min_words: int = 3
     first_chunk_max_words: int = 6
     max_chunk_chars: int = 250
+    max_reply_sentences: int = 2  # a spoken reply ends at a sentence boundary after these
+    max_reply_words: int = 35  # ... or about these words (x4 when the user asks for more)
 
 
 SPOKEN_SYSTEM_PROMPT = (
+    "You are a voice assistant: your reply is spoken aloud. Give the correct answer first, "
+    "in one or two short sentences of plain text. No lists, markdown, emoji or code."
+)
+OLD_SYSTEM_PROMPT = (
     "You are a helpful voice assistant. Answer in one or two short, plain sentences, "
     "without lists or markdown."
 )
+"""The prompt before the answer-quality bench (kept to compare against)."""
 
 
 @dataclass
@@ -180,9 +187,15 @@ def load_config(path: str | Path | None = None) -> Config:
 
 def _read_yaml(source: Path) -> object:
     try:
-        return yaml.safe_load(source.read_text(encoding="utf-8")) or {}
+        data = yaml.safe_load(source.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         raise ConfigError(f"{source}: not valid YAML: {exc}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{source}: cannot be read: {exc}") from None
+    if data is None:
+        raise ConfigError(f"{source}: the file is empty; start from configs/default.yaml "
+                          "(or `extends: default.yaml` plus what you change)")
+    return data
 
 
 def _read_with_extends(source: Path, chain: tuple[Path, ...]) -> object:

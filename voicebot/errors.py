@@ -30,3 +30,8 @@ class AudioDeviceError(VoicebotError):
 
 class BackendError(VoicebotError):
     """A backend failed at run time (an unreachable server, an empty reply, ...)."""
+
+
+class TruncatedReply(BackendError):
+    """An LLM reply that began but did not complete (the stream broke off or stalled): the
+    turn is logged `truncated`, with the partial text, and the fragment is not spoken."""

@@ -1,7 +1,14 @@
-"""Build backends from a validated config, showing progress for the slow ones."""
+"""Build backends from a validated config, showing progress for the slow ones.
+
+Ctrl-C while a model loads ends the process at once (see `ctrl_c_ends_process`).
+"""
 
 from __future__ import annotations
 
+import contextlib
+import signal
+import threading
+from collections.abc import Iterator
 from typing import Any
 
 from voicebot import progress, registry
@@ -22,7 +29,8 @@ def describe(stage: str, cfg: Config) -> str:
 def load_stage(stage: str, cfg: Config) -> Any:
     """Create (and load) the backend of `stage` ("vad", "asr", "llm", "tts")."""
     section = getattr(cfg, stage)
-    with progress.step(f"Loading {stage.upper()} ({describe(stage, cfg)})"):
+
+    def load() -> Any:
         backend = registry.create(stage, section.backend, section.params)
         warmup = getattr(backend, "warmup", None)
         if callable(warmup):
@@ -30,7 +38,28 @@ def load_stage(stage: str, cfg: Config) -> Any:
                 warmup(cfg.conversation.system_prompt)
             else:
                 warmup()
-    return backend
+        return backend
+
+    with progress.step(f"Loading {stage.upper()} ({describe(stage, cfg)})"), ctrl_c_ends_process():
+        return load()
+
+
+@contextlib.contextmanager
+def ctrl_c_ends_process() -> Iterator[None]:
+    """Ctrl-C has its default action (end the process) for the duration of the block.
+
+    A Python handler cannot run while a binding holds the GIL in C code, and llama.cpp
+    loads a model that way for seconds, then leaves an engine whose threads block the
+    interpreter's shutdown: Ctrl-C during "Loading LLM…" hung. Nothing is lost by ending
+    at once here (no turn has happened yet), so the signal's default action is right."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_DFL)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def load_turn(cfg: Config) -> Any:
@@ -40,9 +69,11 @@ def load_turn(cfg: Config) -> Any:
 
     if cfg.turn.backend == "silence":
         return None
-    with progress.step(f"Loading turn detector ({cfg.turn.backend})"):
+    with progress.step(f"Loading turn detector ({cfg.turn.backend})"), ctrl_c_ends_process():
         detector = build_detector(cfg.turn)
         warmup = getattr(detector, "warmup", None)
         if callable(warmup):
             warmup()
     return detector
+
+

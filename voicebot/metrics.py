@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import statistics
+import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -60,12 +61,16 @@ class TurnRecord:
     """One finished (or failed, or interrupted) turn, as logged."""
 
     index: int
-    status: str = "ok"  # ok | failed | interrupted
+    status: str = "ok"  # ok | failed | truncated (the LLM stream broke off) | interrupted
     user_text: str = ""
     reply_text: str = ""
+    partial_reply: str = ""  # what the LLM had generated when a turn failed or was cut
     error: str | None = None
     reply_audio_s: float = 0.0
     forced: bool = False  # the utterance hit max_utterance_s and was cut
+    muted_speech_s: float = 0.0  # voice heard (and dropped) while the microphone was muted
+    measured_e2e: float | None = None
+    """Benchmarks: the e2e measured from outside (input and time-aligned reply audio)."""
     marks: dict[str, float] = field(default_factory=dict)
 
     def mark(self, name: str, t: float) -> None:
@@ -83,6 +88,11 @@ class TurnRecord:
         data["figures"] = {k: round(v, 4) for k, v in self.figures.items()}
         data["marks"] = {k: round(v, 4) for k, v in self.marks.items()}
         data["reply_audio_s"] = round(self.reply_audio_s, 3)
+        data["muted_speech_s"] = round(self.muted_speech_s, 3)
+        if self.measured_e2e is None:
+            del data["measured_e2e"]
+        else:
+            data["measured_e2e"] = round(self.measured_e2e, 4)
         return data
 
 
@@ -144,19 +154,49 @@ def _verdict(e2e: float | None) -> str:
 
 class SessionLog:
     """Append-only JSONL: one line per turn, flushed and fsynced as each turn ends, so a
-    crash or Ctrl-C never loses a finished turn."""
+    crash or Ctrl-C never loses a finished turn. The file is opened at once (a bad path is
+    one line before the models load); a later write error (a full disk) is one warning line
+    and the session goes on: `error` holds it, so the caller can exit non-zero."""
 
     def __init__(self, path: Path, session: dict[str, Any] | None = None) -> None:
+        from voicebot.outputs import open_early
+
         self.path = path
         self.session = session or {}
-        path.parent.mkdir(parents=True, exist_ok=True)
+        self.error: str | None = None
+        open_early(path, "the session log")
 
     def append(self, turn: TurnRecord) -> None:
-        record = {**self.session, **turn.to_json()}
-        with self.path.open("a", encoding="utf-8") as f:
-            f.write(json.dumps(record, ensure_ascii=False) + "\n")
-            f.flush()
-            os.fsync(f.fileno())
+        self.append_record(turn.to_json())
+
+    def append_record(self, data: dict[str, Any]) -> None:
+        from voicebot.outputs import write_failure
+
+        line = json.dumps({**self.session, **data}, ensure_ascii=False) + "\n"
+        try:
+            _append_whole(self.path, line.encode("utf-8"))
+        except OSError as exc:
+            if self.error is None:
+                self.error = str(write_failure(self.path, "the session log", exc))
+                print(f"voicebot: warning: {self.error}; the session goes on unlogged",
+                      file=sys.stderr, flush=True)
+
+
+def _append_whole(path: Path, data: bytes) -> None:
+    """Append `data` with one write, then fsync. A Ctrl-C that lands during the append
+    (the user stops right as a turn ends) still lets the line be written once."""
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        before = os.fstat(fd).st_size
+        try:
+            os.write(fd, data)
+            os.fsync(fd)
+        except KeyboardInterrupt:
+            if os.fstat(fd).st_size == before:
+                os.write(fd, data)
+            raise
+    finally:
+        os.close(fd)
 
 
 def read_log(path: Path) -> list[dict[str, Any]]:

@@ -48,8 +48,17 @@ from voicebot.reply import (
     TextDelta,
     reply_events,
 )
+from voicebot.reply_worker import Pending, ReplyWorker
 from voicebot.tts.base import Tts
 from voicebot.view import ConversationView
+
+MUTED_NOTICE_S = 0.3  # voice while muted below this is a click or a breath: logged only
+VOICE_RMS = 0.01  # about -40 dBFS: quieter input while muted is not counted as speech
+
+
+def voice_level(samples: np.ndarray) -> bool:
+    return float(np.sqrt(np.mean(np.square(samples, dtype=np.float64)))) >= VOICE_RMS
+
 
 REPLY_MARKS = ("llm_start", "llm_first_token", "first_sentence", "tts_first_audio")
 
@@ -60,7 +69,7 @@ ReplyFn = Callable[
 
 @dataclass
 class _Reply:
-    events: Iterator[ReplyEvent]
+    events: Iterator[ReplyEvent | Pending]
     cancel: threading.Event
     sentences: list[str] = field(default_factory=list)
     starts: dict[int, Playback] = field(default_factory=dict)  # sentence -> its first audio
@@ -106,9 +115,13 @@ class Conversation:
         log: SessionLog | None = None,
         speed: float = 1.0,
         reply_fn: ReplyFn = reply_events,
+        reply_thread: bool = False,
     ) -> None:
         """`reply_fn` makes the reply path: streaming by default; the benchmark passes
-        `reply.whole_reply_events` to run the naive cascade on the same loop."""
+        `reply.whole_reply_events` to run the naive cascade on the same loop.
+        `reply_thread` computes it on a worker thread (voicebot/reply_worker.py), so the
+        microphone is read every few milliseconds while a sentence is synthesized; for a
+        real clock only (the worker waits in real time)."""
         self.listener = listener
         self.llm = llm
         self.tts = tts
@@ -120,6 +133,7 @@ class Conversation:
         self.log = log
         self.speed = speed
         self.reply_fn = reply_fn
+        self.reply_thread = reply_thread
         self.history = ChatHistory(
             conversation_cfg.system_prompt, conversation_cfg.history_tokens, llm.count_tokens
         )
@@ -195,9 +209,18 @@ class Conversation:
             self._audio_clock.observe(frames[-1].end, now)
         for frame in frames:
             if self._muted(sink):
+                self._note_muted(frame)
                 frame = AudioFrame(np.zeros_like(frame.samples), frame.sample_rate, frame.start)
             for event in self.listener.push_audio(frame):
                 self._on_vad_event(event, sink)
+
+    def _note_muted(self, frame: AudioFrame) -> None:
+        """Dropped speech is never silent: voice-level sound while muted is added up on the
+        turn (`muted_speech_s` in the log; the view says so when the turn ends). Without
+        headphones this includes the bot's own voice picked up by the microphone."""
+        turn = self._turn
+        if turn is not None and len(frame.samples) and voice_level(frame.samples):
+            turn.muted_speech_s += len(frame.samples) / frame.sample_rate
 
     def _muted(self, sink: AudioSink) -> bool:
         """Half-duplex: the bot does not hear itself while its reply plays (gaps between
@@ -321,12 +344,16 @@ class Conversation:
         turn.mark("llm_start", self.elapsed())
         cancel = threading.Event()
         events = self.reply_fn(self.llm, self.tts, self.text_cfg, messages, cancel)
-        self._reply = _Reply(events, cancel, speculative_text=speculative)
+        stream: Iterator[ReplyEvent | Pending] = (
+            ReplyWorker(events, cancel) if self.reply_thread else events)
+        self._reply = _Reply(stream, cancel, speculative_text=speculative)
 
     def _release_speculative_reply(self, now: float) -> None:
         reply = self._reply
         assert reply is not None
         reply.speculative_text = None
+        if reply.text:
+            self.view.reply_text(reply.text)
         held, reply.held = reply.held, []
         for chunk in held:
             self._play(chunk, now)
@@ -354,14 +381,17 @@ class Conversation:
             self._reply_generated(sink)
             return
         except StageFailure as exc:
-            self._fail(str(exc), sink)
+            self._fail(str(exc), sink, "truncated" if exc.truncated else "failed")
             return
+        if isinstance(event, Pending):
+            return  # computing on the worker: back to the microphone
         now = self.elapsed()
         if isinstance(event, FirstToken):
             turn.mark("llm_first_token", now)
         elif isinstance(event, TextDelta):
             reply.text += event.text
-            self.view.reply_text(event.text)
+            if reply.speculative_text is None:  # a speculative reply shows once confirmed
+                self.view.reply_text(event.text)
         elif isinstance(event, SentenceReady):
             turn.mark("first_sentence", now)
             reply.sentences.append(event.text)
@@ -415,20 +445,25 @@ class Conversation:
         if turn.status == "ok":
             self.history.add_assistant(turn.reply_text)
         turn.mark("turn_end", self.elapsed())
+        if turn.muted_speech_s >= MUTED_NOTICE_S:
+            self.view.notice(f"(you spoke for {turn.muted_speech_s:.1f} s while the bot was "
+                             "talking: not heard; wait for the reply, or use --barge-in)")
         self.turns.append(turn)
         if self.log is not None:
             self.log.append(turn)
         self.view.turn_done(turn)
 
-    def _fail(self, reason: str, sink: AudioSink | None = None) -> None:
+    def _fail(self, reason: str, sink: AudioSink | None = None, status: str = "failed") -> None:
         if self._reply is not None:
+            if self._turn is not None:  # logged, never spoken on or kept in the history
+                self._turn.partial_reply = self._reply.text
             self._reply.cancel.set()
             _close(self._reply.events)
             if sink is not None:
                 sink.stop(self.elapsed())
         turn = self._turn or TurnRecord(index=len(self.turns) + 1)
         self._turn = turn
-        turn.status = "failed"
+        turn.status = status
         turn.error = reason
         self.view.notice(f"turn {turn.index} failed: {reason}; still listening")
         self._end_turn()
@@ -444,12 +479,13 @@ class Conversation:
         turn.status = "interrupted"
         turn.error = reason
         turn.reply_text = reply.heard_by(now)
+        turn.partial_reply = reply.text
         self.history.add_assistant(turn.reply_text, interrupted=True)
         self.view.notice(f"({reason})")
         self._end_turn()
 
 
-def _close(events: Iterator[ReplyEvent]) -> None:
+def _close(events: Iterator[ReplyEvent | Pending]) -> None:
     close = getattr(events, "close", None)
     if close is not None:
         close()

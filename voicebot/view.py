@@ -47,6 +47,9 @@ class TerminalView:
         self._partial_shown = True
 
     def user_said(self, text: str) -> None:
+        if self._replying:  # never "bot: I'myou: …" on one line
+            self.out.write("\n")
+            self._replying = False
         prefix = CLEAR_LINE if self.tty and self._partial_shown else ""
         self._partial_shown = False
         label = f"{BOLD}you:{RESET}" if self.tty else "you:"

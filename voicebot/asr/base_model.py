@@ -13,7 +13,7 @@ import os
 import shutil
 from pathlib import Path
 
-from voicebot.assets import assemble, cache_dir, package_file
+from voicebot.assets import assemble, cache_dir, cache_writes, package_file
 
 BASE_DIR_NAME = "whisper-base-ct2"
 BASE_MD5 = "e68e0899975fd655a74451927bfbbec0"
@@ -46,10 +46,11 @@ def assemble_base_model() -> Path:
     parts = [package_file(module, pip_name, rel) for module, pip_name, rel in PARTS]
     module, pip_name, _ = PARTS[0]
     folder = base_model_dir()
-    folder.mkdir(parents=True, exist_ok=True)
-    # The small files first: a model.bin present means the folder is complete.
-    for name in SMALL_FILES:
-        _copy_if_changed(package_file(module, pip_name, f"data/{name}"), folder / name)
+    with cache_writes(folder):
+        folder.mkdir(parents=True, exist_ok=True)
+        # The small files first: a model.bin present means the folder is complete.
+        for name in SMALL_FILES:
+            _copy_if_changed(package_file(module, pip_name, f"data/{name}"), folder / name)
     assemble(
         parts,
         folder / "model.bin",

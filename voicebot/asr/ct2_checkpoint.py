@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from voicebot.assets import digest_of
+from voicebot.assets import cache_writes, digest_of
 from voicebot.errors import ModelNotFoundError
 from voicebot.progress import step
 
@@ -291,7 +291,8 @@ def build_checkpoint(ct2_dir: Path, dest: Path) -> Path:
     ct2_dir = Path(ct2_dir)
     if _is_current(ct2_dir, dest):
         return dest
-    with step(f"Converting {ct2_dir} to an openai-whisper checkpoint (once)"):
+    with step(f"Converting {ct2_dir} to an openai-whisper checkpoint (once)"), \
+            cache_writes(dest.parent):
         checkpoint = convert(ct2_dir)
         dest.parent.mkdir(parents=True, exist_ok=True)
         tmp = dest.with_name(f"{dest.name}.{os.getpid()}.part")  # no clash between processes

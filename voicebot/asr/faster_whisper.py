@@ -91,12 +91,22 @@ class FasterWhisperAsr:
 
         self.params = params or FasterWhisperAsr.Params()
         self.model_dir = resolve_ct2_model(self.params.model)
-        self._model: Any = WhisperModel(
-            str(self.model_dir),
-            device=self.params.device,
-            compute_type=self.params.compute_type,
-            cpu_threads=resolve_threads(self.params.cpu_threads),
-        )
+        try:
+            self._model: Any = WhisperModel(
+                str(self.model_dir),
+                device=self.params.device,
+                compute_type=self.params.compute_type,
+                cpu_threads=resolve_threads(self.params.cpu_threads),
+            )
+        except (RuntimeError, ValueError, OSError) as exc:
+            from voicebot.assets import explain_damage
+            from voicebot.errors import ModelNotFoundError
+
+            hint = explain_damage(self.model_dir, "md5") or "is it a CTranslate2 Whisper folder?"
+            detail = " ".join(str(exc).split())[:200]
+            raise ModelNotFoundError(
+                f"faster-whisper could not load {self.model_dir}: {hint} ({detail})"
+            ) from None
 
     def warmup(self) -> None:
         """One short decode, so the first real decode is not slowed by lazy initialisation."""

@@ -64,6 +64,55 @@ def audio_info(path: str | Path) -> AudioInfo:
     )
 
 
+MIN_TRUNCATED_S = 0.1  # a cut file with less than this left is an error, not a warning
+
+
+def riff_shortfall(path: Path) -> tuple[float, float] | None:
+    """(seconds the header declares, seconds present) for a PCM/float RIFF WAV whose `data`
+    chunk claims more bytes than the file holds; None for a whole file or another format.
+    libsndfile silently reads what is there, so a cut download would pass unnoticed."""
+    import struct
+
+    with path.open("rb") as f:
+        head = f.read(12)
+        if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+            return None
+        byte_rate = 0
+        while True:
+            chunk = f.read(8)
+            if len(chunk) < 8:
+                return None
+            name, size = chunk[:4], struct.unpack("<I", chunk[4:])[0]
+            if name == b"fmt " and size >= 16:
+                fmt = f.read(size + (size & 1))
+                byte_rate = struct.unpack("<I", fmt[8:12])[0]
+                continue
+            if name == b"data":
+                present = path.stat().st_size - f.tell()
+                if size in (0, 0xFFFFFFFF) or present >= size or byte_rate <= 0:
+                    return None  # whole, or written by a streaming tool that left 0/-1
+                return size / byte_rate, max(present, 0) / byte_rate
+            f.seek(size + (size & 1), 1)
+
+
+def _check_truncation(path: Path) -> None:
+    """One warning line for a cut WAV that still holds audio; an error when almost none."""
+    try:
+        shortfall = riff_shortfall(path)
+    except (OSError, ValueError):
+        return
+    if shortfall is None:
+        return
+    declared, present = shortfall
+    message = (f"{path}: truncated WAV: the header says {declared:.2f} s of audio, "
+               f"only {present:.2f} s are present")
+    if present < MIN_TRUNCATED_S:
+        raise AudioInputError(message)
+    from voicebot.progress import say
+
+    say(f"voicebot: warning: {message}; using what is there")
+
+
 def read_wav(path: str | Path, target_rate: int = 16000) -> np.ndarray:
     """Read an audio file as float32 mono in [-1, 1] at `target_rate`.
 
@@ -74,6 +123,7 @@ def read_wav(path: str | Path, target_rate: int = 16000) -> np.ndarray:
 
     p = Path(path)
     _check_path(p)
+    _check_truncation(p)
     try:
         data, rate = sf.read(str(p), dtype="float32", always_2d=True)
     except (sf.SoundFileError, RuntimeError, ValueError) as exc:
@@ -87,11 +137,21 @@ def read_wav(path: str | Path, target_rate: int = 16000) -> np.ndarray:
 
 
 def write_wav(path: str | Path, samples: np.ndarray, sample_rate: int) -> None:
-    """Write float samples (mono, or frames x channels) as 16-bit PCM, clipped to [-1, 1]."""
+    """Write float samples (mono, or frames x channels) as 16-bit PCM, clipped to [-1, 1].
+    A failure (bad path, disk full) is one OutputError line."""
     import soundfile as sf
+
+    from voicebot.outputs import writing
 
     data = np.clip(np.asarray(samples, dtype=np.float32), -1.0, 1.0)
     p = Path(path)
-    if p.parent != Path():
-        p.parent.mkdir(parents=True, exist_ok=True)
-    sf.write(str(p), data, int(sample_rate), subtype="PCM_16")
+    with writing(p, "the WAV"):
+        if p.parent != Path():
+            p.parent.mkdir(parents=True, exist_ok=True)
+        with sf.SoundFile(str(p), "w", int(sample_rate), _channels(data), "PCM_16",
+                          format="WAV") as f:
+            f.write(data)
+
+
+def _channels(data: np.ndarray) -> int:
+    return 1 if data.ndim == 1 else int(data.shape[1])

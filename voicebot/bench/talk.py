@@ -126,6 +126,7 @@ def run_turn(turn: SpokenTurn, mode: str, backends: dict[str, Any], cfg: Any) ->
 
     from voicebot.audio.sinks import WavSink
     from voicebot.audio.sources import WavReplaySource
+    from voicebot.bench.audible import measure_turns
     from voicebot.clock import MonotonicClock
     from voicebot.listener import Listener
     from voicebot.metrics import TurnRecord
@@ -145,17 +146,21 @@ def run_turn(turn: SpokenTurn, mode: str, backends: dict[str, Any], cfg: Any) ->
     conversation = Conversation(
         listener=listener, llm=backends["llm"], tts=backends["tts"], text_cfg=cfg.text,
         conversation_cfg=conversation_cfg, clock=MonotonicClock(), view=_QuietView(),
-        reply_fn=whole_reply_events if naive else reply_events,
+        reply_fn=whole_reply_events if naive else reply_events, reply_thread=True,
     )
     lead = np.zeros(int(LEAD_SILENCE_S * rate), dtype=np.float32)
     source = WavReplaySource(np.concatenate([lead, turn.audio]), rate,
                              rate * cfg.audio.frame_ms // 1000, speed=1.0,
                              tail_silence_s=max(cfg.endpoint.end_ms, cfg.turn.max_silence_ms) / 1000
                              + 0.5)
-    turns = conversation.run(source, WavSink(None, sample_rate=22050))
-    if turns:
-        return turns[0]
-    return TurnRecord(index=0, status="failed", error="no words recognised")
+    sink = WavSink(None, sample_rate=rate)
+    turns = conversation.run(source, sink)
+    if not turns:
+        return TurnRecord(index=0, status="failed", error="no words recognised")
+    measured = measure_turns(source.samples, sink.samples(), rate)
+    if measured:  # what a listener hears, from the input and the time-aligned reply
+        turns[0].measured_e2e = measured[0].e2e
+    return turns[0]
 
 
 class _QuietView:

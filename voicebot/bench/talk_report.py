@@ -66,8 +66,19 @@ def _summary_table(results: Mapping[str, Sequence[TurnRecord]]) -> list[str]:
             s = summarize(figure_values(results[mode], name), name)
             cells += [f"{s.median:.3f} s", f"{s.p90:.3f} s"] if s else ["—", "—"]
         rows.append(f"| {FIGURE_LABELS[name]} | " + " | ".join(cells) + " |")
+    cells = []
+    for mode in modes:
+        outside = [t.measured_e2e for t in results[mode] if t.measured_e2e is not None]
+        s = summarize(outside, "measured")
+        cells += [f"{s.median:.3f} s", f"{s.p90:.3f} s"] if s else ["—", "—"]
+    rows.append("| e2e measured from outside (audio in/out) | " + " | ".join(cells) + " |")
+    gaps = [abs(t.measured_e2e - t.figures["e2e_latency"]) for m in modes for t in results[m]
+            if t.measured_e2e is not None and "e2e_latency" in t.figures]
     ok = [f"{sum(t.status == 'ok' for t in results[m])}/{len(results[m])}" for m in modes]
     rows.append("| turns ok | " + " | ".join(f"{o} | " for o in ok) + " |")
+    if gaps:
+        rows += ["", f"Logged e2e vs measured from outside: largest difference "
+                 f"{max(gaps) * 1000:.0f} ms over {len(gaps)} turns."]
     return rows
 
 

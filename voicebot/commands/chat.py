@@ -29,6 +29,10 @@ def run(args: argparse.Namespace) -> int:
     from voicebot.loading import load_stage
 
     cfg = load_config(args.config)
+    if args.message is not None and not any(m.strip() for m in args.message):
+        from voicebot.errors import VoicebotError
+
+        raise VoicebotError('nothing to say: -m needs some text, e.g. -m "Hello there."')
     sink = _open_sink(args, cfg)
     llm = load_stage("llm", cfg)
     tts = load_stage("tts", cfg)
@@ -39,15 +43,40 @@ def run(args: argparse.Namespace) -> int:
 
     clock = MonotonicClock()
     session_t0 = clock.now()
+    failed = 0
     try:
         for line in _lines(args):
-            _one_turn(line, llm, tts, cfg, history, sink, clock, session_t0)
+            error = _checked_turn(line, llm, tts, cfg, history, sink, clock, session_t0)
+            if error:  # one line, and the conversation goes on
+                print(f"voicebot: error: {error}", file=sys.stderr, flush=True)
+                failed += 1
     except KeyboardInterrupt:
         print("\nStopped.", file=sys.stderr)
         return 130
     finally:
         sink.close()
-    return 0
+    return 1 if failed else 0
+
+
+def _checked_turn(
+    text: str, llm: Any, tts: Any, cfg: Any, history: Any, sink: Any, clock: Any,
+    session_t0: float,
+) -> str | None:
+    """Run one exchange; returns the one-line reason it failed, or None."""
+    from voicebot.errors import BackendError
+    from voicebot.reply import StageFailure
+
+    if not history.fits(text):
+        return (f"message too long: about {llm.count_tokens(text)} tokens, but the "
+                f"conversation holds {history.budget_tokens} (conversation.history_tokens); "
+                "shorten it")
+    try:
+        _one_turn(text, llm, tts, cfg, history, sink, clock, session_t0)
+    except (StageFailure, BackendError) as exc:
+        print()
+        history.add_assistant("")
+        return str(exc)
+    return None
 
 
 def _open_sink(args: argparse.Namespace, cfg: Any) -> Any:
@@ -60,7 +89,7 @@ def _open_sink(args: argparse.Namespace, cfg: Any) -> Any:
 
 def _lines(args: argparse.Namespace) -> Any:
     if args.message:
-        yield from args.message
+        yield from (m.strip() for m in args.message if m.strip())
         return
     interactive = sys.stdin.isatty()
     while True:

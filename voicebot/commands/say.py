@@ -38,6 +38,10 @@ def run(args: argparse.Namespace) -> int:
     chunks = splitter.push(args.text) + splitter.flush()
     if not chunks:
         raise VoicebotError(f"nothing speakable in {args.text!r} (only markup or symbols)")
+    if args.output:  # a bad path or a full disk is one line now, not after synthesis
+        from voicebot.outputs import open_early
+
+        open_early(args.output, "the reply audio", wav_rate=22050)
     sink = None if args.output else _open_speaker(cfg)
     try:
         from voicebot.loading import load_stage

@@ -49,15 +49,17 @@ def run(args: argparse.Namespace) -> int:
     if args.barge_in:
         cfg.conversation.barge_in = True
     demo = _needs_demo(args, cfg)
-    # Open the input and output before loading models: a bad file or a missing device is
-    # reported in a second, not after the models load.
+    # Open the input and outputs before loading models: a bad file, a missing device or an
+    # unwritable log or WAV is reported in a second, not after the models load.
+    log = _open_log(args, cfg)
     source = None if demo else _open_source(args, cfg)
-    sink = None if demo else _open_sink(args, cfg)
+    sink = None if demo else _open_sink(args, cfg, source)
     backends = _load_backends(cfg)
     if demo:
         args.input, args.output = _make_demo_question(backends["tts"], cfg)
-        source, sink = _open_source(args, cfg), _open_sink(args, cfg)
-    return _converse(args, cfg, backends, source, sink)
+        source = _open_source(args, cfg)
+        sink = _open_sink(args, cfg, source)
+    return _converse(args, cfg, backends, source, sink, log)
 
 
 def _needs_demo(args: argparse.Namespace, cfg: Any) -> bool:
@@ -121,12 +123,22 @@ def _open_source(args: argparse.Namespace, cfg: Any) -> Any:
     return MicrophoneSource(cfg.audio.input_device, rate, block)
 
 
-def _open_sink(args: argparse.Namespace, cfg: Any) -> Any:
+def _open_sink(args: argparse.Namespace, cfg: Any, source: Any) -> Any:
     from voicebot.audio.sinks import SpeakerSink, WavSink
 
     if args.output is not None:
-        return WavSink(args.output)
+        sink = WavSink(args.output)
+        # the reply WAV lines up with the input: as long as it even when nobody answered
+        sink.min_length_s = float(getattr(source, "duration", 0.0))
+        return sink
     return SpeakerSink(cfg.audio.output_device)
+
+
+def _open_log(args: argparse.Namespace, cfg: Any) -> Any:
+    from voicebot.metrics import SessionLog
+
+    return SessionLog(_log_path(args, cfg),
+                      {"config": str(cfg.source), "input": str(args.input or "mic")})
 
 
 def _log_path(args: argparse.Namespace, cfg: Any) -> Path:
@@ -141,24 +153,24 @@ def _log_path(args: argparse.Namespace, cfg: Any) -> Path:
 
 
 def _converse(
-    args: argparse.Namespace, cfg: Any, backends: dict[str, Any], source: Any, sink: Any
+    args: argparse.Namespace, cfg: Any, backends: dict[str, Any], source: Any, sink: Any,
+    log: Any,
 ) -> int:
     from voicebot.clock import MonotonicClock
     from voicebot.errors import AudioDeviceError, VoicebotError
     from voicebot.listener import Listener
     from voicebot.loading import load_turn
-    from voicebot.metrics import SessionLog, figure_values, summarize
+    from voicebot.metrics import figure_values, summarize
     from voicebot.pipeline import Conversation
     from voicebot.progress import say
     from voicebot.view import TerminalView
 
-    log_path = _log_path(args, cfg)
-    log = SessionLog(log_path, {"config": str(cfg.source), "input": str(args.input or "mic")})
+    log_path = log.path
     listener = Listener(backends["vad"], backends["asr"], cfg.endpoint, cfg.streaming,
                         cfg.audio.sample_rate, turn=load_turn(cfg), turn_cfg=cfg.turn)
     conversation = Conversation(
         listener=listener, llm=backends["llm"], tts=backends["tts"], text_cfg=cfg.text,
-        conversation_cfg=cfg.conversation, clock=MonotonicClock(),
+        conversation_cfg=cfg.conversation, clock=MonotonicClock(), reply_thread=True,
         view=TerminalView(show_table=not args.no_table), log=log,
     )
     say("Listening… (Ctrl-C to stop)" if args.input is None else f"Replaying {args.input}…")
@@ -180,7 +192,24 @@ def _converse(
     if e2e is not None:
         line += f", median e2e latency {e2e.median * 1000:.0f} ms"
     logged = f"Log: {log_path}" if turns else "Nothing to log"
+    if not turns and log_path.is_file() and log_path.stat().st_size == 0:
+        log_path.unlink()  # opened early to check it can be written; nothing came of it
+    if log.error:
+        logged = f"Log not written: {log.error}"
     say(f"{line}. {logged}" + (f". Reply audio: {args.output}" if args.output else ""))
     if lost is not None:
         raise lost
-    return status
+    return status or _exit_status(turns, log)
+
+
+def _exit_status(turns: list[Any], log: Any) -> int:
+    """1 when the session log could not be written or every turn failed (a script must be
+    able to tell a session where nothing worked); else 0."""
+    if log.error:
+        return 1
+    if turns and all(t.status in ("failed", "truncated") for t in turns):
+        from voicebot.progress import say
+
+        say("voicebot: error: every turn failed (see the errors above)")
+        return 1
+    return 0

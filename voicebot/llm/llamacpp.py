@@ -57,7 +57,7 @@ class LlamaCppParams:
     temperature: float = 0.2
     top_p: float = 0.9
     top_k: int = 40
-    repeat_penalty: float = 1.2
+    repeat_penalty: float = 1.1
     max_tokens: int = 80
     seed: int = 0
     cache_prompt: bool = True
@@ -142,8 +142,11 @@ class LlamaCppLlm:
         try:
             return xllamacpp.Server(cp)
         except RuntimeError as exc:
+            from voicebot.assets import explain_damage
+
+            hint = explain_damage(self.model_path) or "is it a GGUF model file?"
             raise BackendError(
-                f"llama.cpp could not load {self.model_path}: is it a GGUF model file? ({exc})"
+                f"llama.cpp could not load {self.model_path}: {hint} ({exc})"
             ) from None
 
     def request(self, messages: Sequence[ChatMessage], max_tokens: int | None = None) -> dict:

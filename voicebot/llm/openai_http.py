@@ -9,6 +9,11 @@ The connection, the request and the reading all happen on a worker thread that h
 `data:` payloads over a queue; the generator polls the queue, so cancel (or closing the
 generator) takes effect within ~20 ms even while the server is still thinking: it shuts
 the socket down, which ends the worker's blocking read, and joins the worker.
+
+A reply counts as complete only when the stream ends with `data: [DONE]` (or a choice's
+`finish_reason`): a connection that closes early, or that stalls for `stall_timeout_s` once
+text has begun, raises `TruncatedReply`, so the turn is logged `truncated` with the partial
+text instead of passing a half sentence off as the answer.
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from voicebot.config import ParamError
-from voicebot.errors import BackendError
+from voicebot.errors import BackendError, TruncatedReply
 from voicebot.events import ChatMessage
 from voicebot.llm.handoff import Done, Handoff, drain
 from voicebot.llm.llamacpp import check_sampling
@@ -40,6 +45,7 @@ class OpenAIParams:
     model: str = "default"
     api_key_env: str | None = "OPENAI_API_KEY"
     timeout_s: float = 30.0
+    stall_timeout_s: float = 15.0  # silence allowed once the reply has begun
     temperature: float = 0.2
     top_p: float = 0.9
     max_tokens: int = 80
@@ -51,6 +57,9 @@ class OpenAIParams:
                              "must be an http:// or https:// URL, e.g. http://127.0.0.1:8080/v1")
         if not 0.1 <= self.timeout_s <= 600:
             raise ParamError("timeout_s", self.timeout_s, "must be between 0.1 and 600")
+        if not 0.1 <= self.stall_timeout_s <= 600:
+            raise ParamError("stall_timeout_s", self.stall_timeout_s,
+                             "must be between 0.1 and 600")
         if not self.model:
             raise ParamError("model", self.model, "must name the served model (any text)")
         check_sampling(self)
@@ -59,7 +68,10 @@ class OpenAIParams:
 class _Request:
     """One streaming request on its own connection, closable from another thread."""
 
-    def __init__(self, base_url: str, body: bytes, headers: dict[str, str], timeout: float):
+    def __init__(
+        self, base_url: str, body: bytes, headers: dict[str, str], timeout: float,
+        stall_timeout: float | None = None,
+    ):
         self.base_url = base_url
         url = urllib.parse.urlsplit(base_url)
         self.path = url.path.rstrip("/") + "/chat/completions"
@@ -70,6 +82,8 @@ class _Request:
         self.body = body
         self.headers = headers
         self.timeout = timeout
+        self.stall_timeout = stall_timeout or timeout
+        self.started = False  # a data payload has arrived: timeouts are now stalls
         self.events: Handoff = queue.Queue()
         self._closed = threading.Event()
         self._sock: socket.socket | None = None
@@ -90,6 +104,9 @@ class _Request:
                     return
                 line = raw.decode("utf-8", "replace").strip()
                 if line.startswith("data:"):
+                    if not self.started and self._sock is not None:
+                        self.started = True
+                        self._sock.settimeout(self.stall_timeout)
                     self.events.put(line[5:].strip())
         except BaseException as exc:
             if not self._closed.is_set():
@@ -123,6 +140,13 @@ class _Request:
         where = f"cannot reach {self.base_url}"
         if isinstance(exc, ConnectionRefusedError):
             return BackendError(f"{where}: connection refused — is the server running?")
+        if isinstance(exc, TimeoutError) and self.started:
+            return TruncatedReply(
+                f"{self.base_url}: the reply stalled (nothing for {self.stall_timeout:g} s, "
+                "stall_timeout_s)")
+        if self.started and isinstance(exc, (OSError, http.client.HTTPException)):
+            reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+            return TruncatedReply(f"{self.base_url}: the stream broke off ({reason})")
         if isinstance(exc, TimeoutError):
             return BackendError(f"{where}: no answer within {self.timeout:g} s (timeout_s)")
         if isinstance(exc, socket.gaierror):
@@ -165,8 +189,9 @@ class OpenAICompatibleLlm:
     def stream(
         self, messages: Sequence[ChatMessage], *, cancel: threading.Event
     ) -> Iterator[str]:
+        p = self.params
         request = _Request(
-            self.params.base_url, self._body(messages), self._headers(), self.params.timeout_s)
+            p.base_url, self._body(messages), self._headers(), p.timeout_s, p.stall_timeout_s)
         return self._stream(request, cancel)
 
     def _stream(self, request: _Request, cancel: threading.Event) -> Iterator[str]:
@@ -189,28 +214,39 @@ class OpenAICompatibleLlm:
 
 
 def _deltas(events: Handoff, cancel: threading.Event) -> Iterator[str]:
+    """Text deltas until `[DONE]`; a stream that ends without it raises TruncatedReply
+    (a choice's `finish_reason` also counts as complete: some servers omit `[DONE]`)."""
+    finished = False
     for item in drain(events, cancel):
         if isinstance(item, BaseException):
             raise item
         if item == "[DONE]":
             return
-        yield from _payload_texts(item)
+        texts, ended = _payload_texts(item)
+        finished = finished or ended
+        yield from texts
+    if not finished and not cancel.is_set():
+        raise TruncatedReply("the server closed the stream before the reply was complete "
+                             "(no [DONE])")
 
 
-def _payload_texts(payload: str) -> list[str]:
+def _payload_texts(payload: str) -> tuple[list[str], bool]:
+    """The texts of one stream event, and whether it ends the reply (a finish_reason)."""
     try:
         chunk: Any = json.loads(payload)
     except ValueError:
         raise BackendError(f"the server sent a malformed stream event: {payload[:80]!r}") from None
     if not isinstance(chunk, dict):
-        return []
+        return [], False
     if chunk.get("error"):
         error = chunk["error"]
         message = error.get("message", error) if isinstance(error, dict) else error
         raise BackendError(f"the server reported an error: {message}")
     texts = []
+    ended = False
     for choice in chunk.get("choices") or []:
         content = (choice.get("delta") or {}).get("content")
         if content:
             texts.append(str(content))
-    return texts
+        ended = ended or bool(choice.get("finish_reason"))
+    return texts, ended

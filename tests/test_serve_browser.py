@@ -1,0 +1,122 @@
+from __future__ import annotations
+
+import queue
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from voicebot.metrics import read_log
+from voicebot.testing.cdp import Chromium, find_chromium
+
+pytestmark = pytest.mark.slow
+QUESTION = "What is the capital of France?"
+CHROMIUM = find_chromium()
+START_TIMEOUT_S = 180.0  # model loading on a busy machine
+
+
+class ServeProcess:
+    """`voicebot serve --port 0` as a user runs it; its stderr is collected line by line."""
+
+    def __init__(self, log_dir: Path) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "voicebot", "serve", "--port", "0", "--log-dir",
+             str(log_dir)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        self.lines: queue.Queue[str] = queue.Queue()
+        self.output: list[str] = []
+        threading.Thread(target=self._read, daemon=True).start()
+        self.http_url = self.wait_for(r"Serving on (http://\S+/)", START_TIMEOUT_S).group(1)
+
+    def _read(self) -> None:
+        assert self.proc.stderr is not None
+        for line in self.proc.stderr:
+            self.output.append(line)
+            self.lines.put(line)
+
+    def wait_for(self, pattern: str, timeout: float) -> re.Match[str]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                line = self.lines.get(timeout=0.2)
+            except queue.Empty:
+                assert self.proc.poll() is None, "voicebot serve exited:\n" + "".join(
+                    self.output)
+                continue
+            if match := re.search(pattern, line):
+                return match
+        raise AssertionError(f"no line matching {pattern!r} within {timeout:g} s:\n"
+                             + "".join(self.output))
+
+    def stop(self) -> int:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+        return self.proc.returncode
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[tuple[ServeProcess, Path]]:
+    if CHROMIUM is None:
+        pytest.skip("Chromium not found (install the Debian package `chromium`, as "
+                    "scripts/install-system-deps.sh does, or set VOICEBOT_CHROMIUM)")
+    question = tmp_path / "question.wav"
+    say = subprocess.Popen([sys.executable, "-m", "voicebot", "say", QUESTION, "-o",
+                            str(question)], stdout=subprocess.DEVNULL,
+                           stderr=subprocess.PIPE, text=True)
+    server = ServeProcess(tmp_path / "logs")
+    try:
+        _, err = say.communicate(timeout=START_TIMEOUT_S)
+        assert say.returncode == 0, err
+        yield server, question
+    finally:
+        server.stop()
+
+
+def test_talk_from_the_browser_page(served: tuple[ServeProcess, Path], tmp_path: Path) -> None:
+    server, question = served
+    assert CHROMIUM is not None
+    flags = ("--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+             f"--use-file-for-fake-audio-capture={question}%noloop",
+             "--autoplay-policy=no-user-gesture-required")
+    with Chromium(CHROMIUM, tmp_path / "profile", flags) as browser, browser.page() as page:
+        page.navigate(server.http_url)
+        page.evaluate("document.getElementById('talk').click()", user_gesture=True)
+        turn = page.wait_for("window.voicebot.turns[0]", timeout=120)
+        page.wait_for("document.querySelectorAll('#latency thead th').length === 2", 10)
+        shown = page.evaluate("""({
+            transcript: document.getElementById('transcript').innerText,
+            table: document.getElementById('latency').innerText,
+            audioBytes: window.voicebot.audioBytes,
+            state: window.voicebot.state,
+            replyRate: window.voicebot.replyRate,
+        })""")
+        shot = page.screenshot(tmp_path / "voicebot-page.png")
+        page.evaluate("document.getElementById('talk').click()")  # stop: the socket closes
+        server.wait_for(r"session \S+ closed \(0 running\)", timeout=30)
+    assert server.stop() == 0, "".join(server.output)
+    print(f"screenshot: {shot}\n{shown['transcript']}\n{shown['table']}")
+    assert turn["status"] == "ok", turn
+    assert "capital of france" in turn["user_text"].lower()
+    assert turn["reply_text"]
+    assert "capital of france" in shown["transcript"].lower()
+    assert f"bot: {turn['reply_text'][:20]}" in shown["transcript"]
+    assert shown["replyRate"] == 22050  # piper's joe voice, announced in `ready`
+    assert shown["audioBytes"] > 0.5 * 2 * shown["replyRate"], "under 0.5 s of reply audio"
+    assert "turn 1" in shown["table"]
+    assert re.search(r"e2e latency\s+\d+ ms", shown["table"]), shown["table"]
+    assert re.search(r"LLM first token\s+\d+ ms", shown["table"]), shown["table"]
+    assert shot.stat().st_size > 10_000
+    (log,) = (tmp_path / "logs").glob("serve-*.jsonl")
+    (logged,) = read_log(log)
+    assert logged["figures"] == turn["figures"]
+
