@@ -40,7 +40,7 @@ class TurnResult:
     clients: int
     client: int
     question: str
-    status: str  # ok | failed | interrupted | timeout | refused
+    status: str  # ok | failed | interrupted | timeout | refused | skipped
     client_e2e: float | None = None
     server_e2e: float | None = None
     error: str = ""
@@ -160,7 +160,13 @@ def _client(url: str, n: int, index: int, questions: list[Question],
         return
     try:
         for question in questions:
-            out.append(_ask(client, n, index, question))
+            result = _ask(client, n, index, question)
+            out.append(result)
+            if result.status == "timeout":  # its late turn would be taken for the next one
+                out += [TurnResult(n, index, q.label, "skipped",
+                                   error="not asked: the previous question timed out")
+                        for q in questions[len(out):]]
+                break
         client.end(timeout=TURN_TIMEOUT_S)
     except Exception as exc:  # a broken connection fails the rest, not the bench
         out += [TurnResult(n, index, q.label, "failed", error=f"{type(exc).__name__}: {exc}")

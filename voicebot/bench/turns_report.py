@@ -163,7 +163,8 @@ def _pause_table(outcomes: Sequence[Any], names: Sequence[str]) -> list[str]:
     for label in labels:
         cells = []
         for name in names:
-            found = [o for o in outcomes if o.label == label and o.setting == name]
+            found = [o for o in outcomes
+                     if o.kind == "pause" and o.label == label and o.setting == name]
             cells.append(_pause_cell(found[0]) if found else "–")
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
     return lines

@@ -143,3 +143,7 @@ class Session:
             # Cancel the reply in progress (LLM request, synthesis) and log its turn as
             # interrupted, as Ctrl-C does in `voicebot talk`.
             conversation._interrupt(self.sink, "the client disconnected")
+        finally:
+            path = self.log_path
+            if path is not None and path.is_file() and path.stat().st_size == 0:
+                path.unlink()  # opened early; no turn was finished

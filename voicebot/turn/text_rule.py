@@ -27,9 +27,10 @@ def ends_question(text: str) -> bool:
 
 def ends_unfinished(text: str) -> bool:
     """True when the last word of `text` (punctuation aside) cannot end a sentence. A final
-    '.', '?' or '!' means Whisper heard an ending: then it is never unfinished."""
+    '?' or '!' means Whisper heard an ending; a final '.' does not (Whisper closes a
+    transcript that stops at a pause with one: "I went to the.")."""
     stripped = text.strip()
-    if not stripped or stripped[-1] in ".?!":
+    if not stripped or stripped[-1] in "?!":
         return False
     words = re.findall(r"[a-z']+", stripped.lower())
     return bool(words) and words[-1] in UNFINISHED_ENDINGS
