@@ -214,7 +214,7 @@ def test_disconnects_mid_reply_free_their_sessions(tmp_path: Path) -> None:
         # them would be over 30 MB; allocator pools settling account for a few MB
         assert growth < 20, f"memory grew {growth:.1f} MB over 90 sessions"
         gc.collect()
-        alive = [o for o in gc.get_objects() if isinstance(o, (Session, Conversation))]
+        alive = [o for o in gc.get_objects() if type(o) in (Session, Conversation)]
         assert not alive, f"{len(alive)} sessions or conversations still referenced"
     logs = list((tmp_path / "logs").glob("serve-*.jsonl"))
     statuses = [turn["status"] for log in logs for turn in read_log(log)]
