@@ -22,6 +22,25 @@ class ConversationView(Protocol):
     def notice(self, message: str) -> None: ...
 
 
+class QuietView:
+    """Shows nothing: for benchmarks, which read the turn records instead."""
+
+    def partial(self, committed: str, partial: str) -> None:
+        pass
+
+    def user_said(self, text: str) -> None:
+        pass
+
+    def reply_text(self, delta: str) -> None:
+        pass
+
+    def turn_done(self, turn: TurnRecord) -> None:
+        pass
+
+    def notice(self, message: str) -> None:
+        pass
+
+
 DIM = "\033[2m"
 BOLD = "\033[1m"
 RESET = "\033[0m"

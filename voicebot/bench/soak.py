@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from voicebot.view import QuietView
+
 HELP = "long-session soak: turns answered, TTFT by turn index, memory over time, at 1x"
 
 QUESTIONS = (
@@ -54,23 +56,11 @@ def register(parser: argparse.ArgumentParser) -> None:
 
 
 @dataclass
-class SoakView:
+class SoakView(QuietView):
     """Records memory at every turn end; prints one progress line per turn."""
 
     began: float
     rows: list[dict[str, Any]] = field(default_factory=list)
-
-    def partial(self, committed: str, partial: str) -> None:
-        pass
-
-    def user_said(self, text: str) -> None:
-        pass
-
-    def reply_text(self, delta: str) -> None:
-        pass
-
-    def notice(self, message: str) -> None:
-        pass
 
     def turn_done(self, turn: Any) -> None:
         import time

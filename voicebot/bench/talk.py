@@ -132,6 +132,7 @@ def run_turn(turn: SpokenTurn, mode: str, backends: dict[str, Any], cfg: Any) ->
     from voicebot.metrics import TurnRecord
     from voicebot.pipeline import Conversation
     from voicebot.reply import reply_events, whole_reply_events
+    from voicebot.view import QuietView
 
     rate = cfg.audio.sample_rate
     streaming, conversation_cfg = cfg.streaming, cfg.conversation
@@ -145,7 +146,7 @@ def run_turn(turn: SpokenTurn, mode: str, backends: dict[str, Any], cfg: Any) ->
                         decode_in_pauses=not naive, turn=backends.get("turn"), turn_cfg=cfg.turn)
     conversation = Conversation(
         listener=listener, llm=backends["llm"], tts=backends["tts"], text_cfg=cfg.text,
-        conversation_cfg=conversation_cfg, clock=MonotonicClock(), view=_QuietView(),
+        conversation_cfg=conversation_cfg, clock=MonotonicClock(), view=QuietView(),
         reply_fn=whole_reply_events if naive else reply_events, reply_thread=True,
     )
     lead = np.zeros(int(LEAD_SILENCE_S * rate), dtype=np.float32)
@@ -161,20 +162,3 @@ def run_turn(turn: SpokenTurn, mode: str, backends: dict[str, Any], cfg: Any) ->
     if measured:  # what a listener hears, from the input and the time-aligned reply
         turns[0].measured_e2e = measured[0].e2e
     return turns[0]
-
-
-class _QuietView:
-    def partial(self, committed: str, partial: str) -> None:
-        pass
-
-    def user_said(self, text: str) -> None:
-        pass
-
-    def reply_text(self, delta: str) -> None:
-        pass
-
-    def turn_done(self, turn: Any) -> None:
-        pass
-
-    def notice(self, message: str) -> None:
-        pass

@@ -160,10 +160,10 @@ def _summary(outcome: Outcome) -> str:
 def run_input(setting: Setting, item: BenchInput, engines: dict[str, Any], cfg: Any) -> Outcome:
     """Replay one input at 1x through a fresh conversation under `setting`."""
     from voicebot.audio.sources import WavReplaySource
-    from voicebot.bench.talk import _QuietView
     from voicebot.bench.turn_sets import with_noise
     from voicebot.clock import MonotonicClock
     from voicebot.pipeline import Conversation
+    from voicebot.view import QuietView
 
     rate = cfg.audio.sample_rate
     endpoint = dataclasses.replace(cfg.endpoint, end_ms=setting.end_ms)
@@ -176,7 +176,7 @@ def run_input(setting: Setting, item: BenchInput, engines: dict[str, Any], cfg: 
                                  turn=detector, turn_cfg=turn_cfg)
     conversation = Conversation(
         listener=listener, llm=engines["llm"], tts=engines["tts"], text_cfg=cfg.text,
-        conversation_cfg=cfg.conversation, clock=MonotonicClock(), view=_QuietView(),
+        conversation_cfg=cfg.conversation, clock=MonotonicClock(), view=QuietView(),
         reply_fn=first_audio_only,
     )
     tail_s = max(setting.end_ms, turn_cfg.max_silence_ms) / 1000.0 + 0.6
