@@ -3,9 +3,12 @@
 recording (both start at the same instant), optionally compared with a session log.
 
     python scripts/measure_e2e.py in.wav out.wav --log session.jsonl
+    python scripts/measure_e2e.py room.wav --log session.jsonl    # one stereo recording
 
 `voicebot talk -i in.wav -o out.wav` writes such a pair (the reply WAV is time-aligned with
-the input). Measured turn k is compared with the k-th logged turn that has an e2e figure.
+the input). One stereo WAV holds the user on the left and the bot on the right (the live
+tests record their virtual room so). Measured turn k is compared with the k-th logged turn
+that has an e2e figure.
 """
 
 from __future__ import annotations
@@ -14,6 +17,8 @@ import argparse
 import sys
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from voicebot.audio.wav import audio_info, read_wav
 from voicebot.bench.audible import Turn, measure_turns
@@ -24,21 +29,37 @@ from voicebot.metrics import read_log
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("input", type=Path, help="recording of the user's speech (WAV)")
-    parser.add_argument("reply", type=Path, help="time-aligned recording of the bot (WAV)")
+    parser.add_argument("reply", type=Path, nargs="?",
+                        help="time-aligned recording of the bot (WAV); without it, INPUT is "
+                        "stereo: left the user, right the bot")
     parser.add_argument("--log", type=Path, help="JSONL session log to compare with")
     parser.add_argument("--min-gap", type=float, default=0.6,
                         help="pauses shorter than this (s) do not end the user's speech")
     args = parser.parse_args(argv)
     try:
-        rate = max(audio_info(args.input).sample_rate, audio_info(args.reply).sample_rate)
-        turns = measure_turns(read_wav(args.input, rate), read_wav(args.reply, rate), rate,
-                              min_gap_s=args.min_gap)
+        user, reply, rate = load_pair(args.input, args.reply)
+        turns = measure_turns(user, reply, rate, min_gap_s=args.min_gap)
         logged = logged_e2e(args.log) if args.log else None
     except (AudioInputError, OSError, ValueError) as exc:
         print(f"measure_e2e: {exc}", file=sys.stderr)
         return 2
     print(format_table(turns, logged))
     return 0 if turns else 1
+
+
+def load_pair(first: Path, second: Path | None) -> tuple[np.ndarray, np.ndarray, int]:
+    """(user, bot, rate): two WAVs read at the higher of their rates, or one stereo WAV."""
+    if second is not None:
+        rate = max(audio_info(first).sample_rate, audio_info(second).sample_rate)
+        return read_wav(first, rate), read_wav(second, rate), rate
+    import soundfile as sf
+
+    info = audio_info(first)
+    if info.channels != 2:
+        raise ValueError(f"{first}: give a reply WAV too, or one stereo WAV (user left, bot "
+                         f"right); this one has {info.channels} channel(s)")
+    both, rate = sf.read(str(first), dtype="float32", always_2d=True)
+    return both[:, 0], both[:, 1], int(rate)
 
 
 def logged_e2e(path: Path) -> list[tuple[int, float]]:

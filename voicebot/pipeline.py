@@ -48,6 +48,7 @@ from voicebot.reply import (
     TextDelta,
     reply_events,
 )
+from voicebot.reply_worker import Pending, ReplyWorker
 from voicebot.tts.base import Tts
 from voicebot.view import ConversationView
 
@@ -68,7 +69,7 @@ ReplyFn = Callable[
 
 @dataclass
 class _Reply:
-    events: Iterator[ReplyEvent]
+    events: Iterator[ReplyEvent | Pending]
     cancel: threading.Event
     sentences: list[str] = field(default_factory=list)
     starts: dict[int, Playback] = field(default_factory=dict)  # sentence -> its first audio
@@ -114,9 +115,13 @@ class Conversation:
         log: SessionLog | None = None,
         speed: float = 1.0,
         reply_fn: ReplyFn = reply_events,
+        reply_thread: bool = False,
     ) -> None:
         """`reply_fn` makes the reply path: streaming by default; the benchmark passes
-        `reply.whole_reply_events` to run the naive cascade on the same loop."""
+        `reply.whole_reply_events` to run the naive cascade on the same loop.
+        `reply_thread` computes it on a worker thread (voicebot/reply_worker.py), so the
+        microphone is read every few milliseconds while a sentence is synthesized; for a
+        real clock only (the worker waits in real time)."""
         self.listener = listener
         self.llm = llm
         self.tts = tts
@@ -128,6 +133,7 @@ class Conversation:
         self.log = log
         self.speed = speed
         self.reply_fn = reply_fn
+        self.reply_thread = reply_thread
         self.history = ChatHistory(
             conversation_cfg.system_prompt, conversation_cfg.history_tokens, llm.count_tokens
         )
@@ -338,7 +344,9 @@ class Conversation:
         turn.mark("llm_start", self.elapsed())
         cancel = threading.Event()
         events = self.reply_fn(self.llm, self.tts, self.text_cfg, messages, cancel)
-        self._reply = _Reply(events, cancel, speculative_text=speculative)
+        stream: Iterator[ReplyEvent | Pending] = (
+            ReplyWorker(events, cancel) if self.reply_thread else events)
+        self._reply = _Reply(stream, cancel, speculative_text=speculative)
 
     def _release_speculative_reply(self, now: float) -> None:
         reply = self._reply
@@ -375,6 +383,8 @@ class Conversation:
         except StageFailure as exc:
             self._fail(str(exc), sink, "truncated" if exc.truncated else "failed")
             return
+        if isinstance(event, Pending):
+            return  # computing on the worker: back to the microphone
         now = self.elapsed()
         if isinstance(event, FirstToken):
             turn.mark("llm_first_token", now)
@@ -475,7 +485,7 @@ class Conversation:
         self._end_turn()
 
 
-def _close(events: Iterator[ReplyEvent]) -> None:
+def _close(events: Iterator[ReplyEvent | Pending]) -> None:
     close = getattr(events, "close", None)
     if close is not None:
         close()

@@ -18,6 +18,7 @@ from voicebot.audio.levels import trim_leading_silence
 from voicebot.config import TextConfig
 from voicebot.events import ChatMessage
 from voicebot.llm.base import Llm
+from voicebot.text.budget import ReplyBudget, asks_for_more
 from voicebot.tts.base import Tts
 
 
@@ -74,10 +75,12 @@ def reply_events(
     messages: Sequence[ChatMessage],
     cancel: threading.Event,
 ) -> Iterator[ReplyEvent]:
-    """Stream one reply. Stops early (closing the LLM stream) when `cancel` is set."""
+    """Stream one reply. Stops early (closing the LLM stream) when `cancel` is set, or once
+    the spoken-length budget (text_cfg.max_reply_*) is spent at a sentence boundary."""
     from voicebot.text.splitter import SentenceSplitter
 
     splitter = SentenceSplitter(text_cfg)
+    budget = reply_budget(text_cfg, messages)
     tokens = llm.stream(messages, cancel=cancel)
     sentence_index = 0
     seen_text = False
@@ -90,16 +93,27 @@ def reply_events(
                 yield FirstToken()
             yield TextDelta(delta)
             for sentence in splitter.push(delta):
-                yield from _speak(tts, sentence, sentence_index, cancel)
-                sentence_index += 1
+                if budget.admit(sentence):
+                    yield from _speak(tts, sentence, sentence_index, cancel)
+                    sentence_index += 1
+            if budget.done:
+                return
         if not cancel.is_set():
             for sentence in splitter.flush():
-                yield from _speak(tts, sentence, sentence_index, cancel)
-                sentence_index += 1
+                if budget.admit(sentence):
+                    yield from _speak(tts, sentence, sentence_index, cancel)
+                    sentence_index += 1
     finally:
         close = getattr(tokens, "close", None)
         if close is not None:
             close()
+
+
+def reply_budget(text_cfg: TextConfig, messages: Sequence[ChatMessage]) -> ReplyBudget:
+    """The spoken-length budget of a reply to `messages` (wider if the user asked for more)."""
+    users = [m.content for m in messages if m.role == "user"]
+    more = asks_for_more(users[-1]) if users else False
+    return ReplyBudget(text_cfg.max_reply_sentences, text_cfg.max_reply_words, more)
 
 
 T = TypeVar("T")

@@ -14,7 +14,8 @@ import numpy as np
 import soundfile as sf
 from live_helpers import Voicebot, read_rows, wait_for_log
 
-from voicebot.bench.audible import audible_ends, audible_onsets
+from voicebot.bench.audible import audible_ends, audible_onsets, speech_ends
+from voicebot.config import load_config
 from voicebot.testing.pulse import SPEAKER_CHANNEL, VOICE_CHANNEL, PulseServer, stop_recording
 
 READY_TIMEOUT_S = 240.0
@@ -46,20 +47,27 @@ def test_barge_in_stops_the_reply_within_300_ms_of_the_user_speaking(
 
     room, rate = sf.read(recording, dtype="float32", always_2d=True)
     user_onsets = audible_onsets(room[:, VOICE_CHANNEL], rate)
+    user_ends = speech_ends(room[:, VOICE_CHANNEL], rate)
     reply_onsets = audible_onsets(room[:, SPEAKER_CHANNEL], rate)
     reply_ends = audible_ends(room[:, SPEAKER_CHANNEL], rate)
     rows = read_rows(log)
-    facts = (f"user onsets {np.round(user_onsets, 3).tolist()}, reply onsets "
+    facts = (f"user onsets {np.round(user_onsets, 3).tolist()}, user speech ends "
+             f"{np.round(user_ends, 3).tolist()}, reply onsets "
              f"{np.round(reply_onsets, 3).tolist()}, reply ends "
              f"{np.round(reply_ends, 3).tolist()}; log: "
              + "; ".join(f"{r['index']} {r['status']} {r.get('error')}" for r in rows))
     assert status == 130 and "Traceback" not in bot.stderr, bot.stderr[-3000:]
-    assert len(user_onsets) == 2, facts
-    over = user_onsets[1]  # the user starts talking over the reply here
-    playing = [end for start, end in zip(reply_onsets, reply_ends, strict=True)
-               if start < over < end]
-    assert playing, f"the reply was not playing when the user spoke over it: {facts}"
-    stopped_after = playing[0] - over
+    assert len(user_onsets) == 2 and len(user_ends) == 2, facts
+    over, over_end = user_onsets[1], user_ends[1]  # the user talks over the reply here
+    assert reply_onsets and reply_onsets[0] < over, f"no reply before the user spoke: {facts}"
+    # Everything the speaker played that began before the endpoint could fire on the user's
+    # interruption is the old reply (a pause between its sentences included): the answer to
+    # the interruption can only begin after that.
+    endpoint_s = load_config(None).endpoint.end_ms / 1000
+    old_reply = [end for start, end in zip(reply_onsets, reply_ends, strict=True)
+                 if start < over_end + endpoint_s and end > over]
+    assert old_reply, f"the reply had finished before the user spoke over it: {facts}"
+    stopped_after = max(old_reply) - over
     assert stopped_after <= BARGE_IN_STOP_S, (
         f"playback went on {stopped_after * 1000:.0f} ms after the user spoke over it: {facts}")
     assert rows and rows[0]["status"] == "interrupted", facts

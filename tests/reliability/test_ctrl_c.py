@@ -48,13 +48,31 @@ def test_ctrl_c_while_the_llm_loads_ends_at_once(tmp_path: Path) -> None:
     assert took < 5, f"took {took:.1f} s to stop"
 
 
-def test_ctrl_c_mid_replay_keeps_the_finished_turns(tmp_path: Path, questions_wav: Path) -> None:
+@pytest.fixture(scope="module")
+def question_then_silence(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One question, then 30 s of silence: Ctrl-C lands mid-replay after the first turn
+    however slow a shared CPU makes that turn."""
+    import numpy as np
+    import soundfile as sf
+
+    from tests.reliability.conftest import QUESTIONS, RATE, speak
+
+    pad, tail = np.zeros(RATE // 2, np.float32), np.zeros(30 * RATE, np.float32)
+    path = tmp_path_factory.mktemp("then-silence") / "question.wav"
+    sf.write(path, np.concatenate([pad, speak(QUESTIONS[0]), tail]), RATE)
+    return path
+
+
+def test_ctrl_c_mid_replay_keeps_the_finished_turns(
+    tmp_path: Path, question_then_silence: Path
+) -> None:
     server = ScriptedLlmServer("ok")
     log = tmp_path / "s.jsonl"
     try:
         config = write_config(tmp_path, server.base_url)
-        proc = start_voicebot(["talk", "--config", str(config), "-i", str(questions_wav),
-                               "-o", str(tmp_path / "r.wav"), "--log", str(log)], tmp_path)
+        proc = start_voicebot(["talk", "--config", str(config), "-i",
+                               str(question_then_silence), "-o", str(tmp_path / "r.wav"),
+                               "--log", str(log)], tmp_path)
         wait_for(proc, "── turn 1")
         code, rest, took = interrupt(proc)
     finally:

@@ -49,44 +49,30 @@ def test_a_whole_reply_is_ok_and_the_wav_spans_the_input(
     assert sf.info(out).duration >= sf.info(question_wav).duration
 
 
-FAULTS = [  # (server mode, logged status, error fragment, partial reply)
+@pytest.mark.parametrize(("mode", "status", "fragment", "partial"), [
     ("close", "truncated", "closed the stream before the reply was complete",
      "The capital of France"),
     ("stall", "truncated", "the reply stalled (nothing for 1 s", "The capital of France"),
     ("never", "failed", "no answer within 3 s", ""),
     ("error", "failed", "HTTP 500: model is overloaded", ""),
-]
-
-
-@pytest.fixture(scope="module")
-def four_questions_wav(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The same question four times, 4.5 s apart (room for a 3 s timeout)."""
-    gap, pad = np.zeros(int(4.5 * RATE), np.float32), np.zeros(RATE // 2, np.float32)
-    question = speak(QUESTIONS[0])
-    path = tmp_path_factory.mktemp("four") / "questions.wav"
-    sf.write(path, np.concatenate([pad] + [np.concatenate([question, gap])] * 4), RATE)
-    return path
-
-
+])
 def test_a_broken_server_is_logged_with_its_own_status(
-    tmp_path: Path, four_questions_wav: Path
+    tmp_path: Path, question_wav: Path, mode: str, status: str, fragment: str, partial: str
 ) -> None:
-    # one session, each request broken a different way: the session goes on after each
-    server = ScriptedLlmServer([mode for mode, *_ in FAULTS])
+    server = ScriptedLlmServer(mode)
     try:
-        result, turns, out = talk(tmp_path, four_questions_wav, server.base_url)
+        result, turns, out = talk(tmp_path, question_wav, server.base_url)
     finally:
         server.close()
     assert "Traceback" not in result.stderr, result.stderr
-    assert [t["status"] for t in turns] == [status for _, status, *_ in FAULTS], result.stderr
-    for turn, (_, _, fragment, partial) in zip(turns, FAULTS, strict=True):
-        assert fragment in turn["error"]
-        assert turn["partial_reply"] == partial
-        assert turn["reply_text"] == ""  # a cut reply is never passed off as the answer
-    # no turn was answered: the exit code says so, in one line
+    assert [t["status"] for t in turns] == [status], result.stderr
+    assert fragment in turns[0]["error"]
+    assert turns[0]["partial_reply"] == partial
+    assert turns[0]["reply_text"] == ""  # a cut reply is never passed off as the answer
+    # the only turn failed: the exit code says so, in one line
     assert_one_line_error(result, 1, "every turn failed")
     # the reply WAV still spans the input (time-aligned, silent where nothing was said)
-    assert sf.info(out).duration >= sf.info(four_questions_wav).duration
+    assert sf.info(out).duration >= sf.info(question_wav).duration
 
 
 def test_refused_connection_is_one_line_per_turn_and_exit_1(

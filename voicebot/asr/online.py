@@ -68,6 +68,12 @@ class StreamingTranscriber:
             self._chunks.append(data)
             self._samples += len(data)
 
+    def audio_between(self, start: float, end: float) -> np.ndarray:
+        """The buffered audio between two absolute times (clipped to the buffer)."""
+        first = max(0, round((start - self.buffer_start) * self.sample_rate))
+        last = min(self._samples, max(0, round((end - self.buffer_start) * self.sample_rate)))
+        return self._audio()[first:last].copy()
+
     def ready(self) -> bool:
         """At least `min_chunk_s` of audio arrived since the last decode."""
         new = self._samples - self._decoded_samples

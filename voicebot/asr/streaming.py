@@ -11,6 +11,9 @@ Details that make it work on real output:
   * Whisper often re-emits the last committed words at the head of a new hypothesis (the
     audio is still in the buffer): a 1..5-gram match of the new head against the committed
     tail is removed;
+  * words carried over from a previous utterance (`reset(history=...)`) were timed by another
+    decode, so times cannot tell them from new words: until a new word is committed, the
+    hypothesis head is matched against them by an edit-distance alignment of the words;
   * the committed text before the buffer is Whisper's prompt (context across trims);
   * the buffer is trimmed only at a committed point (end of a committed sentence, else of
     the last committed word) once it exceeds `max_buffer_s`, so it never grows without bound
@@ -109,6 +112,8 @@ class LocalAgreement:
 
     def _fresh(self, hypothesis: Sequence[Word]) -> list[Word]:
         """The hypothesis without old words and without a repeat of the committed tail."""
+        if self._base and len(self.committed) == self._base:
+            return self._after_history(hypothesis)
         end = self.committed_end
         oldest = end - STALE_TOLERANCE_S + 1e-6
         new = [w for w in hypothesis if w.end > end and w.start > oldest and normalize(w.text)]
@@ -122,6 +127,20 @@ class LocalAgreement:
             if tail[-n:] == head[:n]:
                 return new[n:]
         return new
+
+    def _after_history(self, hypothesis: Sequence[Word]) -> list[Word]:
+        """The words after the carried-over history that heads the buffer. Whisper re-times
+        (and may re-word or skip) those words, so their old times are weak evidence: the
+        head is found by aligning the words, and everything after it is new. Only when the
+        words do not align (closer than half the history: Whisper re-worded the old audio,
+        "ask what you can do for your country" heard as "country") do times decide."""
+        spoken = [w for w in hypothesis if normalize(w.text)]
+        history = [normalize(w.text) for w in self.committed[: self._base]]
+        head, distance = aligned_prefix(history, [normalize(w.text) for w in spoken])
+        if 2 * distance <= len(history):
+            return spoken[head:]
+        end = self.committed_end
+        return [w for w in spoken if w.end > end and w.start > end - STALE_TOLERANCE_S]
 
     def prompt(self, before: float) -> str:
         """Committed text that ends by `before` (the buffer start), last `prompt_chars`."""
@@ -152,3 +171,18 @@ class LocalAgreement:
             return inside[-1].end
         # Nothing stable to cut at: bound the buffer anyway, far behind the newest audio.
         return buffer_end - self.cfg.max_buffer_s if length > 2 * self.cfg.max_buffer_s else None
+
+
+def aligned_prefix(expected: Sequence[str], words: Sequence[str]) -> tuple[int, int]:
+    """How many leading `words` are a transcript of `expected`, and how far they are from
+    it: the prefix with the smallest word edit distance to `expected`, the shortest on a
+    tie, so a new word is never taken for an old one (a repeat is the lesser harm than a
+    drop)."""
+    row = list(range(len(words) + 1))  # distance of expected[:0] to each prefix of words
+    for i, old in enumerate(expected, start=1):
+        previous, row = row, [i]
+        for j, word in enumerate(words, start=1):
+            row.append(min(previous[j] + 1, row[j - 1] + 1,
+                           previous[j - 1] + (old != word)))
+    best = min(range(len(row)), key=lambda j: (row[j], j))
+    return best, row[best]

@@ -130,11 +130,11 @@ class SpeakerSink:
     `sample_rate`); a callback pulls 10 ms blocks from an internal queue, so `stop()` cuts
     the sound within a block.
 
-    Timing: the callback knows, from PortAudio, how far ahead of the sound it writes (the
-    DAC time of the buffer's first sample minus the current time); when it writes the first
-    sample of a queued block it stamps that block's `Playback.started` with the moment that
-    sample will be heard. Monotonic time maps onto session time through the `at` values
-    handed to `play` (each is the session time at the call, read just before it).
+    Timing: PortAudio tells the callback when the first sample of its buffer will be heard
+    (its DAC time, on the stream's clock); when the callback writes the first sample of a
+    queued block it stamps that block's `Playback.started` with that moment. The stream's
+    clock maps onto session time through the `at` values handed to `play` (each is the
+    session time at the call, read just before it).
     """
 
     def __init__(self, device: str | int | None, sample_rate: int | None = None) -> None:
@@ -155,7 +155,7 @@ class SpeakerSink:
         self._drained = threading.Event()
         self._drained.set()
         self._busy_until = 0.0
-        self._session_offset = -float("inf")  # session time minus monotonic time
+        self._session_offset = -float("inf")  # session time minus the device's clock
         self._closed = False
         try:
             self._stream = sd.OutputStream(
@@ -175,18 +175,24 @@ class SpeakerSink:
         self.latency = float(getattr(self._stream, "latency", 0.0) or 0.0)
         self._lead = self.latency  # written sample -> heard, last seen by the callback
 
-    def _dac_lead(self, time_info: Any) -> float:
-        """Seconds from now until the first sample of this callback's buffer is heard."""
+    def _device_time(self) -> float:
+        """The device's clock (PortAudio's stream time), which its DAC times are on."""
+        stream_time = getattr(self._stream, "time", None)
+        return float(stream_time) if stream_time else time.monotonic()
+
+    def _heard_at(self, time_info: Any) -> tuple[float, float]:
+        """(device time at which this callback's first sample is heard, lead over now).
+        PortAudio's own figures, so a callback that waited for the GIL is not late."""
         dac = float(getattr(time_info, "outputBufferDacTime", 0.0) or 0.0)
         current = float(getattr(time_info, "currentTime", 0.0) or 0.0)
-        lead = dac - current
-        return lead if dac > 0 and current > 0 and 0.0 <= lead < 2.0 else self.latency
+        if dac > 0 and current > 0 and 0.0 <= dac - current < 2.0:
+            return dac, dac - current
+        return self._device_time() + self.latency, self.latency
 
     def _callback(self, outdata: np.ndarray, frames: int, time_info: Any, status: Any) -> None:
         if status and status.output_underflow:
             self.underflows += 1
-        lead = self._dac_lead(time_info)
-        heard_at = time.monotonic() + lead
+        heard_at, lead = self._heard_at(time_info)
         out = outdata[:, 0]
         filled = 0
         with self._lock:
@@ -214,7 +220,7 @@ class SpeakerSink:
         data = resample(np.asarray(samples, dtype=np.float32).reshape(-1), sample_rate,
                         self.sample_rate)
         with self._lock:
-            self._session_offset = max(self._session_offset, at - time.monotonic())
+            self._session_offset = max(self._session_offset, at - self._device_time())
             playback = Playback(max(at + self._lead, self._busy_until))
             if len(data):
                 self._queue.append(_Queued(np.clip(data, -1.0, 1.0), playback))

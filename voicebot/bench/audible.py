@@ -4,10 +4,10 @@ each spoken reply becomes audible in a time-aligned recording of the output, and
 This is the referee for the logged `e2e_latency`: it knows nothing of the pipeline's marks,
 only the two signals. Pure numpy, so a test can feed it synthetic tones and silences.
 
-- `speech_ends`: frame energy (RMS, dB) relative to the recording's own loud frames, so a quiet
-  and a loud talker are judged alike; frames above the threshold are speech, and gaps shorter
-  than `min_gap_s` (pauses inside a sentence) do not split a segment. A segment ends at the end
-  of its last frame above the threshold.
+- `speech_ends`: frame energy (RMS, dB) relative to the loud frames, so a quiet and a loud
+  talker are judged alike; frames above the threshold are speech, and gaps shorter than
+  `min_gap_s` (pauses inside a sentence) do not split a segment. A segment ends at the end of
+  its last frame above its own threshold.
 - `audible_onsets`: the first sample above an absolute level (default -45 dBFS) after at least
   `min_silence_s` of nothing above it. The bot's output is clean digital audio, so a sample
   level is exact to one sample and needs no relative scale.
@@ -55,22 +55,33 @@ def speech_ends(
 ) -> list[float]:
     """Ends (seconds) of the speech segments in a recording of the user's input.
 
-    A frame is speech when its level is within `relative_db` of the loud frames' level (the
-    95th percentile of frame levels) and above `floor_dbfs`. Speech frames closer than
+    Two passes, both with the shared rule of `voicebot.audio.levels.speech_threshold` (the
+    listener marks the end of speech with it too). Segments: a frame is speech when it is
+    above `floor_dbfs` and within `relative_db` of the loud level of the frames above the
+    floor (so long silences in the file do not lower the bar); speech frames closer than
     `min_gap_s` join one segment; segments with less than `min_speech_s` of speech frames
-    (clicks) are dropped.
+    (clicks) are dropped. End: the rule applied to each segment on its own, as the listener
+    applies it to each utterance, so a loud and a quiet talker in one file are judged alike.
     """
     levels = frame_db(_mono(audio), rate, frame_s)
-    if levels.size == 0:
+    heard = levels[levels > floor_dbfs]
+    if heard.size == 0:
         return []
-    threshold = speech_threshold(levels, relative_db, floor_dbfs)
+    threshold = speech_threshold(heard, relative_db, floor_dbfs)
     active = np.flatnonzero(levels > threshold)
     if active.size == 0:
         return []
     hop = _frame_size(rate, frame_s) / rate
     segments = _group(active, max_gap=max(1, round(min_gap_s / hop)))
     min_frames = max(1, round(min_speech_s / hop))
-    return [float((last + 1) * hop) for count, last in segments if count >= min_frames]
+    ends = []
+    for count, first, last in segments:
+        if count < min_frames:
+            continue
+        own = levels[first : last + 1]
+        own_last = np.flatnonzero(own > speech_threshold(own, relative_db, floor_dbfs))[-1]
+        ends.append(float((first + own_last + 1) * hop))
+    return ends
 
 
 def audible_onsets(
@@ -146,10 +157,11 @@ def _mono(audio: np.ndarray) -> np.ndarray:
     return data.mean(axis=1) if data.ndim == 2 else data
 
 
-def _group(active: np.ndarray, max_gap: int) -> list[tuple[int, int]]:
+def _group(active: np.ndarray, max_gap: int) -> list[tuple[int, int, int]]:
     """Runs of frame indices whose neighbours are at most `max_gap` frames apart, as
-    (number of active frames, last frame index)."""
+    (number of active frames, first frame index, last frame index)."""
     breaks = np.flatnonzero(np.diff(active) > max_gap)
     firsts = np.concatenate(([0], breaks + 1))
     lasts = np.concatenate((breaks, [active.size - 1]))
-    return [(int(b - a + 1), int(active[b])) for a, b in zip(firsts, lasts, strict=True)]
+    return [(int(b - a + 1), int(active[a]), int(active[b]))
+            for a, b in zip(firsts, lasts, strict=True)]

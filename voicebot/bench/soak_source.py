@@ -18,6 +18,8 @@ class PatientUserSource:
     """`answered()` counts finished turns; question k+1 starts `gap_s` after turn k ends,
     or `give_up_s` after question k ended when no turn came of it."""
 
+    latency = 0.0  # generated audio: delivered the moment it is due
+
     def __init__(
         self,
         questions: Sequence[np.ndarray],
@@ -70,6 +72,9 @@ class PatientUserSource:
             self.asked_at.append(t)
             self._pending = self.questions[self.asked - 1]
             self._question_end = t + len(self._pending) / self.sample_rate
+
+    def start(self) -> None:
+        pass
 
     def read_available(self, elapsed: float) -> list[AudioFrame]:
         self._now = elapsed

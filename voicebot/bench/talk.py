@@ -146,7 +146,7 @@ def run_turn(turn: SpokenTurn, mode: str, backends: dict[str, Any], cfg: Any) ->
     conversation = Conversation(
         listener=listener, llm=backends["llm"], tts=backends["tts"], text_cfg=cfg.text,
         conversation_cfg=conversation_cfg, clock=MonotonicClock(), view=_QuietView(),
-        reply_fn=whole_reply_events if naive else reply_events,
+        reply_fn=whole_reply_events if naive else reply_events, reply_thread=True,
     )
     lead = np.zeros(int(LEAD_SILENCE_S * rate), dtype=np.float32)
     source = WavReplaySource(np.concatenate([lead, turn.audio]), rate,

@@ -35,22 +35,36 @@ class PausedUtterance:
 
 
 def insert_pause(audio: np.ndarray, words: Sequence[Any], rate: int, label: str,
-                 pause_s: float = PAUSE_S) -> PausedUtterance | None:
-    """Split after the function word nearest the middle of the utterance, at the quietest
-    10 ms between it and the next word; None when no word qualifies."""
+                 pause_s: float = PAUSE_S,
+                 heard: Callable[[np.ndarray], str] | None = None) -> PausedUtterance | None:
+    """Split after a function word (the one nearest the middle of the utterance first), at
+    the quietest 10 ms between it and the next word; None when no word qualifies. Whisper's
+    word times can be off by a syllable, so with `heard` (audio -> transcript) a cut counts
+    only when the audio before it is heard to end on that very word."""
     texts = [_plain(w.text) for w in words]
     candidates = [i for i in range(MIN_WORDS_BEFORE - 1, len(words) - MIN_WORDS_AFTER)
                   if texts[i] in UNFINISHED_ENDINGS]
-    if not candidates:
-        return None
     middle = len(words) / 2
-    i = min(candidates, key=lambda k: abs(k - middle))
-    cut = _quietest_point(audio, rate, words[i].end - 0.03, words[i + 1].start + 0.03)
+    for i in sorted(candidates, key=lambda k: abs(k - middle)):
+        cut = _quietest_point(audio, rate, words[i].end - 0.03, words[i + 1].start + 0.03)
+        if heard is None or _last_word(heard(audio[:cut])) == texts[i]:
+            return _paused(audio, cut, words[: i + 1], rate, label, pause_s)
+    return None
+
+
+def _last_word(text: str) -> str:
+    plain = [_plain(w) for w in text.split()]
+    plain = [w for w in plain if w]
+    return plain[-1] if plain else ""
+
+
+def _paused(audio: np.ndarray, cut: int, before: Sequence[Any], rate: int, label: str,
+            pause_s: float) -> PausedUtterance:
     silence = np.zeros(round(pause_s * rate), dtype=np.float32)
     joined = np.concatenate([audio[:cut], silence, audio[cut:]])
     pause_at = cut / rate
-    before = " ".join(w.text.strip() for w in words[: i + 1])
-    return PausedUtterance(label, joined, pause_at, pause_at + pause_s, before)
+    text = " ".join(w.text.strip() for w in before)
+    return PausedUtterance(label, joined, pause_at, pause_at + pause_s, text)
 
 
 def _plain(text: str) -> str:
@@ -73,15 +87,48 @@ def paused_set(speech_dir: Path, asr: Any, rate: int, count: int) -> list[Paused
     from voicebot.bench.speech_set import read_manifest
 
     rows = sorted(read_manifest(speech_dir), key=lambda r: float(r["duration_s"]))
-    out: list[PausedUtterance] = []
+    clips: list[tuple[str, np.ndarray]] = []
+    for row in rows:  # the recordings first, then the sentences of the long-form ones
+        if float(row["duration_s"]) <= LONG_FILE_S:
+            clips.append((f"real: {row['file']}", read_wav(speech_dir / row["file"], rate)))
     for row in rows:
-        if float(row["duration_s"]) > LONG_FILE_S or len(out) >= count:
-            continue
-        audio = read_wav(speech_dir / row["file"], rate)
-        paused = insert_pause(audio, asr.transcribe(audio), rate, f"real: {row['file']}")
+        if float(row["duration_s"]) > LONG_FILE_S:
+            audio = read_wav(speech_dir / row["file"], rate)
+            clips += [(f"real: {row['file']} @{start / rate:.1f}s", audio[start:end])
+                      for start, end in sentence_spans(audio, rate)]
+    out: list[PausedUtterance] = []
+    for label, audio in clips:
+        if len(out) >= count:
+            break
+        paused = insert_pause(audio, asr.transcribe(audio), rate, label,
+                              heard=lambda a: " ".join(w.text for w in asr.transcribe(a)))
         if paused is not None:
             out.append(paused)
     return out
+
+
+def sentence_spans(audio: np.ndarray, rate: int, gap_s: float = 0.3, min_s: float = 3.0,
+                   max_s: float = 12.0) -> list[tuple[int, int]]:
+    """(start, end) samples of the stretches between silences of at least `gap_s` (the long
+    recordings join sentences with 0.4 s of silence), kept when `min_s`..`max_s` long."""
+    step = rate // 100
+    frames = len(audio) // step
+    energy = np.square(audio[: frames * step].reshape(frames, step)).mean(axis=1)
+    quiet = energy < max(1e-7, 1e-3 * float(energy.max(initial=0.0)))
+    spans: list[tuple[int, int]] = []
+    start, run = None, 0
+    for i, q in enumerate(quiet):
+        if not q:
+            start = i if start is None else start
+            run = 0
+            continue
+        run += 1
+        if start is not None and run * step >= gap_s * rate:
+            spans.append((start * step, (i - run + 1) * step))
+            start = None
+    if start is not None:
+        spans.append((start * step, frames * step))
+    return [(a, b) for a, b in spans if min_s * rate <= b - a <= max_s * rate]
 
 
 def white_noise(n: int, rng: np.random.Generator) -> np.ndarray:

@@ -163,7 +163,8 @@ def _pause_table(outcomes: Sequence[Any], names: Sequence[str]) -> list[str]:
     for label in labels:
         cells = []
         for name in names:
-            found = [o for o in outcomes if o.label == label and o.setting == name]
+            found = [o for o in outcomes
+                     if o.kind == "pause" and o.label == label and o.setting == name]
             cells.append(_pause_cell(found[0]) if found else "–")
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
     return lines
@@ -180,19 +181,22 @@ def _plot(rows: dict[str, dict[str, Any]], path: Path) -> Path:
 
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(7, 4.5))
-    for name, r in rows.items():
+    for k, (name, r) in enumerate(rows.items()):
         cut, n = r["cut_ins"]
         if not r["clean"] or not n:
             continue
         med, p90 = statistics.median(r["clean"]), percentile(r["clean"], 90)
-        rate = cut / n
-        ax.errorbar([med], [rate], xerr=[[0], [p90 - med]], fmt="o", capsize=4, label=name)
-        ax.annotate(name, (med, rate), textcoords="offset points", xytext=(6, 6), fontsize=8)
+        closed = r["closed"] / n
+        bar = ax.errorbar([med], [closed], xerr=[[0], [p90 - med]], fmt="o", capsize=4,
+                          label=f"{name}: turn closed in the pause")
+        ax.plot([med], [cut / n], "x", color=bar[0].get_color(), label=f"{name}: cut-ins")
+        ax.annotate(name, (med, closed), textcoords="offset points", xytext=(4, 6 + 9 * k),
+                    fontsize=8)
     ax.axvline(TARGET_MEDIAN_S, color="#2e7d32", ls="--", lw=1, label="target e2e median")
     ax.axhline(TARGET_CUT_INS, color="#c62828", ls="--", lw=1, label="target cut-ins (1/15)")
     ax.set_xlabel("e2e latency on finished questions, median (bar to p90), s")
-    ax.set_ylabel("cut-in rate on mid-sentence pauses")
-    ax.set_ylim(-0.05, 1.05)
+    ax.set_ylabel("share of the mid-sentence pauses")
+    ax.set_ylim(-0.05, 1.2)
     ax.set_title("End of turn: latency vs cutting in (1x replay, one run)")
     ax.legend(fontsize=7, loc="center right")
     fig.tight_layout()

@@ -170,7 +170,7 @@ def _converse(
                         cfg.audio.sample_rate, turn=load_turn(cfg), turn_cfg=cfg.turn)
     conversation = Conversation(
         listener=listener, llm=backends["llm"], tts=backends["tts"], text_cfg=cfg.text,
-        conversation_cfg=cfg.conversation, clock=MonotonicClock(),
+        conversation_cfg=cfg.conversation, clock=MonotonicClock(), reply_thread=True,
         view=TerminalView(show_table=not args.no_table), log=log,
     )
     say("Listening… (Ctrl-C to stop)" if args.input is None else f"Replaying {args.input}…")

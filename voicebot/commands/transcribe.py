@@ -186,6 +186,8 @@ def run(args: argparse.Namespace) -> int:
         source = _open_mic(cfg)
     view = None if args.json else LiveView(sys.stdout)
     result = StreamResult()
+    if args.mic:
+        _close_on_ctrl_c(source)
     try:
         stream_transcribe(listener, source, args.realtime or args.mic, view, result)
     except KeyboardInterrupt:
@@ -198,6 +200,22 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(to_json(result, cfg, args.realtime or args.mic), ensure_ascii=False))
     return 0
+
+
+def _close_on_ctrl_c(source: Any) -> None:
+    """The first Ctrl-C of a microphone session closes the microphone and lets the loop
+    finish what was said; a KeyboardInterrupt raised in the middle of the final decode
+    would lose the utterance. A second Ctrl-C interrupts at once."""
+    import signal
+
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        return  # started with Ctrl-C ignored (a background job): keep it that way
+
+    def first(signum: int, frame: Any) -> None:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        source.close()
+
+    signal.signal(signal.SIGINT, first)
 
 
 def _open_file(path: Path, cfg: Any) -> Any:

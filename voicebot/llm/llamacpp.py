@@ -57,7 +57,7 @@ class LlamaCppParams:
     temperature: float = 0.2
     top_p: float = 0.9
     top_k: int = 40
-    repeat_penalty: float = 1.2
+    repeat_penalty: float = 1.1
     max_tokens: int = 80
     seed: int = 0
     cache_prompt: bool = True

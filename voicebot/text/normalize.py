@@ -2,7 +2,8 @@
 
 Measured with piper's own phonemizer (espeak-ng 1.52, en-us): it already reads "50%",
 "e.g.", "3.5", "2026", "&", "±", "×" well, but says "$20" as "dollar twenty", "25°C" as
-"twenty five degrees C", "1/2" as "one slash two", "5-10" as "five dash ten", "10:00" as
+"twenty five degrees C", "1/2" as "one slash two", "7 x 8" as "seven ex eight", "8 m" as
+"eight em", "1000 g" as "one thousand gee", "CO2" as "co two", "5-10" as "five dash ten", "10:00" as
 "ten zero zero", "1990s" as "nineteen hundred ninety z", and it ends a sentence after
 "Dr." / "Mr." / "Prof." (a falling tone and a pause before the name). Each rule here fixes
 one of those, touching only the pattern it names, so it is safe for every backend.
@@ -22,11 +23,13 @@ TITLES = {"Dr": "Doctor", "Mr": "Mister", "Mrs": "Missus", "Ms": "Miz", "Prof": 
           "Sgt": "Sergeant", "Capt": "Captain", "Gen": "General", "Rev": "Reverend"}
 CURRENCIES = {"$": ("dollar", "dollars", "cent", "cents"), "€": ("euro", "euros", "cent", "cents"),
               "£": ("pound", "pounds", "penny", "pence"), "¥": ("yen", "yen", "sen", "sen")}
-UNITS = {"km/h": "kilometers per hour", "km": "kilometers", "kg": "kilograms",
+UNITS = {"km/h": "kilometers per hour", "m/s": "meters per second", "km": "kilometers",
+         "kg": "kilograms", "m": "meters", "g": "grams",
          "cm": "centimeters", "mm": "millimeters", "mg": "milligrams", "ml": "milliliters",
          "kWh": "kilowatt hours", "°C": "degrees Celsius", "°F": "degrees Fahrenheit"}
 SINGULAR = {"kilometers per hour": "kilometer per hour", "degrees Celsius": "degree Celsius",
-            "degrees Fahrenheit": "degree Fahrenheit", "kilowatt hours": "kilowatt hour"}
+            "degrees Fahrenheit": "degree Fahrenheit", "kilowatt hours": "kilowatt hour",
+            "meters per second": "meter per second"}
 FRACTIONS = {"1/2": "one half", "1/3": "one third", "2/3": "two thirds", "1/4": "one quarter",
              "3/4": "three quarters", "24/7": "twenty four seven"}
 SCALES = r"(?:thousand|million|billion|trillion)"
@@ -103,7 +106,14 @@ RULES: list[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]]] = [
     (re.compile(r"#(?=\d)"), "number "),
     # "$20" -> "20 dollars", "$3.50" -> "3 dollars 50 cents", "$1.5 million" -> "... dollars".
     (re.compile(r"([$€£¥])\s?(\d[\d,]*)(?:\.(\d+))?(?:\s+(" + SCALES + r"))?\b"), _currency),
-    (re.compile(r"(-?\d+(?:\.\d+)?)\s?(km/h|km|kg|cm|mm|mg|ml|kWh|°C|°F)(?![\w/])"), _unit),
+    (re.compile(r"(-?\d+(?:\.\d+)?)\s?(km/h|m/s|km|kg|cm|mm|mg|ml|kWh|°C|°F)(?![\w/])"), _unit),
+    # "8,849 m", "1000 g": a lone letter only after a number and a space (not "5m", "4g").
+    (re.compile(r"(\d[\d,]*(?:\.\d+)?)\s(m|g)\b(?![\w/'’-])"), _unit),
+    # "7 x 8 = 56": LLM arithmetic, read as a person says it.
+    (re.compile(r"(?<=\d)\s?[x×*]\s?(?=\d)"), " times "),
+    (re.compile(r"(?<=\d)\s[÷/]\s(?=\d)"), " divided by "),
+    # "CO2" is read "co two": spell a two-letter formula out ("H2O" is read well).
+    (re.compile(r"\b([A-Z])([A-Z])(\d)\b"), r"\1 \2 \3"),
     (re.compile(r"(?<![\d/])(1/2|1/3|2/3|1/4|3/4|24/7)(?![\d/])"),
      lambda m: FRACTIONS[m.group(1)]),
     # "5-10 minutes" -> "5 to 10 minutes" (not dates like 2026-01-05, not phone numbers).

@@ -7,15 +7,20 @@ from __future__ import annotations
 import re
 
 UNFINISHED_ENDINGS = frozenset({
-    "a", "an", "the", "this", "that", "these", "those", "my", "your", "his", "her", "its", "our",
-    "their", "some", "any", "every", "no", "of", "in", "on", "at", "to", "for", "from", "with",
-    "by", "about", "into", "onto", "over", "under", "between", "through", "during", "before",
-    "after", "without", "within", "than", "as", "like", "per", "via", "and", "or", "but", "nor",
-    "so", "because", "if", "when", "while", "although", "though", "unless", "until", "since",
-    "whether", "is", "are", "was", "were", "be", "been", "being", "am", "do", "does", "did",
-    "have", "has", "had", "will", "would", "shall", "should", "can", "could", "may", "might",
-    "must", "i", "you", "he", "she", "we", "they", "it's", "i'm", "you're", "we're", "they're",
-    "there's", "let's",
+    # articles and determiners that need a noun ("that", "this", "his", "some" can end one)
+    "a", "an", "the", "my", "your", "its", "our", "their", "every",
+    # prepositions that rarely end a sentence ("in", "on", "about", "over" often do)
+    "of", "to", "for", "from", "with", "at", "by", "into", "onto", "between", "during",
+    "without", "than", "via", "per",
+    # conjunctions
+    "and", "or", "but", "nor", "because", "if", "when", "while", "although", "though",
+    "unless", "whether",
+    # auxiliaries and modals ("Yes, it is." ends on one, rarely in a question to an assistant)
+    "is", "are", "was", "were", "be", "been", "am", "do", "does", "did", "have", "has", "had",
+    "will", "would", "shall", "should", "can", "could", "may", "might", "must",
+    # subjects waiting for their verb ("you", "it" often end a sentence: not listed)
+    "i", "he", "she", "we", "they", "it's", "i'm", "you're", "we're", "they're", "there's",
+    "let's",
 })
 
 
@@ -27,9 +32,10 @@ def ends_question(text: str) -> bool:
 
 def ends_unfinished(text: str) -> bool:
     """True when the last word of `text` (punctuation aside) cannot end a sentence. A final
-    '.', '?' or '!' means Whisper heard an ending: then it is never unfinished."""
+    '?' or '!' means Whisper heard an ending; a final '.' does not (Whisper closes a
+    transcript that stops at a pause with one: "I went to the.")."""
     stripped = text.strip()
-    if not stripped or stripped[-1] in ".?!":
+    if not stripped or stripped[-1] in "?!":
         return False
     words = re.findall(r"[a-z']+", stripped.lower())
     return bool(words) and words[-1] in UNFINISHED_ENDINGS
