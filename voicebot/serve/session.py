@@ -134,7 +134,7 @@ class Session:
         conversation = Conversation(
             listener=listener, llm=self.engines.llm, tts=self.engines.tts, text_cfg=cfg.text,
             conversation_cfg=cfg.conversation, clock=WakeableClock(self.source.wake),
-            view=SocketView(self.post), log=session_log,
+            view=SocketView(self.post), log=session_log, reply_thread=True,
         )
         self.turns = conversation.turns
         try:
