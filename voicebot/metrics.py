@@ -42,13 +42,15 @@ FIGURES: dict[str, tuple[str, str]] = {
     "e2e_latency": ("speech_end", "playback_start"),
 }
 FIGURE_LABELS = {
-    "end_of_turn_delay": "end of turn (VAD silence)",
+    "end_of_turn_delay": "end of turn (silence + detector)",
     "transcription_delay": "final transcript",
     "llm_ttft": "LLM first token",
     "llm_ttfs": "LLM first sentence",
     "tts_ttfb": "TTS first audio",
     "e2e_latency": "e2e latency",
 }
+
+LABEL_W = 34  # the per-turn table's label column
 
 # The anchors every report compares with (OpenAI, GPT-4o announcement, May 2024).
 VOICE_MODE_GPT35_S = 2.8
@@ -115,19 +117,19 @@ def format_turn_table(turn: TurnRecord) -> str:
         if name == "e2e_latency":
             continue
         value = figures.get(name)
-        lines.append(f"  {FIGURE_LABELS[name]:<28}{_ms(value):>8}")
+        lines.append(f"  {FIGURE_LABELS[name]:<{LABEL_W}}{_ms(value):>8}")
     head_start = _head_start(turn.marks)
     if head_start >= 0.005:
-        lines.append(f"  {'(reply began before endpoint)':<28}{_ms(head_start):>8}")
+        lines.append(f"  {'(reply began before endpoint)':<{LABEL_W}}{_ms(head_start):>8}")
     e2e = figures.get("e2e_latency")
     lines.append("  " + "─" * 36)
-    lines.append(f"  {'e2e latency':<28}{_ms(e2e):>8}   {_verdict(e2e)}")
+    lines.append(f"  {'e2e latency':<{LABEL_W}}{_ms(e2e):>8}   {_verdict(e2e)}")
     lines.append(
-        f"  {'':<28}{'':>8}   GPT-4o {GPT4O_S * 1000:.0f} ms · old Voice Mode "
+        f"  {'':<{LABEL_W}}{'':>8}   GPT-4o {GPT4O_S * 1000:.0f} ms · old Voice Mode "
         f"{VOICE_MODE_GPT35_S:.1f}–{VOICE_MODE_GPT4_S:.1f} s"
     )
     if turn.reply_audio_s:
-        lines.append(f"  {'reply audio':<28}{turn.reply_audio_s:>7.1f}s")
+        lines.append(f"  {'reply audio':<{LABEL_W}}{turn.reply_audio_s:>7.1f}s")
     return "\n".join(lines)
 
 
