@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from voicebot.audio.clockmap import AudioClockMap
-from voicebot.audio.levels import first_audible
+from voicebot.audio.levels import first_audible, rms_dbfs
 from voicebot.audio.sinks import AudioSink, Playback
 from voicebot.audio.sources import AudioSource
 from voicebot.clock import Clock
@@ -53,11 +53,7 @@ from voicebot.tts.base import Tts
 from voicebot.view import ConversationView
 
 MUTED_NOTICE_S = 0.3  # voice while muted below this is a click or a breath: logged only
-VOICE_RMS = 0.01  # about -40 dBFS: quieter input while muted is not counted as speech
-
-
-def voice_level(samples: np.ndarray) -> bool:
-    return float(np.sqrt(np.mean(np.square(samples, dtype=np.float64)))) >= VOICE_RMS
+MUTED_VOICE_DBFS = -40.0  # quieter input while muted is not counted as speech
 
 
 REPLY_MARKS = ("llm_start", "llm_first_token", "first_sentence", "tts_first_audio")
@@ -219,7 +215,8 @@ class Conversation:
         turn (`muted_speech_s` in the log; the view says so when the turn ends). Without
         headphones this includes the bot's own voice picked up by the microphone."""
         turn = self._turn
-        if turn is not None and len(frame.samples) and voice_level(frame.samples):
+        if turn is not None and len(frame.samples) and \
+                rms_dbfs(frame.samples) >= MUTED_VOICE_DBFS:
             turn.muted_speech_s += len(frame.samples) / frame.sample_rate
 
     def _muted(self, sink: AudioSink) -> bool:

@@ -49,10 +49,22 @@ SPEECH_FLOOR_DBFS = -60.0
 """... and above this absolute level, so a silent stretch is never scaled up into speech."""
 
 
+def frame_size(rate: int, frame_s: float = FRAME_S) -> int:
+    """Samples in one analysis frame of `frame_s` seconds (at least one)."""
+    return max(1, round(rate * frame_s))
+
+
+def rms_dbfs(samples: np.ndarray) -> float:
+    """The RMS level of a whole block in dBFS (SILENCE_DBFS for silence or no samples)."""
+    data = np.nan_to_num(np.asarray(samples, dtype=np.float64).reshape(-1))
+    rms = float(np.sqrt(np.mean(data * data))) if data.size else 0.0
+    return 20.0 * float(np.log10(max(rms, 10.0 ** (SILENCE_DBFS / 20.0))))
+
+
 def frame_db(audio: np.ndarray, rate: int, frame_s: float = FRAME_S) -> np.ndarray:
     """RMS level in dBFS of consecutive frames of `frame_s` (a last partial frame dropped)."""
     samples = np.nan_to_num(np.asarray(audio, dtype=np.float64).reshape(-1))
-    size = max(1, round(rate * frame_s))
+    size = frame_size(rate, frame_s)
     count = len(samples) // size
     if count == 0:
         return np.zeros(0, dtype=np.float64)
@@ -81,4 +93,4 @@ def speech_offset(samples: np.ndarray, sample_rate: int, frame_s: float = FRAME_
     speech = np.flatnonzero(levels > speech_threshold(levels))
     if speech.size == 0:
         return None
-    return float((speech[-1] + 1) * max(1, round(sample_rate * frame_s)) / sample_rate)
+    return float((speech[-1] + 1) * frame_size(sample_rate, frame_s) / sample_rate)

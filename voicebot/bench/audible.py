@@ -27,6 +27,7 @@ from voicebot.audio.levels import (
     SPEECH_FLOOR_DBFS,
     SPEECH_RELATIVE_DB,
     frame_db,
+    frame_size,
     speech_threshold,
 )
 
@@ -71,7 +72,7 @@ def speech_ends(
     active = np.flatnonzero(levels > threshold)
     if active.size == 0:
         return []
-    hop = _frame_size(rate, frame_s) / rate
+    hop = frame_size(rate, frame_s) / rate
     segments = _group(active, max_gap=max(1, round(min_gap_s / hop)))
     min_frames = max(1, round(min_speech_s / hop))
     ends = []
@@ -146,10 +147,6 @@ def measure_turns(
     ends = speech_ends(user_audio, rate, min_gap_s=min_gap_s)
     onsets = audible_onsets(reply_audio, rate)
     return [Turn(end, onset) for end, onset, _ in pair_turns(ends, onsets)]
-
-
-def _frame_size(rate: int, frame_s: float) -> int:
-    return max(1, round(rate * frame_s))
 
 
 def _mono(audio: np.ndarray) -> np.ndarray:

@@ -12,6 +12,7 @@ import numpy as np
 
 from voicebot.bench.load import busy_processes, load_levels
 from voicebot.bench.speech_set import DEFAULT_SPEECH_DIR, has_manifest, read_manifest
+from voicebot.bench.talk_report import mode_label
 
 HELP = "end-to-end latency: streaming pipeline vs naive cascade on spoken turns at 1x"
 
@@ -81,11 +82,6 @@ def run(args: argparse.Namespace) -> int:
     report = write_report(results, turns, cfg, args.out)
     say(f"Report: {report}")
     return 0
-
-
-def mode_label(mode: str, busy: int) -> str:
-    """"streaming", or "streaming +2 busy" for a round beside two busy processes."""
-    return f"{mode} +{busy} busy" if busy else mode
 
 
 def _levels(text: str) -> list[int]:

@@ -98,6 +98,17 @@ def _ratio_lines(results: Mapping[str, Sequence[TurnRecord]]) -> list[str]:
     return lines
 
 
+def mode_label(mode: str, busy: int) -> str:
+    """"streaming", or "streaming +2 busy" for a round beside two busy processes."""
+    return f"{mode} +{busy} busy" if busy else mode
+
+
+def busy_count(label: str) -> int:
+    """The number of busy processes in a `mode_label` (0 for a quiet round)."""
+    _, plus, rest = label.partition(" +")
+    return int(rest.split()[0]) if plus else 0
+
+
 LOAD_TARGETS = {1: 1.25, 2: 1.8}
 """e2e median beside N busy processes / quiet median, at most (on a 2-core machine)."""
 MAX_TURN_S = 3.0
@@ -106,7 +117,7 @@ MAX_TURN_S = 3.0
 def _load_lines(results: Mapping[str, Sequence[TurnRecord]]) -> list[str]:
     """Quiet vs loaded rounds of the streaming pipeline, as a table with the targets."""
     quiet = summarize(figure_values(results.get("streaming", []), "e2e_latency"), "e2e")
-    loaded = [m for m in results if m.startswith("streaming +")]
+    loaded = [m for m in results if m.startswith("streaming") and busy_count(m)]
     if quiet is None or not loaded:
         return []
     rows = ["## Beside busy processes", "",
@@ -117,7 +128,7 @@ def _load_lines(results: Mapping[str, Sequence[TurnRecord]]) -> list[str]:
         if s is None:
             rows.append(f"| {mode} | — | — | — | — | |")
             continue
-        busy = int(mode.split("+")[1].split()[0]) if "+" in mode else 0
+        busy = busy_count(mode)
         target = LOAD_TARGETS.get(busy)
         ratio = s.median / quiet.median
         verdict = "" if target is None else (

@@ -22,7 +22,6 @@ import numpy as np
 from voicebot.serve.protocol import INPUT_SAMPLE_RATE, encode_pcm
 
 BLOCK_MS = 20
-SPEECH_LEVEL = 0.02  # a 10 ms frame above this fraction of the loudest (-34 dB) is speech
 
 
 class ServerRefused(Exception):
@@ -30,15 +29,11 @@ class ServerRefused(Exception):
 
 
 def speech_end(samples: np.ndarray, rate: int = INPUT_SAMPLE_RATE) -> float:
-    """Seconds from the start of `samples` to the end of its last loud 10 ms frame (0 when
-    silent): where a question's speech ends, measured from outside the server."""
-    frame = rate // 100
-    count = len(samples) // frame
-    if count == 0:
-        return 0.0
-    rms = np.sqrt(np.mean(np.square(samples[: count * frame].reshape(count, frame)), axis=1))
-    loud = np.flatnonzero(rms > SPEECH_LEVEL * float(rms.max()))
-    return 0.0 if rms.max() <= 0 or not len(loud) else float((loud[-1] + 1) * frame / rate)
+    """Seconds from the start of `samples` to where its speech ends (0 when silent), measured
+    from outside the server by the project's one rule (voicebot/audio/levels.py)."""
+    from voicebot.audio.levels import speech_offset
+
+    return speech_offset(samples, rate) or 0.0
 
 
 @dataclass
