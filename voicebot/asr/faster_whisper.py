@@ -52,6 +52,10 @@ class FasterWhisperAsr:
         """A segment whose text compresses better than this is a decoding loop: dropped."""
         temperature_fallback: bool = False
         """Retry failed segments at higher temperatures (slower; off for streaming)."""
+        encoder_pad_s: float | None = 8.0
+        """The encoder hears the speech plus this much of Whisper's padding instead of a
+        full 30 s window: ~3x faster decodes of short utterances, the same dev-set WER
+        (asr/encoder_window.py). null: always 30 s, as faster-whisper does."""
 
         def check(self) -> None:
             if self.compute_type not in COMPUTE_TYPES:
@@ -68,6 +72,9 @@ class FasterWhisperAsr:
             if self.max_compression_ratio <= 1.0:
                 raise ParamError("max_compression_ratio", self.max_compression_ratio,
                                  "must be > 1")
+            if self.encoder_pad_s is not None and not 0.0 <= self.encoder_pad_s <= 30.0:
+                raise ParamError("encoder_pad_s", self.encoder_pad_s,
+                                 "must be between 0 and 30 seconds, or null (always 30 s)")
             if self.language is not None and not self.language.isalpha():
                 raise ParamError("language", self.language,
                                  "must be a language code such as en, or null to detect")
@@ -107,6 +114,10 @@ class FasterWhisperAsr:
             raise ModelNotFoundError(
                 f"faster-whisper could not load {self.model_dir}: {hint} ({detail})"
             ) from None
+        if self.params.encoder_pad_s is not None:
+            from voicebot.asr.encoder_window import trimming_encoder
+
+            self._model.encode = trimming_encoder(self._model.encode, self.params.encoder_pad_s)
 
     def warmup(self) -> None:
         """One short decode, so the first real decode is not slowed by lazy initialisation."""
