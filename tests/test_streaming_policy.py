@@ -183,3 +183,32 @@ def test_aligned_prefix_is_the_closest_head_and_the_shortest_on_a_tie() -> None:
     assert aligned_prefix(["a", "b", "c"], ["x", "y", "z"]) == (0, 3)
     assert aligned_prefix(["a", "b"], ["a", "b", "b", "c"]) == (2, 0)  # a new word may repeat
     assert aligned_prefix([], ["a"]) == (0, 0)
+
+
+def test_a_new_word_timed_before_the_committed_end_is_kept_after_the_repeated_tail() -> None:
+    """lj_LJ001-0005 with a short encoder window: one decode stretched "the" to 6.78 s, it
+    was committed so, and the next decode put "invention" at 6.58 s, before that end. The
+    time filter alone dropped it ("as the of the art"); the repeated tail "as the" anchors
+    the new words instead."""
+    la = LocalAgreement()
+    la.insert(hyp(("As", 6.08, 6.32), ("the", 6.32, 6.50), ("invent...", 6.50, 6.72)))
+    committed = la.insert(hyp(("as", 5.64, 6.30), ("the", 6.30, 6.78),
+                              ("invention", 6.78, 6.88), ("of", 6.88, 7.18)))
+    assert texts(committed) == ["as", "the"]
+    la.insert(hyp(("as", 5.66, 6.32), ("the", 6.32, 6.58), ("invention", 6.58, 6.88),
+                  ("of", 6.88, 7.22), ("the", 7.22, 7.32), ("art", 7.32, 7.44)))
+    la.flush()
+    assert texts(la.committed) == ["as", "the", "invention", "of", "the", "art"]
+
+
+def test_the_tail_anchor_takes_the_place_closest_in_time() -> None:
+    """A committed two-word tail said again later ("of the ... of the"): the new words
+    follow the occurrence timed at the committed end, not the later one."""
+    la = LocalAgreement()
+    la.insert(hyp(("out", 0.0, 0.3), ("of", 0.3, 0.5), ("the", 0.5, 0.7)))
+    la.insert(hyp(("out", 0.0, 0.3), ("of", 0.3, 0.5), ("the", 0.5, 0.7), ("box", 0.7, 1.0)))
+    assert texts(la.committed) == ["out", "of", "the"]
+    la.insert(hyp(("of", 0.3, 0.5), ("the", 0.5, 0.7), ("box", 0.7, 1.0), ("of", 1.0, 1.2),
+                  ("the", 1.2, 1.4), ("year", 1.4, 1.8)))
+    la.flush()
+    assert texts(la.committed) == ["out", "of", "the", "box", "of", "the", "year"]

@@ -6,8 +6,11 @@ hypotheses agree on it, in order, from the last committed word on. Whisper's out
 newest audio is unstable; what two decodes of different lengths agree on rarely changes.
 
 Details that make it work on real output:
-  * words that end before the committed end, or start well before it, are old audio
-    (Whisper re-times and re-words it between decodes) and are ignored;
+  * where the new hypothesis repeats the last committed words (two or more, timed near
+    them), everything after them is new: word times drift by a few tenths of a second
+    between decodes (more with a short encoder window), so times alone can drop a new word;
+  * otherwise, words that end before the committed end, or start well before it, are old
+    audio (Whisper re-times and re-words it between decodes) and are ignored;
   * Whisper often re-emits the last committed words at the head of a new hypothesis (the
     audio is still in the buffer): a 1..5-gram match of the new head against the committed
     tail is removed;
@@ -114,6 +117,9 @@ class LocalAgreement:
         """The hypothesis without old words and without a repeat of the committed tail."""
         if self._base and len(self.committed) == self._base:
             return self._after_history(hypothesis)
+        anchored = self._after_committed_tail(hypothesis)
+        if anchored is not None:
+            return anchored
         end = self.committed_end
         oldest = end - STALE_TOLERANCE_S + 1e-6
         new = [w for w in hypothesis if w.end > end and w.start > oldest and normalize(w.text)]
@@ -127,6 +133,23 @@ class LocalAgreement:
             if tail[-n:] == head[:n]:
                 return new[n:]
         return new
+
+    def _after_committed_tail(self, hypothesis: Sequence[Word]) -> list[Word] | None:
+        """The words after the committed tail (its last 2..MAX_NGRAM words, the longest
+        found) where the hypothesis says it again ending within OVERLAP_WINDOW_S of the
+        committed end; the closest such place in time. None when it is not said again."""
+        spoken = [w for w in hypothesis if normalize(w.text)]
+        said = [normalize(w.text) for w in spoken]
+        committed = [normalize(w.text) for w in self.committed[-MAX_NGRAM:]]
+        end = self.committed_end
+        for n in range(min(MAX_NGRAM, len(committed)), 1, -1):
+            tail = committed[-n:]
+            places = [i + n for i in range(len(said) - n + 1) if said[i : i + n] == tail
+                      and abs(spoken[i + n - 1].end - end) <= OVERLAP_WINDOW_S]
+            if places:
+                best = min(places, key=lambda i: abs(spoken[i - 1].end - end))
+                return spoken[best:]
+        return None
 
     def _after_history(self, hypothesis: Sequence[Word]) -> list[Word]:
         """The words after the carried-over history that heads the buffer. Whisper re-times
