@@ -174,6 +174,30 @@ def test_a_continuation_whisper_skips_behind_the_carried_words_is_decoded_again(
     assert 2.2 < second.words[0].start < 2.7
 
 
+class SkipsMostOfTheContinuation(SkipsAfterTheCarriedSentence):
+    """The other failure on a carried-over head (jfk.wav's "ask what you can do for your
+    country" heard as "your country"): the carried sentence, then only the last new word,
+    timed at the end of the speech, so the final does not stop short."""
+
+    def transcribe(self, audio: np.ndarray, *, prompt: str = "") -> list[Word]:
+        words = super().transcribe(audio, prompt=prompt)
+        loud = np.flatnonzero(np.abs(audio) > 0.15)
+        if not words or words[0].text != "one" or not len(loud):
+            return words
+        start, end = loud[0] / RATE, (loud[-1] + 1) / RATE
+        return [*words, Word(end - (end - start) / 3, end, "six.")]
+
+
+def test_a_continuation_heard_as_too_few_words_is_decoded_again() -> None:
+    audio = scripted_audio([(0.3, 1.8), (2.6, 4.0)], total_s=5.0)
+    audio[round(2.6 * RATE) : round(4.0 * RATE)] *= 2.0
+    listener = Listener(FakeVad(), SkipsMostOfTheContinuation(), EndpointConfig(),
+                        StreamingConfig(min_chunk_s=0.5))
+    first, second = finals(run(listener, audio))
+    assert first.text == "one two three."
+    assert second.text == "four five six."
+
+
 JOINED = (
     ("lj_LJ001-0001.wav", "lj_LJ001-0002.wav"),
     ("lj_LJ001-0005.wav", "lj_LJ001-0006.wav"),

@@ -53,8 +53,12 @@ Whisper hears the sentence it continues, as an offline decode would. Those words
 committed, so they are not emitted twice (the new hypothesis is aligned with them by words,
 see LocalAgreement). Whisper sometimes ends its transcript with the carried sentence and
 skips the new speech: a final whose words stop UNHEARD_S or more before the last speech is
-decoded once more without the carried audio (see `_without_carry`)."""
+decoded once more without the carried audio (see `_without_carry`); so is a final that
+gives fewer than SPARSE_WORDS_PER_S words per second of the utterance's own speech (Whisper
+re-worded the carried sentence and skipped part of the new one: "ask what you can do for"
+of jfk.wav lost). The extra decode is kept only if it hears more."""
 UNHEARD_S = 1.0
+SPARSE_WORDS_PER_S = 1.5
 SETTLE_S = 0.09
 """After this much silence a decode runs at once (not waiting for `min_chunk_s`): if the
 endpoint then fires with no speech in between, that hypothesis already heard the whole
@@ -287,7 +291,8 @@ class Listener:
         else:
             last = ended.last_speech
             transcriber.finish(until=last + FINAL_PAD_S, heard=last + SETTLE_S)
-            if utterance.carried and _stops_short(transcriber.words, last):
+            if utterance.carried and (_stops_short(transcriber.words, last) or
+                                      _sparse(transcriber.words, utterance.onset, last)):
                 transcriber = self._without_carry(utterance, last + FINAL_PAD_S)
         words = tuple(transcriber.words)
         if words:
@@ -323,14 +328,14 @@ class Listener:
     def _without_carry(self, utterance: _Utterance, until: float) -> StreamingTranscriber:
         """The utterance decoded from its own start, prompted with the previous text: used
         when the decode that re-heard the previous words missed the new speech. Kept only
-        if it hears more words."""
+        if it hears more (letters and digits, so "90210" and "9 0 2 1 0" count the same)."""
         carried = utterance.transcriber
         start = max(utterance.own_start, carried.buffer_start)
         fresh = StreamingTranscriber(self.asr, self.streaming_cfg, self.sample_rate)
         fresh.reset(start, self._context)
         fresh.insert_audio(carried.audio_between(start, until))
         fresh.finish()
-        return fresh if len(fresh.words) > len(carried.words) else carried
+        return fresh if _spoken_chars(fresh.words) > _spoken_chars(carried.words) else carried
 
     def end_of_input(self) -> list[SpeechStarted | SpeechEnded]:
         """The stream ended: feed silence until the endpointer closes an open utterance."""
@@ -361,6 +366,14 @@ class Listener:
 
 def _stops_short(words: list[Word], last_speech: float) -> bool:
     return not words or words[-1].end < last_speech - UNHEARD_S
+
+
+def _sparse(words: list[Word], onset: float, last_speech: float) -> bool:
+    return len(words) < SPARSE_WORDS_PER_S * (last_speech - onset)
+
+
+def _spoken_chars(words: list[Word]) -> int:
+    return sum(ch.isalnum() for w in words for ch in w.text)
 
 
 def join_words(words: tuple[Word, ...] | list[Word]) -> str:
