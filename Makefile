@@ -48,11 +48,14 @@ test: lint
 	$(BIN)/pytest -q
 
 # The Coqui tests in .venv-coqui: .venv's packages plus the extra (scripts/layer-venv.sh), so
-# .venv itself stays without it and `make test` checks the skip. They must run, not skip.
+# .venv itself stays without it and `make test` checks the skip. They must run, not skip;
+# the other TTS backends and the transformers LLM (which imports any torchaudio it finds)
+# are tested beside the extra too.
 test-coqui: $(COQUI_TESTED)
 	$(COQUI_VENV)/bin/python -c "import sys, voicebot.tts.coqui as c; \
 	sys.exit(0 if c.coqui_available() else 'the Coqui extra is missing from $(COQUI_VENV)')"
-	$(COQUI_VENV)/bin/python -m pytest -q -m coqui tests/test_tts_coqui.py
+	$(COQUI_VENV)/bin/python -m pytest -q tests/test_tts_coqui.py tests/test_tts_backends.py \
+		tests/test_llm_transformers.py
 
 $(COQUI_TESTED): $(STAMP) $(COQUI_REQS)
 	bash scripts/layer-venv.sh $(VENV) $(COQUI_VENV)

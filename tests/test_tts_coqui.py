@@ -96,7 +96,7 @@ def test_torchaudio_python_parts_work() -> None:
     """What Coqui uses of torchaudio works whether or not its compiled part loaded."""
     import torch
 
-    from voicebot.tts.torchaudio_compat import import_torchaudio
+    from voicebot.torchaudio_compat import import_torchaudio
 
     torchaudio, _compiled = import_torchaudio()
     wave = torch.sin(torch.arange(16000) * 2 * torch.pi * 440 / 16000).unsqueeze(0)

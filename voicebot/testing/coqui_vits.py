@@ -21,7 +21,7 @@ def build_random_vits(folder: Path, seed: int = 0) -> Path:
     """Write a small random-weight VITS (characters, no phonemizer) into `folder`."""
     import torch
 
-    from voicebot.tts.torchaudio_compat import import_torchaudio
+    from voicebot.torchaudio_compat import import_torchaudio
 
     import_torchaudio()
     from TTS.tts.configs.shared_configs import CharactersConfig
@@ -49,3 +49,20 @@ def build_random_vits(folder: Path, seed: int = 0) -> Path:
     torch.save({"model": model.state_dict()}, folder / "model.pth")
     config.save_json(str(folder / "config.json"))
     return folder
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m voicebot.testing.coqui_vits FOLDER`: build one to try the backend with."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    parser.add_argument("folder", type=Path, help="where to write config.json and model.pth")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+    folder = build_random_vits(args.folder, args.seed)
+    print(f"wrote {folder / 'config.json'} and {folder / 'model.pth'} (random weights)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

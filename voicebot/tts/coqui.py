@@ -99,7 +99,7 @@ class CoquiTts:
 def _load_synthesizer(folder: Path, config_path: Path, use_cuda: bool) -> Any:
     """Coqui's Synthesizer (coqui-tts 0.28 API): XTTS-like models load from their folder,
     others from the checkpoint file; a multi-speaker model's speakers.pth comes along."""
-    from voicebot.tts.torchaudio_compat import import_torchaudio
+    from voicebot.torchaudio_compat import import_torchaudio
 
     try:
         import_torchaudio()  # before TTS, which imports torchaudio at module level

@@ -11,10 +11,15 @@ So, only when the real import fails with that OSError, `import_torchaudio` impor
 again with its `_extension` module replaced by one that reports what upstream reports when no
 compiled library is found. Nothing on disk changes, nothing is patched; with a torchaudio that
 matches the installed torch the real import succeeds and this module does nothing more.
+
+Other libraries import any torchaudio they find (transformers does, when it loads a model),
+so with the Coqui extra installed they fail the same way unless this ran first: code that
+loads such a library calls `import_torchaudio_if_installed` before it.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import sys
 import types
 from collections.abc import Callable
@@ -39,6 +44,12 @@ def import_torchaudio() -> tuple[Any, bool]:
         import torchaudio
         return torchaudio, False
     return torchaudio, bool(torchaudio._extension._IS_TORCHAUDIO_EXT_AVAILABLE)
+
+
+def import_torchaudio_if_installed() -> None:
+    """Import torchaudio (as above) when it is installed; without it, do nothing."""
+    if "torchaudio" not in sys.modules and importlib.util.find_spec("torchaudio") is not None:
+        import_torchaudio()
 
 
 def python_only_extension() -> types.ModuleType:
