@@ -1,11 +1,12 @@
 """Import torchaudio's Python parts when its compiled extension cannot load.
 
 Why this exists: Coqui TTS imports `torchaudio` at module level (VITS uses only its pure-Python
-`transforms.Resample`), but every torchaudio wheel on PyPI for Linux x86_64 is a CUDA build,
-and its compiled libraries (`torchaudio/lib/*.so`) link against `libc10_cuda.so`, which a CPU
-torch does not have. `import torchaudio` then fails with an OSError, although its Python parts
-would work: torchaudio itself supports running without the extension (its loader returns False
-when the libraries are absent, and `functional` falls back to Python code).
+`transforms.Resample`), but the torchaudio wheels on PyPI for Linux x86_64 are CUDA builds
+(there is no `+cpu` one), and their compiled libraries (`torchaudio/lib/*.so`) link against
+`libc10_cuda.so`, which a CPU torch does not have. `import torchaudio` then fails with an
+OSError, although its Python parts would work: torchaudio itself supports running without the
+extension (its loader returns False when the libraries are absent, and `functional` falls back
+to Python code).
 
 So, only when the real import fails with that OSError, `import_torchaudio` imports torchaudio
 again with its `_extension` module replaced by one that reports what upstream reports when no
@@ -38,7 +39,9 @@ def import_torchaudio() -> tuple[Any, bool]:
                                     False))
     try:
         import torchaudio
-    except OSError:  # "Could not load this library: .../torchaudio/lib/_torchaudio.abi3.so"
+    except OSError as exc:  # "Could not load this library: .../torchaudio/lib/_torchaudio.abi3.so"
+        if "torchaudio" not in str(exc):
+            raise
         _forget_partial_import()
         sys.modules[EXTENSION] = python_only_extension()
         import torchaudio
