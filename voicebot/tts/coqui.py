@@ -21,6 +21,7 @@ import numpy as np
 
 from voicebot.config import ParamError
 from voicebot.errors import BackendError, ModelNotFoundError
+from voicebot.threads import Threads, resolve_threads
 
 INSTALL_HINT = ("needs the optional Coqui TTS extra: make coqui, or pip install "
                 "'voicebot[coqui]' beside the pinned torch (see README, Coqui TTS)")
@@ -53,8 +54,14 @@ class CoquiParams:
     speaker: str | None = None
     language: str | None = None
     use_cuda: bool = False
+    threads: Threads | None = "auto"
+    """torch CPU threads (process-wide: torch has one pool); auto: half the cores, as the other
+    stages. With all of them a small model beside a busy stage ran ~20x slower here."""
 
     def check(self) -> None:
+        if isinstance(self.threads, int) and self.threads < 1:
+            raise ParamError("threads", self.threads,
+                             "must be >= 1, auto, or null (torch's own choice)")
         if not coqui_available():
             raise ParamError("backend", "coqui", INSTALL_HINT)
         folder = Path(self.model_path).expanduser() if self.model_path else None
@@ -80,6 +87,10 @@ class CoquiTts:
         config_path = folder / "config.json"
         if not config_path.is_file():
             raise ModelNotFoundError(f"{folder}: not a Coqui model folder (no config.json)")
+        if params.threads is not None:
+            import torch
+
+            torch.set_num_threads(resolve_threads(params.threads))
         self.synth = _load_synthesizer(folder, config_path, params.use_cuda)
         self.sample_rate = int(self.synth.output_sample_rate)
 
