@@ -1,6 +1,7 @@
 # Two commands do everything on a fresh clone:
 #   make run    set up, then talk to the assistant on the default config
 #   make test   set up, then lint, type-check and run the tests
+# Optional: make coqui adds the Coqui TTS backend to .venv; make test-coqui tests it (CI too).
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -8,7 +9,7 @@ STAMP  := $(VENV)/.installed
 PIP    := $(BIN)/pip install --disable-pip-version-check -q
 CONFIG ?= configs/default.yaml
 
-.PHONY: install run test test-fast lint bench bench-asr bench-reply bench-talk bench-soak bench-serve clean
+.PHONY: install coqui run test test-coqui test-fast lint bench bench-asr bench-reply bench-talk bench-soak bench-serve clean
 
 install: $(STAMP)
 
@@ -21,6 +22,21 @@ $(STAMP): requirements/runtime.txt requirements/nodeps.txt requirements/dev.txt 
 	$(PIP) --no-deps -e .
 	touch $(STAMP)
 
+# The optional Coqui TTS backend (tts.backend: coqui), added to .venv; README, Coqui TTS.
+COQUI_REQS   := requirements/coqui.txt requirements/coqui-constraints.txt
+COQUI_PIP    := -r requirements/coqui.txt -c requirements/constraints.txt -c requirements/coqui-constraints.txt
+COQUI_VENV   := .venv-coqui
+COQUI_STAMP  := $(VENV)/.coqui-installed
+COQUI_TESTED := $(COQUI_VENV)/.installed
+COQUI_NOTE   := (pip may then list pipecat-ai's unmet requirements: expected, see requirements/nodeps.txt)
+
+coqui: $(COQUI_STAMP)
+
+$(COQUI_STAMP): $(STAMP) $(COQUI_REQS)
+	@echo "Adding the Coqui TTS extra to $(VENV) (about 350 MB) $(COQUI_NOTE)"
+	$(PIP) $(COQUI_PIP)
+	touch $(COQUI_STAMP)
+
 run: install
 	$(BIN)/voicebot talk --config $(CONFIG) --demo-without-devices
 
@@ -30,6 +46,22 @@ lint: install
 
 test: lint
 	$(BIN)/pytest -q
+
+# The Coqui tests in .venv-coqui: .venv's packages plus the extra (scripts/layer-venv.sh), so
+# .venv itself stays without it and `make test` checks the skip. They must run, not skip;
+# the other TTS backends and the transformers LLM (which imports any torchaudio it finds)
+# are tested beside the extra too.
+test-coqui: $(COQUI_TESTED)
+	$(COQUI_VENV)/bin/python -c "import sys, voicebot.tts.coqui as c; \
+	sys.exit(0 if c.coqui_available() else 'the Coqui extra is missing from $(COQUI_VENV)')"
+	$(COQUI_VENV)/bin/python -m pytest -q tests/test_tts_coqui.py tests/test_tts_backends.py \
+		tests/test_llm_transformers.py
+
+$(COQUI_TESTED): $(STAMP) $(COQUI_REQS)
+	bash scripts/layer-venv.sh $(VENV) $(COQUI_VENV)
+	@echo "Installing the Coqui extra into $(COQUI_VENV) $(COQUI_NOTE)"
+	$(COQUI_VENV)/bin/pip install --disable-pip-version-check -q $(COQUI_PIP)
+	touch $(COQUI_TESTED)
 
 test-fast: lint
 	$(BIN)/pytest -q -m "not slow"
@@ -52,4 +84,4 @@ bench-serve: install
 	$(BIN)/voicebot bench serve --config $(CONFIG) --out bench-out/serve
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) $(COQUI_VENV) .mypy_cache .ruff_cache .pytest_cache

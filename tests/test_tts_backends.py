@@ -100,6 +100,12 @@ def test_coqui_config_check_is_clear(tmp_path: Path) -> None:
     assert message.startswith("c.yaml: tts.backend")
 
 
+def test_coqui_threads_must_be_positive(tmp_path: Path) -> None:
+    cls = registry.params_class("tts", "coqui")
+    with pytest.raises(ConfigError, match="threads"):
+        build_dataclass(cls, {"model_path": str(tmp_path), "threads": 0}, Path("c.yaml"), "tts")
+
+
 def test_coqui_finds_checkpoint(tmp_path: Path) -> None:
     from voicebot.tts.coqui import find_checkpoint
 

@@ -92,6 +92,10 @@ class TransformersLlm:
 
     def _load(self) -> tuple[Any, Any]:
         import torch
+
+        from voicebot.torchaudio_compat import import_torchaudio_if_installed
+
+        import_torchaudio_if_installed()  # transformers imports any torchaudio it finds
         from transformers import AutoModelForCausalLM, AutoTokenizer
         from transformers.utils import logging as hf_logging
 
