@@ -48,6 +48,13 @@ class PiperParams:
     noise_w: float | None = None
     speaker_id: int | None = None
     use_cuda: bool = False
+    threads: int = 0
+    """onnxruntime threads for the voice (0: one per core, onnxruntime's default)."""
+    spinning: bool = False
+    """Let idle onnxruntime threads spin. Off: beside the LLM's thread or a busy process a
+    spinning thread waits for a core another one holds. A 6-word chunk took 93 ms with
+    piper's default (all cores, spinning), 100 ms without spinning; beside one busy process
+    233 vs 124 ms (medians of 7, `scripts/piper_threads.py`)."""
 
     def check(self) -> None:
         if self.voice not in BUILTIN_VOICES:
@@ -64,6 +71,8 @@ class PiperParams:
             value = getattr(self, key)
             if value is not None and not 0.0 <= value <= 2.0:
                 raise ParamError(key, value, "must be between 0 and 2 (or null for the voice's)")
+        if not 0 <= self.threads <= 256:
+            raise ParamError("threads", self.threads, "must be between 0 (one per core) and 256")
         if self.speaker_id is not None and self.speaker_id < 0:
             raise ParamError("speaker_id", self.speaker_id, "must be >= 0 (or null)")
 
@@ -75,13 +84,13 @@ class PiperTts:
     streams_sentences = True  # yields audio per sentence, not per sub-sentence
 
     def __init__(self, params: PiperParams) -> None:
-        from piper import PiperVoice, SynthesisConfig
+        from piper import SynthesisConfig
 
         self.params = params
         model, config = voice_paths(params.voice)
         if params.use_cuda:
             _require_cuda_provider()
-        self.voice: Any = PiperVoice.load(model, config_path=config, use_cuda=params.use_cuda)
+        self.voice: Any = _load_voice(model, config, params)
         speakers = int(self.voice.config.num_speakers)
         if params.speaker_id is not None and params.speaker_id >= speakers:
             raise ModelNotFoundError(
@@ -108,6 +117,27 @@ class PiperTts:
         """One tiny synthesis, so the first real sentence does not pay ONNX's first run."""
         for _ in self.synthesize("Hi."):
             pass
+
+
+def _load_voice(model: Path, config: Path, params: PiperParams) -> Any:
+    """piper's PiperVoice with our own onnxruntime session options (PiperVoice.load takes
+    none: all cores, spinning threads)."""
+    import onnxruntime
+    from piper import PiperVoice
+    from piper.config import PiperConfig
+
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = params.threads
+    options.inter_op_num_threads = 1
+    options.add_session_config_entry("session.intra_op.allow_spinning",
+                                     "1" if params.spinning else "0")
+    providers: list[Any] = ["CPUExecutionProvider"]
+    if params.use_cuda:
+        providers = [("CUDAExecutionProvider", {"cudnn_conv_algo_search": "HEURISTIC"})]
+    session = onnxruntime.InferenceSession(str(model), sess_options=options,
+                                           providers=providers)
+    settings = json.loads(config.read_text(encoding="utf-8"))
+    return PiperVoice(config=PiperConfig.from_dict(settings), session=session)
 
 
 def _require_cuda_provider() -> None:
