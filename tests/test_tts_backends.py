@@ -62,7 +62,18 @@ def test_piper_params_check(tmp_path: Path) -> None:
         build_dataclass(cls, {"voice": str(model)}, Path("c.yaml"), "tts")
     with pytest.raises(ConfigError, match="length_scale"):
         build_dataclass(cls, {"length_scale": 0}, Path("c.yaml"), "tts")
+    with pytest.raises(ConfigError, match=r"tts\.threads: .*between 0"):
+        build_dataclass(cls, {"threads": -1}, Path("c.yaml"), "tts")
     assert build_dataclass(cls, {"voice": "joe"}, Path("c.yaml"), "tts").voice == "joe"
+
+
+def test_piper_session_takes_the_thread_settings() -> None:
+    """piper's own loader gives onnxruntime no options (all cores, spinning threads)."""
+    options = make("piper", threads=1).voice.session.get_session_options()
+    assert options.intra_op_num_threads == 1
+    assert options.get_session_config_entry("session.intra_op.allow_spinning") == "0"
+    spinning = make("piper", spinning=True).voice.session.get_session_options()
+    assert spinning.get_session_config_entry("session.intra_op.allow_spinning") == "1"
 
 
 def test_piper_missing_voice_file_names_it(tmp_path: Path) -> None:
