@@ -8,7 +8,7 @@ import pytest
 
 from voicebot.clock import FakeClock
 from voicebot.config import EndpointConfig, StreamingConfig, TurnConfig
-from voicebot.events import AudioFrame, SpeechEnded, UtteranceFinal
+from voicebot.events import AudioFrame, SpeechEnded, UtteranceFinal, Word
 from voicebot.listener import Listener
 from voicebot.testing.fakes import FakeAsr, FakeVad, scripted_audio
 
@@ -96,3 +96,26 @@ def test_not_finished_waits_for_the_hard_timeout() -> None:
     assert ended.at - ended.last_speech == pytest.approx(2.0, abs=0.031)
     # asked after 210 ms, then every 600 ms more: 0.21, 0.81, 1.41 s of silence
     assert len(detector.calls) == 3
+
+
+class InventsAnEnding(FakeAsr):
+    """Whisper at a pause inside a sentence: the hypothesis that stops on "to" ends with a
+    word that was never said, squeezed into 80 ms ("She had you?", "as the invention.")."""
+
+    def transcribe(self, audio: np.ndarray, *, prompt: str = "") -> list[Word]:
+        words = super().transcribe(audio, prompt=prompt)
+        if words and words[-1].text == "to":
+            end = words[-1].end
+            words.append(Word(end, end + 0.08, "you?"))
+        return words
+
+
+def test_a_squeezed_invented_last_word_does_not_hide_the_function_word() -> None:
+    detector = ScriptedDetector(0.9)  # the audio model is fooled: "finished"
+    asr = InventsAnEnding(FakeClock(), TEXT, compute_s=0.0)
+    listener = Listener(FakeVad(), asr, EndpointConfig(end_ms=210), StreamingConfig(), RATE,
+                        turn=detector, turn_cfg=TurnConfig(backend="smart-turn"))
+    events = run(listener, scripted_audio(PAUSED, total_s=4.5))
+    (ended,) = [e for e in events if isinstance(e, SpeechEnded)]  # held over the pause
+    assert ended.last_speech == pytest.approx(3.51, abs=0.01)
+    assert all(text.endswith("bread") for _, text in detector.calls)

@@ -59,6 +59,8 @@ re-worded the carried sentence and skipped part of the new one: "ask what you ca
 of jfk.wav lost). The extra decode is kept only if it hears more."""
 UNHEARD_S = 1.0
 SPARSE_WORDS_PER_S = 1.5
+SQUEEZED_WORD_S = 0.133
+"""A word Whisper timed shorter than this is suspect (openai-whisper's word anomaly rule)."""
 SETTLE_S = 0.09
 """After this much silence a decode runs at once (not waiting for `min_chunk_s`): if the
 endpoint then fires with no speech in between, that hypothesis already heard the whole
@@ -169,15 +171,30 @@ class Listener:
         if self.turn_cfg.text_rule and self.decode_in_pauses:
             if text is None:
                 return None
-            if ends_unfinished(text):
+            heard = self._heard_text()
+            if ends_unfinished(heard):
                 return 0.0
-            if ends_question(text):
+            if ends_question(heard):
                 return 1.0
         key = (self._last_voiced, now)
         if self._verdict is None or self._verdict[0] != self._last_voiced or \
                 self._verdict[1] < now - (self.turn_cfg.recheck_ms / 1000.0) + 1e-6:
             self._verdict = (*key, self.turn.p_finished(self._turn_audio(now), text or ""))
         return self._verdict[2]
+
+    def _heard_text(self) -> str:
+        """The tentative text for the text rule: without a last word Whisper squeezed into
+        under SQUEEZED_WORD_S. At a pause inside a sentence Whisper often ends the transcript
+        with a word that was not said, or a syllable of the next one, in a few hundredths of
+        a second ("She had you?", "as the invention.", "in the year.", "would be st"), and
+        that word hides the function word the sentence stops on. A real last word of a
+        sentence is lengthened, not squeezed."""
+        current = self._current
+        assert current is not None
+        words = current.transcriber.words + current.transcriber.policy.pending
+        if words and words[-1].end - words[-1].start < SQUEEZED_WORD_S:
+            words = words[:-1]
+        return join_words(words)
 
     def _turn_audio(self, now: float) -> np.ndarray:
         current = self._current
