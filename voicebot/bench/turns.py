@@ -120,7 +120,7 @@ def run(args: argparse.Namespace) -> int:
     engines["smart-turn"] = _TimedDetector(_smart_turn(cfg))
     rate = cfg.audio.sample_rate
     references = {f"real: {r['file']}": r["reference_text"] for r in read_manifest(args.speech_dir)}
-    pauses = paused_set(args.speech_dir, engines["asr"], rate, args.pauses)
+    pauses = paused_set(args.speech_dir, _set_builder(), rate, args.pauses)
     questions = synthesized_turns(engines["tts"], cfg, args.questions)
     questions += real_turns(args.speech_dir, rate, args.real)
     inputs = [BenchInput("pause", p.label, p.audio[: round((p.resume_at + AFTER_RESUME_S) * rate)],
@@ -278,6 +278,16 @@ class _TimedDetector:
         p = float(self.inner.p_finished(audio, text))
         self.calls_ms.append((time.perf_counter() - start) * 1000.0)
         return p
+
+
+def _set_builder() -> Any:
+    """The ASR that finds the pause points: tiny.en with Whisper's full 30 s window, whatever
+    the config, so every config is benched on the same pause set (a short window invents
+    endings for a cut-off sentence more often, and fewer cuts would pass the check that the
+    audio before them ends on the function word)."""
+    from voicebot.asr.faster_whisper import FasterWhisperAsr
+
+    return FasterWhisperAsr(FasterWhisperAsr.Params(model="tiny.en", encoder_pad_s=None))
 
 
 def _smart_turn(cfg: Any) -> Any:
