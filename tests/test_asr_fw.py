@@ -97,3 +97,14 @@ def test_a_squeezed_thank_you_after_real_speech_is_dropped() -> None:
     spoken = [(Word(1.5, 1.8, "Thank"), 0.8), (Word(1.8, 2.1, "you."), 0.9)]
     assert _drop_anomalous_tail(speech + spoken) == speech + spoken
     assert _drop_anomalous_tail(squeezed) == squeezed  # nothing before it to judge by
+
+
+def test_digit_strings_score_as_digits_whatever_their_grouping() -> None:
+    from voicebot.bench.asr import join_digit_runs, word_errors
+
+    assert join_digit_runs("one 0 0 0 one 90210 dog") == "1000190210 dog"
+    spoken = "ONE ZERO ZERO ZERO ONE NINE OH TWO ONE OH"
+    assert word_errors(spoken, "1 0 0 0 1 9 0 2 1 0") == (0, 1)
+    assert word_errors(spoken, "10001 90210") == (0, 1)
+    assert word_errors(spoken, "10001 90211") == (1, 1)  # one wrong digit: the string is wrong
+    assert word_errors("HE HAD ONE DOG AND TWO CATS", "he had 1 dog and 2 cats") == (0, 7)

@@ -75,15 +75,41 @@ def _normalizer() -> Any:
     return module.EnglishTextNormalizer()
 
 
+DIGIT_WORDS = {"zero": "0", "oh": "0", "one": "1", "two": "2", "three": "3", "four": "4",
+               "five": "5", "six": "6", "seven": "7", "eight": "8", "nine": "9"}
+
+
 def normalize_text(text: str) -> str:
     return " ".join(_normalizer()(text).split())
+
+
+def join_digit_runs(normalized: str) -> str:
+    """Digit strings compared as digits, whatever their grouping: Whisper's normaliser turns
+    a spelled-out "one zero zero zero one nine oh..." into one number, but a transcript's
+    "1 0 0 0 1 90210" into "one 0 0 0 one 90210". Runs of digits and single digit words
+    become one token, so a spoken digit string is one word, right or wrong, on both sides."""
+    out: list[str] = []
+    run = ""
+    for token in normalized.split():
+        digits = DIGIT_WORDS.get(token, token)
+        if digits.isdigit():
+            run += digits
+            continue
+        if run:
+            out.append(run)
+            run = ""
+        out.append(token)
+    if run:
+        out.append(run)
+    return " ".join(out)
 
 
 def word_errors(reference: str, hypothesis: str) -> tuple[int, int]:
     """(edit operations, reference words) after normalisation."""
     import jiwer
 
-    ref, hyp = normalize_text(reference), normalize_text(hypothesis)
+    ref = join_digit_runs(normalize_text(reference))
+    hyp = join_digit_runs(normalize_text(hypothesis))
     if not ref or not hyp:
         return len(hyp.split()) + len(ref.split()), len(ref.split())
     out = jiwer.process_words(ref, hyp)
