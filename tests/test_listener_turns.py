@@ -119,3 +119,23 @@ def test_a_squeezed_invented_last_word_does_not_hide_the_function_word() -> None
     (ended,) = [e for e in events if isinstance(e, SpeechEnded)]  # held over the pause
     assert ended.last_speech == pytest.approx(3.51, abs=0.01)
     assert all(text.endswith("bread") for _, text in detector.calls)
+
+
+class HearsNothingAtFirst(FakeAsr):
+    """A short first word after a pause that Whisper decodes as nothing ("But" of
+    ls_1089-134691-0001 behind a finished sentence): no words until more speech comes."""
+
+    def transcribe(self, audio: np.ndarray, *, prompt: str = "") -> list[Word]:
+        words = super().transcribe(audio, prompt=prompt)
+        return words if len(words) > 3 else []
+
+
+def test_a_pause_after_speech_with_no_word_heard_yet_does_not_end_the_turn() -> None:
+    detector = ScriptedDetector(0.9)  # the audio model is fooled: "finished"
+    asr = HearsNothingAtFirst(FakeClock(), TEXT, compute_s=0.0)
+    listener = Listener(FakeVad(), asr, EndpointConfig(end_ms=210), StreamingConfig(), RATE,
+                        turn=detector, turn_cfg=TurnConfig(backend="smart-turn"))
+    events = run(listener, scripted_audio([(0.5, 1.1), (2.1, 3.5)], total_s=4.5))
+    (ended,) = [e for e in events if isinstance(e, SpeechEnded)]  # held over the pause
+    assert ended.last_speech == pytest.approx(3.51, abs=0.01)
+    assert detector.calls and all(text for _, text in detector.calls)

@@ -162,8 +162,8 @@ class Listener:
     def _judge(self, now: float) -> float | None:
         """P(turn finished) at audio time `now`, in a pause of the open utterance: the
         detector on the utterance's last TURN_AUDIO_S of audio, overruled by the text rule
-        when the decode that heard the pause ends on a word like 'the' or 'and' (or on a
-        question mark: finished, no model call). With the
+        when the decode that heard the pause ends on a word like 'the' or 'and', or heard no
+        word at all (or on a question mark: finished, no model call). With the
         text rule on, the answer waits (None) for that decode: the final transcript needs it
         anyway, so the wait costs no latency."""
         assert self.turn is not None
@@ -172,8 +172,8 @@ class Listener:
             if text is None:
                 return None
             heard = self._heard_text()
-            if ends_unfinished(heard):
-                return 0.0
+            if not heard or ends_unfinished(heard):
+                return 0.0  # no word yet ("But" decoded as nothing) is no finished request
             if ends_question(heard):
                 return 1.0
         key = (self._last_voiced, now)
