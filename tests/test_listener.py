@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from itertools import pairwise
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -163,12 +164,18 @@ class SkipsAfterTheCarriedSentence:
         return [Word(start + i * step, start + (i + 1) * step, t) for i, t in enumerate(texts)]
 
 
-def test_a_continuation_whisper_skips_behind_the_carried_words_is_decoded_again() -> None:
+def two_close_utterances(asr: Any) -> tuple[UtteranceFinal, UtteranceFinal]:
+    """The finals of two utterances 0.8 s apart, the second louder (so the fakes can tell
+    the carried-over audio from the new speech)."""
     audio = scripted_audio([(0.3, 1.8), (2.6, 4.0)], total_s=5.0)
     audio[round(2.6 * RATE) : round(4.0 * RATE)] *= 2.0
-    listener = Listener(FakeVad(), SkipsAfterTheCarriedSentence(), EndpointConfig(),
-                        StreamingConfig(min_chunk_s=0.5))
+    listener = Listener(FakeVad(), asr, EndpointConfig(), StreamingConfig(min_chunk_s=0.5))
     first, second = finals(run(listener, audio))
+    return first, second
+
+
+def test_a_continuation_whisper_skips_behind_the_carried_words_is_decoded_again() -> None:
+    first, second = two_close_utterances(SkipsAfterTheCarriedSentence())
     assert first.text == "one two three."
     assert second.text == "four five six."
     assert 2.2 < second.words[0].start < 2.7
@@ -189,11 +196,7 @@ class SkipsMostOfTheContinuation(SkipsAfterTheCarriedSentence):
 
 
 def test_a_continuation_heard_as_too_few_words_is_decoded_again() -> None:
-    audio = scripted_audio([(0.3, 1.8), (2.6, 4.0)], total_s=5.0)
-    audio[round(2.6 * RATE) : round(4.0 * RATE)] *= 2.0
-    listener = Listener(FakeVad(), SkipsMostOfTheContinuation(), EndpointConfig(),
-                        StreamingConfig(min_chunk_s=0.5))
-    first, second = finals(run(listener, audio))
+    first, second = two_close_utterances(SkipsMostOfTheContinuation())
     assert first.text == "one two three."
     assert second.text == "four five six."
 
