@@ -21,6 +21,7 @@ import numpy as np
 
 from voicebot.asr.base import Asr
 from voicebot.asr.online import StreamingTranscriber
+from voicebot.asr.streaming import SQUEEZED_WORD_S
 from voicebot.audio.framing import Reframer
 from voicebot.audio.levels import speech_offset
 from voicebot.audio.timeline import AudioTimeline
@@ -59,8 +60,6 @@ re-worded the carried sentence and skipped part of the new one: "ask what you ca
 of jfk.wav lost). The extra decode is kept only if it hears more."""
 UNHEARD_S = 1.0
 SPARSE_WORDS_PER_S = 1.5
-SQUEEZED_WORD_S = 0.133
-"""A word Whisper timed shorter than this is suspect (openai-whisper's word anomaly rule)."""
 SETTLE_S = 0.09
 """After this much silence a decode runs at once (not waiting for `min_chunk_s`): if the
 endpoint then fires with no speech in between, that hypothesis already heard the whole
@@ -191,7 +190,7 @@ class Listener:
         sentence is lengthened, not squeezed."""
         current = self._current
         assert current is not None
-        words = current.transcriber.words + current.transcriber.policy.pending
+        words = _latest_words(current.transcriber)
         if words and words[-1].end - words[-1].start < SQUEEZED_WORD_S:
             words = words[:-1]
         return join_words(words)
@@ -289,7 +288,7 @@ class Listener:
         transcriber = current.transcriber
         if transcriber.decoded_end < self._last_voiced + SETTLE_S - 1e-6:
             return None
-        return join_words(transcriber.words + transcriber.policy.pending)
+        return join_words(_latest_words(transcriber))
 
     def work(self) -> TranscriptUpdate | UtteranceFinal:
         """One decode: the oldest pending final, else a streaming step (else nothing)."""
@@ -383,6 +382,11 @@ class Listener:
 
 def _stops_short(words: list[Word], last_speech: float) -> bool:
     return not words or words[-1].end < last_speech - UNHEARD_S
+
+
+def _latest_words(transcriber: StreamingTranscriber) -> list[Word]:
+    """The words of the latest hypothesis: committed, then pending."""
+    return transcriber.words + transcriber.policy.pending
 
 
 def _sparse(words: list[Word], onset: float, last_speech: float) -> bool:

@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from voicebot.asr.streaming import ends_sentence
+from voicebot.asr.streaming import SQUEEZED_WORD_S, ends_sentence
 from voicebot.config import ParamError
 from voicebot.events import Word
 from voicebot.threads import Threads, resolve_threads
@@ -180,8 +180,8 @@ def _anomaly(word: Word, probability: float) -> float:
     """openai-whisper's word anomaly score: improbable, or squeezed into almost no time."""
     duration = word.end - word.start
     score = 1.0 if probability < 0.15 else 0.0
-    if duration < 0.133:
-        score += (0.133 - duration) * 15
+    if duration < SQUEEZED_WORD_S:
+        score += (SQUEEZED_WORD_S - duration) * 15
     return score
 
 

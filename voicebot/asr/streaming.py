@@ -39,6 +39,9 @@ OVERLAP_WINDOW_S = 1.0
 STALE_TOLERANCE_S = 0.1
 """A new word must start no earlier than this before the committed end (else it is old audio,
 re-timed or re-worded by Whisper, e.g. "my" committed and later heard as "am I")."""
+SQUEEZED_WORD_S = 0.133
+"""A word Whisper timed shorter than this is suspect: openai-whisper's word anomaly rule
+(a real word, above all a sentence's last one, takes longer to say)."""
 EDGE_S = 0.2
 """Words ending this close to the end of the decoded audio are not committed yet."""
 SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*$")
