@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -117,19 +118,25 @@ def test_measure_turns_end_to_end_on_a_synthetic_conversation() -> None:
     assert [t.e2e for t in turns] == pytest.approx([0.75, 0.7], abs=0.012)
 
 
-def test_measure_e2e_cli_compares_with_the_log(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+@pytest.fixture
+def cli() -> Any:
+    """scripts/measure_e2e.py, loaded as a module (scripts/ is not a package)."""
     import importlib.util
-    import json
-
-    from voicebot.audio.wav import write_wav
 
     spec = importlib.util.spec_from_file_location(
         "measure_e2e", Path(__file__).resolve().parent.parent / "scripts" / "measure_e2e.py")
     assert spec is not None and spec.loader is not None
-    cli = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(cli)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_measure_e2e_cli_compares_with_the_log(
+    cli: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    from voicebot.audio.wav import write_wav
 
     user = np.concatenate([silence(0.5), tone(1.0, 0.3), silence(3.0)])  # speech ends at 1.5 s
     reply = np.zeros(round(4.5 * 48000), dtype=np.float32)  # other rate, stereo, same time 0
@@ -167,17 +174,9 @@ def test_each_segment_ends_relative_to_its_own_loudness_and_long_silence_does_no
 
 
 def test_measure_e2e_cli_reads_one_stereo_recording(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    cli: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    import importlib.util
-
     from voicebot.audio.wav import write_wav
-
-    spec = importlib.util.spec_from_file_location(
-        "measure_e2e", Path(__file__).resolve().parent.parent / "scripts" / "measure_e2e.py")
-    assert spec is not None and spec.loader is not None
-    cli = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(cli)
 
     user = np.concatenate([silence(0.5), tone(1.0, 0.3), silence(3.0)])  # speech ends at 1.5 s
     bot = np.zeros_like(user)
