@@ -56,13 +56,15 @@ def test_cut_in_is_reply_audio_before_the_resume() -> None:
     assert Outcome("s", "pause", "x", [late], resume_at=3.0, ends=[2.4]).closed_in_pause
 
 
-def test_sentence_spans_split_long_recordings_at_their_silences() -> None:
+def test_sentence_spans_follow_the_words_punctuation_not_the_silences() -> None:
     from voicebot.bench.turn_sets import sentence_spans
 
-    tone = np.sin(np.arange(RATE * 4) * 0.1).astype(np.float32) * 0.3
-    gap = np.zeros(int(0.4 * RATE), dtype=np.float32)
-    short = tone[: RATE]  # 1 s: too short to keep
-    audio = np.concatenate([tone, gap, short, gap, tone, gap])
-    spans = sentence_spans(audio, RATE)
+    def w(text: str, start: float) -> Word:
+        return Word(start, start + 0.4, text)
+
+    words = [w("One", 0.5), w("two,", 1.0), w("three", 2.0), w("four.", 3.5),  # 0.5-3.9
+             w("Short.", 4.4),  # 1 s with margins: too short to keep
+             w("Five", 5.5), w("six", 6.0), w("seven", 7.5), w("eight?", 8.8)]  # 5.5-9.2
+    spans = sentence_spans(words, RATE, n_samples=round(9.3 * RATE))
     assert [(round(a / RATE, 2), round(b / RATE, 2)) for a, b in spans] == [
-        (0.0, 4.0), (5.8, 9.8)]
+        (0.25, 4.15), (5.25, 9.3)]  # margins of 0.25 s, cut at the end of the audio

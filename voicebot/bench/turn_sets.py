@@ -95,7 +95,7 @@ def paused_set(speech_dir: Path, asr: Any, rate: int, count: int) -> list[Paused
         if float(row["duration_s"]) > LONG_FILE_S:
             audio = read_wav(speech_dir / row["file"], rate)
             clips += [(f"real: {row['file']} @{start / rate:.1f}s", audio[start:end])
-                      for start, end in sentence_spans(audio, rate)]
+                      for start, end in sentence_spans(asr.transcribe(audio), rate, len(audio))]
     out: list[PausedUtterance] = []
     for label, audio in clips:
         if len(out) >= count:
@@ -107,27 +107,28 @@ def paused_set(speech_dir: Path, asr: Any, rate: int, count: int) -> list[Paused
     return out
 
 
-def sentence_spans(audio: np.ndarray, rate: int, gap_s: float = 0.3, min_s: float = 3.0,
-                   max_s: float = 12.0) -> list[tuple[int, int]]:
-    """(start, end) samples of the stretches between silences of at least `gap_s` (the long
-    recordings join sentences with 0.4 s of silence), kept when `min_s`..`max_s` long."""
-    step = rate // 100
-    frames = len(audio) // step
-    energy = np.square(audio[: frames * step].reshape(frames, step)).mean(axis=1)
-    quiet = energy < max(1e-7, 1e-3 * float(energy.max(initial=0.0)))
+def sentence_spans(words: Sequence[Any], rate: int, n_samples: int, min_s: float = 3.0,
+                   max_s: float = 12.0, margin_s: float = 0.25) -> list[tuple[int, int]]:
+    """(start, end) samples of the sentences of a long recording, from its ASR words (a
+    sentence ends at a word ending in . ? or !), kept when `min_s`..`max_s` long. Silence
+    alone cannot tell them apart: readers pause as long at a comma as between sentences.
+    Each span reaches `margin_s` beyond its first and last word, never into a neighbour."""
+    sentences: list[list[Any]] = []
+    current: list[Any] = []
+    for word in words:
+        current.append(word)
+        if word.text.strip().endswith((".", "?", "!")):
+            sentences.append(current)
+            current = []
+    if current:
+        sentences.append(current)
     spans: list[tuple[int, int]] = []
-    start, run = None, 0
-    for i, q in enumerate(quiet):
-        if not q:
-            start = i if start is None else start
-            run = 0
-            continue
-        run += 1
-        if start is not None and run * step >= gap_s * rate:
-            spans.append((start * step, (i - run + 1) * step))
-            start = None
-    if start is not None:
-        spans.append((start * step, frames * step))
+    for k, sentence in enumerate(sentences):
+        earliest = sentences[k - 1][-1].end if k else 0.0
+        latest = sentences[k + 1][0].start if k + 1 < len(sentences) else n_samples / rate
+        start = max(earliest, sentence[0].start - margin_s)
+        end = min(latest, sentence[-1].end + margin_s)
+        spans.append((round(start * rate), round(end * rate)))
     return [(a, b) for a, b in spans if min_s * rate <= b - a <= max_s * rate]
 
 
