@@ -126,3 +126,14 @@ def test_budget_must_be_positive() -> None:
 def test_default_system_prompt_asks_for_spoken_style() -> None:
     prompt = ConversationConfig().system_prompt.lower()
     assert "short" in prompt and "markdown" in prompt and "lists" in prompt
+
+
+def test_messages_with_user_is_what_add_user_would_make_without_adding_it() -> None:
+    h = history()
+    h.add_user("hello")
+    h.add_assistant("hi")
+    assert h.messages_with_user(" what time ") == [*h.messages(), ChatMessage("user", "what time")]
+    h.add_user("wait")  # a part of the turn said before a pause: the next part merges
+    merged = h.messages_with_user("what time is it")
+    h.add_user("what time is it")
+    assert merged == h.messages() and merged[-1] == ChatMessage("user", "wait\nwhat time is it")

@@ -3,6 +3,7 @@ exact latency figures."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +13,7 @@ from voicebot.audio.sinks import WavSink
 from voicebot.audio.sources import WavReplaySource
 from voicebot.clock import FakeClock
 from voicebot.config import ConversationConfig, EndpointConfig, StreamingConfig, TextConfig
+from voicebot.events import ChatMessage
 from voicebot.listener import Listener
 from voicebot.metrics import SessionLog, read_log
 from voicebot.pipeline import Conversation
@@ -33,6 +35,7 @@ def make_conversation(
     tts_first_audio_s: float = 0.05,
     max_utterance_s: float = 30.0,
     speculative: bool = False,
+    prefill: bool = True,
 ) -> tuple[Conversation, RecordedView, FakeTts]:
     endpoint = EndpointConfig(threshold=0.5, start_ms=90, end_ms=300, preroll_ms=300,
                               max_utterance_s=max_utterance_s)
@@ -44,8 +47,9 @@ def make_conversation(
     conversation = Conversation(
         listener=listener, llm=llm, tts=tts,
         text_cfg=TextConfig(early_first_chunk=False),
-        conversation_cfg=ConversationConfig(barge_in=barge_in, speculative_reply=speculative),
-        clock=clock, view=view, log=log,
+        conversation_cfg=ConversationConfig(barge_in=barge_in, speculative_reply=speculative,
+                                            prefill=prefill),
+        clock=clock, view=view, log=log, prefill_thread=False,
     )
     return conversation, view, tts
 
@@ -122,6 +126,50 @@ def test_streaming_partials_arrive_before_the_endpoint() -> None:
     assert kinds.index("partial") < kinds.index("user")
     # committed words were stamped before the user's turn was final
     assert conversation.words and all(w.emitted <= 2.82 + 1e-6 for w in conversation.words)
+
+
+class PrefillingLlm(FakeLlm):
+    """A FakeLlm with a prompt cache to fill: records each prefill and its clock time."""
+
+    def __init__(self, clock: FakeClock, prefill_s: float = 0.02) -> None:
+        super().__init__(clock, REPLY, ttft_s=0.2, per_token_s=0.05)
+        self.prefill_s = prefill_s
+        self.prefills: list[tuple[float, list[ChatMessage]]] = []
+
+    def prefill(self, messages: Sequence[ChatMessage]) -> None:
+        self.prefills.append((self.clock.now(), list(messages)))
+        self.clock.sleep(self.prefill_s)
+
+
+def test_the_llm_reads_the_committed_words_while_the_user_speaks() -> None:
+    clock = FakeClock()
+    llm = PrefillingLlm(clock)
+    conversation, _, _ = make_conversation(clock, llm, min_chunk_s=0.5)
+    audio = scripted_audio([(0.48, 2.52)], 6.0)
+    turns = conversation.run(replay(audio), WavSink(None, RATE))
+    question = "what is the capital of france"
+    assert [t.status for t in turns] == ["ok"]
+    during = [(at, m) for at, m in llm.prefills if at < 2.52]
+    assert during, "the conversation is prefilled before the user stops speaking"
+    for _, messages in during:
+        assert [m.role for m in messages] == ["system", "user"]
+        assert messages[-1].content and question.startswith(messages[-1].content)
+    assert len({m[-1].content for _, m in during}) >= 2  # it follows the words as they come
+    assert llm.requests == [[ChatMessage("system", llm.requests[0][0].content),
+                             ChatMessage("user", question)]]
+    # once the reply is over, the history as the next turn will see it
+    at, after = llm.prefills[-1]
+    assert at >= turns[0].marks["turn_end"] - 1e-6
+    assert [(m.role, m.content) for m in after[1:]] == [
+        ("user", question), ("assistant", turns[0].reply_text), ("user", "")]
+
+
+def test_prefill_off_in_the_config_never_calls_it() -> None:
+    clock = FakeClock()
+    llm = PrefillingLlm(clock)
+    conversation, _, _ = make_conversation(clock, llm, min_chunk_s=0.5, prefill=False)
+    turns = conversation.run(replay(scripted_audio([(0.48, 2.52)], 6.0)), WavSink(None, RATE))
+    assert [t.status for t in turns] == ["ok"] and llm.prefills == []
 
 
 def test_second_turn_sees_history() -> None:

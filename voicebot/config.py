@@ -140,6 +140,9 @@ class ConversationConfig:
     history_tokens: int = 1024
     barge_in: bool = False
     speculative_reply: bool = True
+    prefill: bool = True
+    """The LLM reads the conversation and the words committed so far while the user speaks
+    (backends with a prompt cache: llama.cpp), so the reply evaluates only what is new."""
     log_dir: str | None = None
 
 

@@ -38,6 +38,7 @@ from voicebot.events import (
 from voicebot.listener import Listener
 from voicebot.llm.base import Llm
 from voicebot.llm.history import ChatHistory
+from voicebot.llm.prefill import Prefiller
 from voicebot.metrics import SessionLog, TurnRecord
 from voicebot.reply import (
     AudioChunk,
@@ -112,24 +113,28 @@ class Conversation:
         speed: float = 1.0,
         reply_fn: ReplyFn = reply_events,
         reply_thread: bool = False,
+        prefill_thread: bool = True,
     ) -> None:
         """`reply_fn` makes the reply path: streaming by default; the benchmark passes
         `reply.whole_reply_events` to run the naive cascade on the same loop.
         `reply_thread` computes it on a worker thread (voicebot/reply_worker.py), so the
         microphone is read every few milliseconds while a sentence is synthesized; for a
-        real clock only (the worker waits in real time)."""
+        real clock only (the worker waits in real time). `prefill_thread=False` runs the
+        prompt prefill (llm/prefill.py) inline, for scenario tests on a fake clock."""
         self.listener = listener
         self.llm = llm
         self.tts = tts
         self.text_cfg = text_cfg
         self.barge_in = conversation_cfg.barge_in
         self.speculative = conversation_cfg.speculative_reply
+        self.prefill = conversation_cfg.prefill
         self.clock = clock
         self.view = view
         self.log = log
         self.speed = speed
         self.reply_fn = reply_fn
         self.reply_thread = reply_thread
+        self.prefill_thread = prefill_thread
         self.history = ChatHistory(
             conversation_cfg.system_prompt, conversation_cfg.history_tokens, llm.count_tokens
         )
@@ -142,6 +147,9 @@ class Conversation:
         self._speculated: str | None = None  # the last text a speculative reply used
         self._sink: AudioSink | None = None
         self._audio_clock = AudioClockMap(speed)
+        self._prefiller: Prefiller | None = None
+        self._prefill_error: BaseException | None = None
+        self._heard: list[str] = []  # words committed since the last speech onset
 
     # ---- the loop -------------------------------------------------------------------
     def run(self, source: AudioSource, sink: AudioSink) -> list[TurnRecord]:
@@ -152,6 +160,9 @@ class Conversation:
         """
         self._sink = sink
         self._audio_clock = AudioClockMap(self.speed, source.latency)
+        prefill = getattr(self.llm, "prefill", None)
+        if self.prefill and callable(prefill):
+            self._prefiller = Prefiller(prefill, self._prefill_failed, self.prefill_thread)
         source.start()
         self._t0 = self.clock.now()
         try:
@@ -173,6 +184,10 @@ class Conversation:
         except AudioDeviceError as exc:
             self._interrupt(sink, f"audio device lost: {exc}")
             raise
+        finally:
+            if self._prefiller is not None:
+                self._prefiller.close()
+                self._prefiller = None
         return self.turns
 
     def elapsed(self) -> float:
@@ -258,7 +273,9 @@ class Conversation:
             # reply (if one was being prepared) waits until they finish.
             self._drop_reply()
             turn.marks = {"speech_start": turn.marks["speech_start"]}
+            self._heard = []
             return
+        self._heard = []
         self._turn = TurnRecord(index=len(self.turns) + 1)
         self._turn.mark("speech_start", self._audio_clock.to_clock(event.at))
         self.words = []
@@ -275,6 +292,10 @@ class Conversation:
             self.words.extend(EmittedWord(w, now) for w in result.committed)
             committed = " ".join(w.word.text for w in self.words)
             self.view.partial(committed, " ".join(w.text for w in result.partial))
+            if result.committed:
+                self._heard.extend(w.text for w in result.committed)
+                if self.listener.tentative_text() is None:  # else a reply starts now
+                    self._offer_prefill(" ".join(self._heard))
         elif isinstance(result, UtteranceFinal):
             self._on_utterance(result, now)
 
@@ -325,19 +346,30 @@ class Conversation:
             return
         # the user message as the history will hold it once this text is final (parts of a
         # turn said after pauses merge into one message)
-        messages = self.history.messages()
-        message = tentative
-        if messages and messages[-1].role == "user":
-            message = f"{messages[-1].content}\n{tentative}"
-            messages = messages[:-1]
+        messages = self.history.messages_with_user(tentative)
+        message = messages[-1].content
         if message == self._speculated:
             return  # this text was tried already (its reply was empty)
         self._speculated = message
-        self._start_reply([*messages, ChatMessage("user", message)], message)
+        self._start_reply(messages, message)
+
+    def _offer_prefill(self, heard: str) -> None:
+        """While nothing else needs the LLM, let it read the conversation up to the words
+        heard so far (llm/prefill.py): the reply then evaluates only what is new."""
+        if self._prefill_error is not None and self._prefiller is not None:
+            self.view.notice(f"(prompt prefill off after an error: {self._prefill_error})")
+            self._prefiller = None
+        if self._prefiller is not None and self._reply is None:
+            self._prefiller.offer(self.history.messages_with_user(heard))
+
+    def _prefill_failed(self, exc: BaseException) -> None:
+        self._prefill_error = exc  # shown by the loop's thread (_offer_prefill)
 
     def _start_reply(self, messages: Sequence[ChatMessage], speculative: str | None) -> None:
         turn = self._turn
         assert turn is not None
+        if self._prefiller is not None:
+            self._prefiller.cancel()
         turn.mark("llm_start", self.elapsed())
         cancel = threading.Event()
         events = self.reply_fn(self.llm, self.tts, self.text_cfg, messages, cancel)
@@ -449,6 +481,7 @@ class Conversation:
         if self.log is not None:
             self.log.append(turn)
         self.view.turn_done(turn)
+        self._offer_prefill("")  # the history as it now is, before the user speaks again
 
     def _fail(self, reason: str, sink: AudioSink | None = None, status: str = "failed") -> None:
         if self._reply is not None:

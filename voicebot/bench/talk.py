@@ -133,10 +133,11 @@ def run_turn(turn: SpokenTurn, mode: str, backends: dict[str, Any], cfg: Any) ->
     rate = cfg.audio.sample_rate
     streaming, conversation_cfg = cfg.streaming, cfg.conversation
     naive = mode == "naive"
-    if naive:  # no decoding while the user speaks or pauses, no speculative reply: one
+    if naive:  # no decoding while the user speaks or pauses, no speculative reply or prefill: one
         # offline decode after the endpoint, then the whole reply, then all of its audio
         streaming = dataclasses.replace(streaming, min_chunk_s=float("inf"))
-        conversation_cfg = dataclasses.replace(conversation_cfg, speculative_reply=False)
+        conversation_cfg = dataclasses.replace(conversation_cfg, speculative_reply=False,
+                                               prefill=False)
     backends["vad"].reset()
     listener = Listener(backends["vad"], backends["asr"], cfg.endpoint, streaming, rate,
                         decode_in_pauses=not naive, turn=backends.get("turn"), turn_cfg=cfg.turn)

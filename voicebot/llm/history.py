@@ -102,6 +102,15 @@ class ChatHistory:
                 used -= sum(e.tokens for e in turn)
         return [self._system.message] + [e.message for e in self._entries[self._start:]]
 
+    def messages_with_user(self, text: str) -> list[ChatMessage]:
+        """`messages()` as they will be once the user says `text` (merged into a user message
+        still waiting for its reply, as `add_user` does), without adding it."""
+        messages = self.messages()
+        text = text.strip()
+        if messages[-1].role == "user":
+            return [*messages[:-1], ChatMessage("user", f"{messages[-1].content}\n{text}")]
+        return [*messages, ChatMessage("user", text)]
+
     def token_count(self) -> int:
         """Tokens of what `messages()` returns now (with the per-message overhead)."""
         return sum(self._count(m.content) + MESSAGE_OVERHEAD for m in self.messages())

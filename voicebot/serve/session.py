@@ -10,6 +10,7 @@ hands them to the event loop thread-safely; nothing here blocks the event loop.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import threading
 from collections.abc import Callable
@@ -133,7 +134,10 @@ class Session:
                                                      "input": f"websocket {self.id}"})
         conversation = Conversation(
             listener=listener, llm=self.engines.llm, tts=self.engines.tts, text_cfg=cfg.text,
-            conversation_cfg=cfg.conversation, clock=WakeableClock(self.source.wake),
+            # the sessions share one LLM: a prefill would evict another session's prompt
+            # cache and hold its reply up
+            conversation_cfg=dataclasses.replace(cfg.conversation, prefill=False),
+            clock=WakeableClock(self.source.wake),
             view=SocketView(self.post), log=session_log, reply_thread=True,
         )
         self.turns = conversation.turns
