@@ -84,3 +84,44 @@ def test_count_tokens_uses_the_model_tokenizer(llm: LlamaCppLlm) -> None:
 def test_missing_model_path_is_model_not_found(tmp_path: object) -> None:
     with pytest.raises(ModelNotFoundError, match=r"no-such\.gguf"):
         LlamaCppLlm(LlamaCppParams(model=f"{tmp_path}/no-such.gguf"))
+
+
+def test_prefill_leaves_the_question_so_far_in_the_prompt_cache(llm: LlamaCppLlm) -> None:
+    system = ChatMessage("system", SPOKEN_SYSTEM_PROMPT)
+    elsewhere = [ChatMessage("system", "Something else."), ChatMessage("user", "Hi.")]
+
+    def cached_tokens(question: str) -> int:
+        """Tokens of the prompt the engine found cached (its slot, or its RAM prompt cache)."""
+        request = llm.request([system, ChatMessage("user", question)], max_tokens=1)
+        result = llm._server.handle_chat_completions(request)
+        return int(result["usage"]["prompt_tokens_details"]["cached_tokens"])
+
+    llm.prefill(elsewhere)
+    cold = cached_tokens("Name a large spider.")  # only the system prompt was seen before
+    llm.prefill(elsewhere)
+    llm.prefill([system, ChatMessage("user", "What colour is a")])  # the user still speaking
+    warm = cached_tokens("What colour is a ripe banana?")
+    said_so_far = llm.count_tokens("What colour is a")
+    assert warm - cold >= said_so_far - 1, (cold, warm, said_so_far)
+
+
+def test_adaptive_threads_load_a_narrow_and_a_wide_engine_that_both_answer() -> None:
+    from voicebot.threads import usable_cores
+
+    cores = usable_cores()
+    backend = LlamaCppLlm(LlamaCppParams(n_threads="adaptive", max_tokens=8))
+    try:
+        assert sorted(backend._engines) == sorted({max(1, cores // 2), cores})
+        messages = [ChatMessage("system", SPOKEN_SYSTEM_PROMPT),
+                    ChatMessage("user", "What is the capital of France?")]
+        for threads, engine in backend._engines.items():  # each engine on its own
+            reply = "".join(engine_stream(backend, engine, messages))
+            assert reply.strip(), f"the {threads}-thread engine said nothing"
+    finally:
+        backend.close()
+
+
+def engine_stream(backend: LlamaCppLlm, engine: object, messages: list[ChatMessage]) -> list[str]:
+    """A reply from one given engine (the load meter would pick one by the machine's load)."""
+    backend._engine = lambda: engine  # type: ignore[method-assign]
+    return list(backend.stream(messages, cancel=threading.Event()))

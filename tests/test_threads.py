@@ -24,17 +24,18 @@ def test_auto_takes_half_the_usable_cores(monkeypatch: pytest.MonkeyPatch) -> No
     assert threads.resolve_threads(3) == 3
 
 
-def test_default_config_uses_auto_threads_and_resident_weights() -> None:
+def test_default_config_uses_auto_and_adaptive_threads_and_resident_weights() -> None:
     cfg = load_config()
     assert cfg.asr.params.cpu_threads == "auto"
-    assert cfg.llm.params.n_threads == "auto" and cfg.llm.params.load == "memory"
+    assert cfg.llm.params.n_threads == "adaptive" and cfg.llm.params.load == "memory"
 
 
 def test_a_bad_thread_count_names_what_is_allowed(tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
     default = Path(__file__).parent.parent / "configs" / "default.yaml"
     bad.write_text(f"extends: {default}\nllm:\n  n_threads: many\n")
-    with pytest.raises(ConfigError, match=r"llm.n_threads: 'many' is not an integer or 'auto'"):
+    allowed = r"is not an integer or 'auto' or 'adaptive'"
+    with pytest.raises(ConfigError, match=r"llm.n_threads: 'many' " + allowed):
         load_config(bad)
 
 

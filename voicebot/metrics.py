@@ -73,6 +73,9 @@ class TurnRecord:
     muted_speech_s: float = 0.0  # voice heard (and dropped) while the microphone was muted
     measured_e2e: float | None = None
     """Benchmarks: the e2e measured from outside (input and time-aligned reply audio)."""
+    llm_threads: int | None = None
+    """The thread count of the LLM engine that answered, where the backend says (llama.cpp:
+    with n_threads: adaptive it varies with the machine's load)."""
     marks: dict[str, float] = field(default_factory=dict)
 
     def mark(self, name: str, t: float) -> None:

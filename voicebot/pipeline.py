@@ -417,6 +417,7 @@ class Conversation:
         now = self.elapsed()
         if isinstance(event, FirstToken):
             turn.mark("llm_first_token", now)
+            turn.llm_threads = getattr(self.llm, "threads_used", None)
         elif isinstance(event, TextDelta):
             reply.text += event.text
             if reply.speculative_text is None:  # a speculative reply shows once confirmed

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import platform
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -121,12 +122,12 @@ def _load_lines(results: Mapping[str, Sequence[TurnRecord]]) -> list[str]:
     if quiet is None or not loaded:
         return []
     rows = ["## Beside busy processes", "",
-            "| round | e2e median | p90 | max | median vs quiet | target |",
-            "|---|---:|---:|---:|---:|---|"]
+            "| round | e2e median | p90 | max | median vs quiet | target | LLM threads |",
+            "|---|---:|---:|---:|---:|---|---|"]
     for mode in ["streaming", *loaded]:
         s = summarize(figure_values(results[mode], "e2e_latency"), "e2e")
         if s is None:
-            rows.append(f"| {mode} | — | — | — | — | |")
+            rows.append(f"| {mode} | — | — | — | — | | |")
             continue
         busy = busy_count(mode)
         target = LOAD_TARGETS.get(busy)
@@ -136,8 +137,14 @@ def _load_lines(results: Mapping[str, Sequence[TurnRecord]]) -> list[str]:
         over = sum(v > MAX_TURN_S for v in figure_values(results[mode], "e2e_latency"))
         verdict += f"; turns over {MAX_TURN_S:.0f} s: {over}" if busy else ""
         rows.append(f"| {mode} | {s.median:.3f} s | {s.p90:.3f} s | {s.max:.3f} s | "
-                    f"{ratio:.2f}x | {verdict} |")
+                    f"{ratio:.2f}x | {verdict} | {_threads_used(results[mode])} |")
     return [*rows, ""]
+
+
+def _threads_used(records: Sequence[TurnRecord]) -> str:
+    """How many turns each LLM thread count answered ("2 in 9, 1 in 1"), else "–"."""
+    counts = Counter(r.llm_threads for r in records if r.llm_threads is not None)
+    return ", ".join(f"{n} in {k}" for n, k in sorted(counts.items(), reverse=True)) or "–"
 
 
 def _turn_table(

@@ -32,23 +32,30 @@ from pathlib import Path
 from typing import Any, Literal
 
 from voicebot.config import ParamError
+from voicebot.cpuload import OtherLoad
 from voicebot.errors import BackendError
 from voicebot.events import ChatMessage
 from voicebot.llm.base import warmup_messages
 from voicebot.llm.handoff import Done, Handoff, drain
 from voicebot.llm.models import check_model_param, resolve_gguf
 from voicebot.progress import say
-from voicebot.threads import Threads, resolve_threads
+from voicebot.threads import Threads, resolve_threads, usable_cores
 
 JOIN_TIMEOUT_S = 30.0
 TOKEN_CACHE_SIZE = 1024
+IDLE_OTHERS_CORES = 0.5
+"""`adaptive`: the wide engine answers while the other processes keep less than this many
+cores busy (see cpuload.py)."""
 
 
 @dataclass
 class LlamaCppParams:
     model: str = "smollm2-135m"
     n_ctx: int = 2048
-    n_threads: Threads = "auto"
+    n_threads: Threads | Literal["adaptive"] = "auto"
+    """A number, auto (half the cores: a stolen core stalls llama.cpp's threads) or adaptive:
+    two engines, half the cores and all of them; each reply takes the wide one while no
+    other process is busy (twice the weights in memory)."""
     load: Literal["memory", "mmap", "mlock"] = "memory"
     """memory: read the weights into the process (they stay resident when another job
     squeezes the page cache); mmap: map the file (shared, evictable); mlock: map and lock
@@ -68,7 +75,8 @@ class LlamaCppParams:
         if not 256 <= self.n_ctx <= 131072:
             raise ParamError("n_ctx", self.n_ctx, "must be between 256 and 131072")
         if isinstance(self.n_threads, int) and not 1 <= self.n_threads <= 256:
-            raise ParamError("n_threads", self.n_threads, "must be auto or between 1 and 256")
+            raise ParamError("n_threads", self.n_threads,
+                             "must be auto, adaptive or between 1 and 256")
         if self.n_gpu_layers < -1:
             raise ParamError("n_gpu_layers", self.n_gpu_layers, "must be >= 0 (or -1 = all)")
         if self.top_k < 0:
@@ -117,10 +125,29 @@ class LlamaCppLlm:
         self.params = params
         self.model_path = resolve_gguf(params.model)
         self._api_key = secrets.token_hex(16)
-        self._server = self._load()
+        self._engines = {threads: self._load(threads) for threads in self._thread_counts()}
+        self._server = next(iter(self._engines.values()))
+        self._load_meter = OtherLoad() if len(self._engines) > 1 else None
+        self.threads_used = min(self._engines)
+        """The thread count of the engine that took the last request."""
         self._token_counts: dict[str, int] = {}
 
-    def _load(self) -> Any:
+    def _thread_counts(self) -> list[int]:
+        if self.params.n_threads != "adaptive":
+            return [resolve_threads(self.params.n_threads)]
+        narrow, wide = resolve_threads("auto"), usable_cores()
+        return [narrow, wide] if wide > narrow else [narrow]
+
+    def _engine(self) -> Any:
+        """The engine for a request now: with `adaptive`, the wide one while the other
+        processes leave its cores free, else the narrow one."""
+        if self._load_meter is not None:
+            others = self._load_meter.cores()
+            self.threads_used = max(self._engines) if others is not None and \
+                others < IDLE_OTHERS_CORES else min(self._engines)
+        return self._engines[self.threads_used]
+
+    def _load(self, threads: int) -> Any:
         import xllamacpp
 
         p = self.params
@@ -129,7 +156,6 @@ class LlamaCppLlm:
         cp.n_ctx = p.n_ctx
         cp.n_parallel = 1  # one conversation: one slot, whose KV cache is the prompt cache
         cp.n_gpu_layers = p.n_gpu_layers
-        threads = resolve_threads(p.n_threads)
         cp.cpuparams.n_threads = threads
         cp.cpuparams_batch.n_threads = threads
         cp.load_mode = _load_mode(xllamacpp, p.load, self.model_path)
@@ -194,12 +220,13 @@ class LlamaCppLlm:
 
         def work() -> None:
             try:
-                self._server.handle_chat_completions(request, on_chunk)
+                server.handle_chat_completions(request, on_chunk)
             except BaseException as exc:
                 deltas.put(exc)
             finally:
                 deltas.put(Done())
 
+        server = self._engine()
         worker = threading.Thread(target=work, name="voicebot-llama.cpp", daemon=True)
         worker.start()
         try:
@@ -210,10 +237,20 @@ class LlamaCppLlm:
 
     def warmup(self, system_prompt: str | None = None) -> None:
         """Evaluate the system prompt once, so the first turn reuses its KV cache."""
-        messages = warmup_messages(system_prompt)
-        result = self._server.handle_chat_completions(self.request(messages, max_tokens=1))
+        for server in self._engines.values():
+            self._evaluate(server, warmup_messages(system_prompt))
+
+    def prefill(self, messages: Sequence[ChatMessage]) -> None:
+        """Evaluate `messages` into the prompt cache (blocking; one token is generated and
+        dropped): a request that shares their prefix evaluates only the rest. Nothing
+        without the prompt cache."""
+        if self.params.cache_prompt:
+            self._evaluate(self._engine(), messages)
+
+    def _evaluate(self, server: Any, messages: Sequence[ChatMessage]) -> None:
+        result = server.handle_chat_completions(self.request(messages, max_tokens=1))
         if isinstance(result, dict) and _chunk_error(result):
-            raise BackendError(f"llama.cpp warm-up failed: {_chunk_error(result)}")
+            raise BackendError(f"llama.cpp prompt evaluation failed: {_chunk_error(result)}")
 
     def count_tokens(self, text: str) -> int:
         """Tokens of `text` with the model's own tokenizer (cached), else about len/4."""
@@ -241,6 +278,9 @@ class LlamaCppLlm:
 
     def close(self) -> None:
         """Free the model now (otherwise when the object is collected)."""
+        if self._load_meter is not None:
+            self._load_meter.close()
+        self._engines.clear()
         self._server = None
 
 

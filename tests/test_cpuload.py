@@ -1,0 +1,68 @@
+"""The load meter behind llm.n_threads: adaptive (cpuload.py), and the engine choice."""
+
+from __future__ import annotations
+
+import sys
+import time
+
+import pytest
+
+from voicebot.cpuload import OtherLoad, other_cores, read_cpu_ticks, read_own_ticks
+from voicebot.llm.llamacpp import LlamaCppLlm, LlamaCppParams
+
+PROC_STAT = """cpu  900 0 300 5000 100 0 0 0 0 0
+cpu0 400 0 100 2500 50 0 10 0 0 0
+cpu1 500 0 200 2500 50 0 0 5 0 0
+cpu2 7777 0 0 1 0 0 0 0 0 0
+intr 12345 0 0
+ctxt 999
+"""
+
+
+def test_cpu_ticks_count_only_our_cores_and_treat_iowait_as_idle() -> None:
+    busy, total = read_cpu_ticks(PROC_STAT, {0, 1})
+    assert total == (400 + 100 + 2500 + 50 + 10) + (500 + 200 + 2500 + 50 + 5)
+    assert busy == (400 + 100 + 10) + (500 + 200 + 5)
+
+
+def test_own_ticks_survive_a_command_name_with_spaces_and_parentheses() -> None:
+    stat = "4242 (my (odd) prog) S 1 4242 4242 0 -1 4194560 100 0 0 0 37 5 0 0 20 0 3 0"
+    assert read_own_ticks(stat) == 37 + 5
+
+
+def test_other_cores_subtract_our_own_time() -> None:
+    # 2 cores over 100 ticks each = 200 ticks; 150 busy, 50 of them ours: 1 other core
+    assert other_cores((0, 0, 0), (150, 200, 50), cpus=2) == pytest.approx(1.0)
+    assert other_cores((0, 0, 0), (40, 200, 60), cpus=2) == 0.0  # never negative
+    assert other_cores((5, 5, 5), (5, 5, 5), cpus=2) == 0.0
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads Linux /proc")
+def test_the_meter_reports_after_its_first_period() -> None:
+    meter = OtherLoad(period_s=0.05)
+    deadline = time.monotonic() + 5.0
+    while meter.cores() is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    cores = meter.cores()
+    meter.close()
+    assert cores is not None and 0.0 <= cores <= 64
+
+
+class StubMeter:
+    def __init__(self, cores: float | None) -> None:
+        self.value = cores
+
+    def cores(self) -> float | None:
+        return self.value
+
+
+@pytest.mark.parametrize(("others", "threads"), [(0.1, 2), (0.9, 1), (None, 1)])
+def test_adaptive_takes_the_wide_engine_only_while_the_others_are_idle(
+        others: float | None, threads: int) -> None:
+    llm = LlamaCppLlm.__new__(LlamaCppLlm)  # the choice only: no model loaded
+    llm.params = LlamaCppParams(n_threads="adaptive")
+    llm._engines = {1: "narrow engine", 2: "wide engine"}
+    llm._load_meter = StubMeter(others)  # type: ignore[assignment]
+    engine = llm._engine()
+    assert llm.threads_used == threads
+    assert engine == ("wide engine" if threads == 2 else "narrow engine")
