@@ -149,7 +149,7 @@ class Conversation:
         self._audio_clock = AudioClockMap(speed)
         self._prefiller: Prefiller | None = None
         self._prefill_error: BaseException | None = None
-        self._heard: list[str] = []  # words committed since the last speech onset
+        self._part_start = 0  # self.words from here on were said since the last onset
 
     # ---- the loop -------------------------------------------------------------------
     def run(self, source: AudioSource, sink: AudioSink) -> list[TurnRecord]:
@@ -273,12 +273,12 @@ class Conversation:
             # reply (if one was being prepared) waits until they finish.
             self._drop_reply()
             turn.marks = {"speech_start": turn.marks["speech_start"]}
-            self._heard = []
+            self._part_start = len(self.words)
             return
-        self._heard = []
         self._turn = TurnRecord(index=len(self.turns) + 1)
         self._turn.mark("speech_start", self._audio_clock.to_clock(event.at))
         self.words = []
+        self._part_start = 0
 
     def _listen_step(self) -> None:
         try:
@@ -292,10 +292,9 @@ class Conversation:
             self.words.extend(EmittedWord(w, now) for w in result.committed)
             committed = " ".join(w.word.text for w in self.words)
             self.view.partial(committed, " ".join(w.text for w in result.partial))
-            if result.committed:
-                self._heard.extend(w.text for w in result.committed)
-                if self.listener.tentative_text() is None:  # else a reply starts now
-                    self._offer_prefill(" ".join(self._heard))
+            if result.committed and self.listener.tentative_text() is None:  # else a reply
+                # starts now; the part of the turn said since the last pause is not final yet
+                self._offer_prefill(" ".join(w.word.text for w in self.words[self._part_start:]))
         elif isinstance(result, UtteranceFinal):
             self._on_utterance(result, now)
 

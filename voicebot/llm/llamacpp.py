@@ -141,11 +141,13 @@ class LlamaCppLlm:
     def _engine(self) -> Any:
         """The engine for a request now: with `adaptive`, the wide one while the other
         processes leave its cores free, else the narrow one."""
+        threads = min(self._engines)
         if self._load_meter is not None:
             others = self._load_meter.cores()
-            self.threads_used = max(self._engines) if others is not None and \
-                others < IDLE_OTHERS_CORES else min(self._engines)
-        return self._engines[self.threads_used]
+            if others is not None and others < IDLE_OTHERS_CORES:
+                threads = max(self._engines)
+        self.threads_used = threads  # a report only: requests come from two threads
+        return self._engines[threads]
 
     def _load(self, threads: int) -> Any:
         import xllamacpp
