@@ -4,6 +4,7 @@ no thread left behind, tokenizer, warm-up."""
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -125,3 +126,26 @@ def engine_stream(backend: LlamaCppLlm, engine: object, messages: list[ChatMessa
     """A reply from one given engine (the load meter would pick one by the machine's load)."""
     backend._engine = lambda: engine  # type: ignore[method-assign]
     return list(backend.stream(messages, cancel=threading.Event()))
+
+
+def test_a_paused_reply_goes_on_as_if_it_had_never_stopped() -> None:
+    """Greedy decoding: the reply paused after a few words (generation stops, the engine is
+    idle) and continued by a second request is word for word the reply never paused. A
+    continuation that started a new message, or lost or repeated the text before the pause,
+    would differ."""
+    backend = LlamaCppLlm(LlamaCppParams(temperature=0.0, max_tokens=30))
+    try:
+        messages = [ChatMessage("system", SPOKEN_SYSTEM_PROMPT),
+                    ChatMessage("user", "Why is the sky blue?")]
+        whole = "".join(backend.stream(messages, cancel=threading.Event()))
+        stream = backend.stream(messages, cancel=threading.Event())
+        head = [next(stream) for _ in range(4)]
+        stream.pause()
+        time.sleep(0.3)  # ~10 tokens' time: an engine that went on would fill the queue
+        assert stream._items.qsize() <= 3, "generation went on during the pause"
+        rest = list(stream)
+        assert stream._count == 2  # the continuation was a request of its own
+        assert "".join(head + rest) == whole
+        assert backend_threads() == []
+    finally:
+        backend.close()

@@ -101,6 +101,7 @@ def test_one_turn_exact_marks_and_figures(tmp_path: Path) -> None:
     spoken_s = (len("The capital is Paris.") + len("It is lovely.")) * 0.05
     assert turn.reply_audio_s == pytest.approx(spoken_s, abs=1e-3)
     assert turn.marks["turn_end"] >= turn.marks["playback_start"] + spoken_s - 1e-6
+    assert turn.stall_s == 0.0  # the second sentence was ready before the first had played
 
     kinds = [line.split(":")[0] for line in view.lines]
     assert kinds.index("user") < kinds.index("reply") < kinds.index("turn")
@@ -114,6 +115,19 @@ def test_one_turn_exact_marks_and_figures(tmp_path: Path) -> None:
     out = sink.samples()
     assert not out[: int(3.26 * RATE)].any()
     assert out[int(3.28 * RATE)] != 0
+
+
+def test_a_reply_that_runs_dry_between_sentences_logs_the_gap() -> None:
+    # "Hi." is complete when " It" arrives (0.2 + 0.5 s after the LLM starts); its 0.15 s
+    # of audio plays from +0.75 s (50 ms of TTS) to +0.9 s. The fake LLM's next two tokens
+    # come 0.5 s apart from then (+1.75 s), and the TTS takes 50 ms: 0.9 s of silence in
+    # the middle of the reply.
+    clock = FakeClock()
+    llm = FakeLlm(clock, ["Hi.", " It", " is", " lovely."], ttft_s=0.2, per_token_s=0.5)
+    conversation, _, _ = make_conversation(clock, llm)
+    turns = conversation.run(replay(scripted_audio([(0.48, 2.52)], 4.0)),
+                             WavSink(None, sample_rate=RATE))
+    assert turns[0].stall_s == pytest.approx(0.9, abs=0.02)
 
 
 def test_streaming_partials_arrive_before_the_endpoint() -> None:

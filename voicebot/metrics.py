@@ -71,6 +71,8 @@ class TurnRecord:
     reply_audio_s: float = 0.0
     forced: bool = False  # the utterance hit max_utterance_s and was cut
     muted_speech_s: float = 0.0  # voice heard (and dropped) while the microphone was muted
+    stall_s: float = 0.0
+    """Silence the reply's audio ran dry for between its chunks (the next one was late)."""
     measured_e2e: float | None = None
     """Benchmarks: the e2e measured from outside (input and time-aligned reply audio)."""
     llm_threads: int | None = None
@@ -94,6 +96,7 @@ class TurnRecord:
         data["marks"] = {k: round(v, 4) for k, v in self.marks.items()}
         data["reply_audio_s"] = round(self.reply_audio_s, 3)
         data["muted_speech_s"] = round(self.muted_speech_s, 3)
+        data["stall_s"] = round(self.stall_s, 3)
         if self.measured_e2e is None:
             del data["measured_e2e"]
         else:

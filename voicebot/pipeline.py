@@ -434,6 +434,8 @@ class Conversation:
     def _play(self, chunk: AudioChunk, now: float) -> None:
         reply, turn, sink = self._reply, self._turn, self._sink
         assert reply is not None and turn is not None and sink is not None
+        if reply.starts and (late := now - sink.busy_until()) > 0:
+            turn.stall_s += late  # the reply had started and ran dry: a gap in its audio
         playback = sink.play(chunk.samples, chunk.sample_rate, now)
         reply.starts.setdefault(chunk.sentence_index, playback)
         turn.reply_audio_s += chunk.duration

@@ -14,7 +14,7 @@ from typing import TypeVar
 
 import numpy as np
 
-from voicebot.audio.levels import trim_leading_silence
+from voicebot.audio.levels import trim_leading_silence, trim_trailing_silence
 from voicebot.config import TextConfig
 from voicebot.events import ChatMessage
 from voicebot.llm.base import Llm
@@ -94,6 +94,8 @@ def reply_events(
             yield TextDelta(delta)
             for sentence in splitter.push(delta):
                 if budget.admit(sentence):
+                    if sentence_index == 0:
+                        _pause(tokens)
                     yield from _speak(tts, sentence, sentence_index, cancel)
                     sentence_index += 1
             if budget.done:
@@ -107,6 +109,15 @@ def reply_events(
         close = getattr(tokens, "close", None)
         if close is not None:
             close()
+
+
+def _pause(tokens: Iterator[str]) -> None:
+    """Let the first chunk's synthesis have the cores: a stream that can pause stops
+    generating until the loop asks it for more (llm/llamacpp_stream.py: piper took 0.10 s
+    for a first chunk alone, 0.19 s beside the generating LLM on 2 cores)."""
+    pause = getattr(tokens, "pause", None)
+    if callable(pause):
+        pause()
 
 
 def reply_budget(text_cfg: TextConfig, messages: Sequence[ChatMessage]) -> ReplyBudget:
@@ -136,16 +147,43 @@ def _speak(
     tts: Tts, sentence: str, index: int, cancel: threading.Event
 ) -> Iterator[ReplyEvent]:
     """The sentence's audio; the reply's very first chunk starts at its first audible
-    sample (a voice's leading silence would only be waited for)."""
+    sample (a voice's leading silence would only be waited for), and a chunk cut
+    mid-sentence ends soon after its last one (JOIN_KEEP_S)."""
     yield SentenceReady(sentence, index)
     first = index == 0
-    for samples in _guarded(tts.synthesize(sentence), "tts", cancel):
-        audio = np.asarray(samples, dtype=np.float32)
+    blocks: Iterator[np.ndarray] = (np.asarray(samples, dtype=np.float32) for samples in
+                                    _guarded(tts.synthesize(sentence), "tts", cancel))
+    if ends_mid_sentence(sentence):
+        blocks = _tail_trimmed(blocks, tts.sample_rate)
+    for audio in blocks:
         if first:
             audio = trim_leading_silence(audio, tts.sample_rate)
             first = False
         if len(audio):
             yield AudioChunk(audio, tts.sample_rate, index)
+
+
+JOIN_KEEP_S = 0.03
+"""A chunk cut mid-sentence (the early first chunk) keeps this much of its trailing silence:
+a voice ends every chunk with 0.14-0.20 s of it (piper), which at a join inside a sentence
+sounds like a hesitation; 30 ms keeps the decay of the last sound."""
+
+
+def ends_mid_sentence(chunk: str) -> bool:
+    """The chunk stops between two words (no punctuation): the next one goes on at once."""
+    stripped = chunk.rstrip()
+    return bool(stripped) and stripped[-1].isalnum()
+
+
+def _tail_trimmed(blocks: Iterator[np.ndarray], sample_rate: int) -> Iterator[np.ndarray]:
+    """`blocks`, the last one without its trailing silence beyond JOIN_KEEP_S."""
+    previous: np.ndarray | None = None
+    for block in blocks:
+        if previous is not None:
+            yield previous
+        previous = block
+    if previous is not None:
+        yield trim_trailing_silence(previous, sample_rate, keep_s=JOIN_KEEP_S)
 
 
 def whole_reply_events(

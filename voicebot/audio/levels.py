@@ -40,6 +40,20 @@ def trim_leading_silence(
     return samples[max(index - round(keep_s * sample_rate), 0):]
 
 
+def trim_trailing_silence(
+    samples: np.ndarray,
+    sample_rate: int,
+    level_dbfs: float = AUDIBLE_DBFS,
+    keep_s: float = KEEP_BEFORE_S,
+) -> np.ndarray:
+    """`samples` without the silence after the last audible sample (less `keep_s`).
+    A block with no audible sample is returned unchanged."""
+    index = first_audible(np.asarray(samples)[::-1], level_dbfs)
+    if index is None:
+        return samples
+    return samples[: len(samples) - max(index - round(keep_s * sample_rate), 0)]
+
+
 FRAME_S = 0.010
 SILENCE_DBFS = -100.0
 SPEECH_RELATIVE_DB = -35.0

@@ -56,6 +56,11 @@ def _cpus() -> int:
     return os.cpu_count() or 0
 
 
+STALL_S = 0.02
+"""A reply whose chunks left more than this much silence between them (the next chunk not
+ready when the one before had played) counts as ran dry: an audible gap mid-reply."""
+
+
 def _summary_table(results: Mapping[str, Sequence[TurnRecord]]) -> list[str]:
     modes = list(results)
     header = "| figure | " + " | ".join(f"{m} median | {m} p90" for m in modes) + " |"
@@ -75,6 +80,10 @@ def _summary_table(results: Mapping[str, Sequence[TurnRecord]]) -> list[str]:
     rows.append("| e2e measured from outside (audio in/out) | " + " | ".join(cells) + " |")
     gaps = [abs(t.measured_e2e - t.figures["e2e_latency"]) for m in modes for t in results[m]
             if t.measured_e2e is not None and "e2e_latency" in t.figures]
+    stalls = [f"{sum(t.stall_s > STALL_S for t in results[m])}/{len(results[m])}"
+              for m in modes]
+    rows.append(f"| replies whose audio ran dry (> {STALL_S * 1000:.0f} ms) | "
+                + " | ".join(f"{s} | " for s in stalls) + " |")
     ok = [f"{sum(t.status == 'ok' for t in results[m])}/{len(results[m])}" for m in modes]
     rows.append("| turns ok | " + " | ".join(f"{o} | " for o in ok) + " |")
     if gaps:

@@ -22,11 +22,10 @@ generated per process guards it, and `count_tokens` uses its `/tokenize` route.
 from __future__ import annotations
 
 import json
-import queue
 import secrets
 import threading
 import urllib.request
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -36,12 +35,11 @@ from voicebot.cpuload import OtherLoad
 from voicebot.errors import BackendError
 from voicebot.events import ChatMessage
 from voicebot.llm.base import warmup_messages
-from voicebot.llm.handoff import Done, Handoff, drain
+from voicebot.llm.llamacpp_stream import LlamaCppStream, chunk_error
 from voicebot.llm.models import check_model_param, resolve_gguf
 from voicebot.progress import say
 from voicebot.threads import Threads, resolve_threads, usable_cores
 
-JOIN_TIMEOUT_S = 30.0
 TOKEN_CACHE_SIZE = 1024
 IDLE_OTHERS_CORES = 0.5
 """`adaptive`: the wide engine answers while the other processes keep less than this many
@@ -193,49 +191,13 @@ class LlamaCppLlm:
 
     def stream(
         self, messages: Sequence[ChatMessage], *, cancel: threading.Event
-    ) -> Iterator[str]:
-        """Yield text deltas. The engine calls back on the thread that asked, so a worker
-        thread runs the request and hands deltas over a queue; cancel or close() stops it
-        at the next token and joins it before the generator ends. (The engine cannot be
-        stopped inside a prompt evaluation: a cancel then waits for it to finish, which
-        the prompt cache keeps to a few new tokens.)"""
-        return self._stream({**self.request(messages), "stream": True}, cancel)
-
-    def _stream(self, request: dict, cancel: threading.Event) -> Iterator[str]:
-        deltas: Handoff = queue.Queue()
-        stop = threading.Event()
-
-        def on_chunk(chunk: Any) -> bool:
-            if stop.is_set() or cancel.is_set():
-                return True
-            try:
-                error = _chunk_error(chunk)
-                if error:
-                    deltas.put(BackendError(f"llama.cpp: {error}"))
-                    return True
-                for text in _chunk_texts(chunk):
-                    deltas.put(text)
-            except Exception as exc:  # the binding would swallow it silently
-                deltas.put(exc)
-                return True
-            return False
-
-        def work() -> None:
-            try:
-                server.handle_chat_completions(request, on_chunk)
-            except BaseException as exc:
-                deltas.put(exc)
-            finally:
-                deltas.put(Done())
-
-        server = self._engine()
-        worker = threading.Thread(target=work, name="voicebot-llama.cpp", daemon=True)
-        worker.start()
-        try:
-            yield from _drain(deltas, cancel)
-        finally:
-            stop.set()
-            worker.join(JOIN_TIMEOUT_S)
+    ) -> LlamaCppStream:
+        """Yield text deltas (from a worker thread: the engine calls back on the thread that
+        asked); cancel or close() stops it at the next token and joins it. The engine cannot
+        be stopped inside a prompt evaluation: a cancel then waits for it to finish, which
+        the prompt cache keeps to a few new tokens. The stream can pause for the TTS (see
+        llamacpp_stream.py)."""
+        return LlamaCppStream(self._engine(), {**self.request(messages), "stream": True}, cancel)
 
     def warmup(self, system_prompt: str | None = None) -> None:
         """Evaluate the system prompt once, so the first turn reuses its KV cache."""
@@ -251,8 +213,8 @@ class LlamaCppLlm:
 
     def _evaluate(self, server: Any, messages: Sequence[ChatMessage]) -> None:
         result = server.handle_chat_completions(self.request(messages, max_tokens=1))
-        if isinstance(result, dict) and _chunk_error(result):
-            raise BackendError(f"llama.cpp prompt evaluation failed: {_chunk_error(result)}")
+        if isinstance(result, dict) and chunk_error(result):
+            raise BackendError(f"llama.cpp prompt evaluation failed: {chunk_error(result)}")
 
     def count_tokens(self, text: str) -> int:
         """Tokens of `text` with the model's own tokenizer (cached), else about len/4."""
@@ -285,37 +247,3 @@ class LlamaCppLlm:
         self._engines.clear()
         self._server = None
 
-
-def _drain(deltas: Handoff, cancel: threading.Event) -> Iterator[str]:
-    for item in drain(deltas, cancel):
-        if isinstance(item, BackendError):
-            raise item
-        if isinstance(item, BaseException):
-            raise BackendError(f"llama.cpp failed: {item}") from item
-        yield item
-
-
-def _chunk_texts(chunk: Any) -> list[str]:
-    if not isinstance(chunk, dict):
-        return []
-    texts = []
-    for choice in chunk.get("choices") or []:
-        delta = choice.get("delta") or choice.get("message") or {}
-        content = delta.get("content")
-        if content:
-            texts.append(str(content))
-    return texts
-
-
-def _chunk_error(chunk: Any) -> str:
-    """The message of an error chunk ({"error": {...}} or {"code", "message"}), else ""."""
-    if not isinstance(chunk, dict):
-        return ""
-    error = chunk.get("error")
-    if isinstance(error, dict):
-        return str(error.get("message") or error)
-    if error:
-        return str(error)
-    if "choices" not in chunk and "message" in chunk and "code" in chunk:
-        return str(chunk["message"])
-    return ""
