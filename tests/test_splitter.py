@@ -146,6 +146,25 @@ def test_early_first_chunk_after_max_words() -> None:
                                 "Ten eleven twelve thirteen fourteen."]
 
 
+def test_after_an_early_cut_the_second_chunk_may_be_early_with_twice_the_limits() -> None:
+    cfg = TextConfig(first_chunk_min_words=2, first_chunk_max_words=3)
+    text = ("The reason for the sky being blue lies in the way our air scatters light. "
+            "When sunlight, which is white, reaches us it is a mix of colours.")
+    assert split(text, cfg) == [
+        "The reason for", "the sky being blue lies in",  # 3 words, then at most 6
+        "the way our air scatters light.",  # the rest of the sentence: no more early cuts
+        "When sunlight, which is white, reaches us it is a mix of colours."]
+    # a second chunk may end at a comma once it has twice the minimum
+    assert split("So the answer, I think, is that we know, more or less, why.", cfg) == [
+        "So the answer,", "I think, is that we know,", "more or less, why."]
+
+
+def test_a_first_chunk_that_ends_its_sentence_leaves_no_early_cut() -> None:
+    cfg = TextConfig(first_chunk_min_words=2, first_chunk_max_words=3)
+    assert split("It is. The sky is blue because the air scatters light.", cfg) == [
+        "It is.", "The sky is blue because the air scatters light."]
+
+
 def test_early_first_chunk_off() -> None:
     text = "Well, I think the answer, in short, is yes."
     assert split(text, PLAIN) == [text]

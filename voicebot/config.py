@@ -114,8 +114,8 @@ class TextConfig:
     """Sentence splitting of the LLM stream for TTS (text/splitter.py)."""
 
     early_first_chunk: bool = True
-    first_chunk_min_words: int = 3
-    first_chunk_max_words: int = 6
+    first_chunk_min_words: int = 2
+    first_chunk_max_words: int = 3
     max_chunk_chars: int = 250
     max_reply_sentences: int = 2  # a spoken reply ends at a sentence boundary after these
     max_reply_words: int = 35  # ... or about these words (x4 when the user asks for more)

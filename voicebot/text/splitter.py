@@ -14,7 +14,10 @@ Rules, in text order:
   "a.m.", "p.m." and an ellipsis only when the next word does not start in lower case;
   decimals, versions, URLs and e-mail addresses never have whitespace after their dots;
 - the first chunk of a reply (cfg.early_first_chunk) may end at , ; : or a dash once it has
-  first_chunk_min_words words, or at a space after first_chunk_max_words words;
+  first_chunk_min_words words, or at a space after first_chunk_max_words words; when it
+  ends so, the second may too, with twice those limits (EARLY_GROWTH): a short first chunk
+  plays for less time than the rest of a long sentence takes to generate and synthesize,
+  and a second chunk twice as long is ready before the first has played;
 - no chunk is longer than cfg.max_chunk_chars: it is cut at the last clause punctuation or
   space before the cap.
 Chunks are cleaned for speech (markdown, emoji, code fences, numbers; see clean.py); empty
@@ -43,6 +46,7 @@ _LOWER_ACRONYM = re.compile(r"(?:[a-z]\.)+[a-z]")
 _ALNUM = re.compile(r"\w")
 
 Cut = tuple[int, int]  # (end of the chunk, where the rest of the buffer starts)
+EARLY_GROWTH = 2
 
 
 class SentenceSplitter:
@@ -51,14 +55,16 @@ class SentenceSplitter:
     def __init__(self, cfg: TextConfig | None = None) -> None:
         self.cfg = cfg or TextConfig()
         self._fences = FenceFilter()
-        self._buf = ""
-        self._first = True
+        self.reset()
 
     def reset(self) -> None:
         """Forget everything (a new reply, or a cancelled one)."""
         self._fences.reset()
         self._buf = ""
-        self._first = True
+        self._early_scale = 1 if self.cfg.early_first_chunk else 0
+        """The next chunk may end early with this multiple of the first chunk's limits
+        (0: only at a sentence end)."""
+        self._cut_early = False
 
     def push(self, delta: str) -> list[str]:
         self._buf += self._fences.push(delta)
@@ -80,19 +86,24 @@ class SentenceSplitter:
             if cut is None:
                 return out
             end, rest = cut
-            out += self._emit(self._buf[:end])
+            first_early = self._cut_early and self._early_scale == 1
+            self._cut_early = False
+            chunks = self._emit(self._buf[:end])
+            if chunks and first_early:
+                self._early_scale = EARLY_GROWTH  # the sentence goes on: one more early cut
+            out += chunks
             self._buf = self._buf[rest:]
 
     def _emit(self, raw: str) -> list[str]:
         chunks = [c for c in cap_split(clean_line(raw), self.cfg.max_chunk_chars)
                   if _ALNUM.search(c)]
         if chunks:
-            self._first = False
+            self._early_scale = 0
         return chunks
 
     def _find_cut(self, buf: str, final: bool) -> Cut | None:
         """The first decidable cut in `buf`, or None while undecided (or none in it)."""
-        early = self._first and self.cfg.early_first_chunk
+        early = self._early_scale > 0
         words = 0
         in_word = False
         i, n = 0, len(buf)
@@ -113,8 +124,11 @@ class SentenceSplitter:
                 continue
             if early:
                 cut = self._early_cut(buf, i, words, final)
+                if cut == (-1, -1):
+                    return None
                 if cut is not None:
-                    return None if cut == (-1, -1) else cut
+                    self._cut_early = True
+                    return cut
             if ch.isspace():
                 in_word = False
             elif not in_word and _ALNUM.match(ch):
@@ -142,7 +156,9 @@ class SentenceSplitter:
         return not buf[k].islower()
 
     def _early_cut(self, buf: str, i: int, words: int, final: bool) -> Cut | None:
-        """A cut for the early first chunk at `i`; (-1, -1) means "wait for more text"."""
+        """An early cut at `i` (first chunks); (-1, -1) means "wait for more text"."""
+        least = self.cfg.first_chunk_min_words * self._early_scale
+        most = self.cfg.first_chunk_max_words * self._early_scale
         ch = buf[i]
         nxt = buf[i + 1] if i + 1 < len(buf) else None
         if ch in ",;:" or (ch == "-" and i > 0 and buf[i - 1] == " ") or ch in "–—":
@@ -151,9 +167,9 @@ class SentenceSplitter:
             spaced = nxt is None or nxt.isspace()
             if ch == "—" or (ch == "–" and not (i > 0 and buf[i - 1].isdigit())):
                 spaced = True
-            if spaced and words >= self.cfg.first_chunk_min_words:
+            if spaced and words >= least:
                 return (i + 1, i + 1) if ch in ",;:" else (i, i + 1)
-        if ch.isspace() and words >= self.cfg.first_chunk_max_words:
+        if ch.isspace() and words >= most:
             return i, i + 1
         return None
 
