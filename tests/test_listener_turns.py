@@ -3,6 +3,9 @@ exact in audio time (the decode in the pause runs at once: compute 0 on a FakeCl
 
 from __future__ import annotations
 
+import threading
+import time
+
 import numpy as np
 import pytest
 
@@ -139,3 +142,48 @@ def test_a_pause_after_speech_with_no_word_heard_yet_does_not_end_the_turn() -> 
     (ended,) = [e for e in events if isinstance(e, SpeechEnded)]  # held over the pause
     assert ended.last_speech == pytest.approx(3.51, abs=0.01)
     assert detector.calls and all(text for _, text in detector.calls)
+
+
+class BlockingDetector(ScriptedDetector):
+    """Answers only once the test releases it, and records the thread it ran on."""
+
+    def __init__(self, p: float) -> None:
+        super().__init__(p)
+        self.release = threading.Event()
+        self.threads: list[str] = []
+
+    def p_finished(self, audio: np.ndarray, text: str) -> float:
+        self.threads.append(threading.current_thread().name)
+        assert self.release.wait(5), "the test never released the detector"
+        return super().p_finished(audio, text)
+
+
+def test_a_detector_on_its_own_thread_never_holds_up_the_audio() -> None:
+    detector = BlockingDetector(0.9)
+    asr = FakeAsr(FakeClock(), TEXT, compute_s=0.0)
+    live = Listener(FakeVad(), asr, EndpointConfig(end_ms=210), StreamingConfig(), RATE,
+                    turn=detector, turn_thread=True,
+                    turn_cfg=TurnConfig(backend="smart-turn", text_rule=False))
+    audio = scripted_audio([(0.5, 1.5)], total_s=3.0)
+    events = run(live, audio[: round(2.4 * RATE)])  # asked at ~1.71 s; still thinking
+    assert not [e for e in events if isinstance(e, SpeechEnded)]
+    assert detector.threads == ["voicebot-turn"]
+    detector.release.set()
+    deadline = time.monotonic() + 5
+    while live._verdict is not None and not live._verdict.future.done():
+        assert time.monotonic() < deadline
+        time.sleep(0.005)
+    events = run_from(live, audio, 2.4)
+    (ended,) = [e for e in events if isinstance(e, SpeechEnded)]
+    assert ended.at == pytest.approx(2.43, abs=0.031)  # the first frame after the verdict
+    assert finals(events) == ["I went to"]
+    assert len(detector.threads) == 1  # one call for the pause, not one per frame
+
+
+def run_from(listener: Listener, audio: np.ndarray, start_s: float) -> list[object]:
+    out: list[object] = []
+    for i in range(round(start_s * RATE), len(audio), BLOCK):
+        out.extend(listener.push_audio(AudioFrame(audio[i : i + BLOCK], RATE, i / RATE)))
+        while listener.has_work():
+            out.append(listener.work())
+    return out

@@ -76,7 +76,7 @@ class TurnConfig:
     """smart-turn: `builtin` (the ONNX file in the pipecat-ai wheel) or a path to a .onnx."""
     threshold: float = 0.5
     """P(finished) at or above this ends the turn."""
-    recheck_ms: int = 600
+    recheck_ms: int = 1000
     """After a 'not yet', ask again after this much more silence (0: never)."""
     max_silence_ms: int = 2000
     """Hard timeout: this much silence always ends the turn."""

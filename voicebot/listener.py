@@ -15,6 +15,7 @@ and goes on with a new utterance, so a monologue never grows the buffer without 
 from __future__ import annotations
 
 from collections import deque
+from concurrent.futures import Future
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -35,6 +36,7 @@ from voicebot.events import (
     Word,
 )
 from voicebot.turn import TurnDetector, build_policy
+from voicebot.turn.background import computed, in_background
 from voicebot.turn.smart_turn import WINDOW_S as TURN_AUDIO_S
 from voicebot.turn.text_rule import ends_question, ends_unfinished
 from voicebot.vad.base import Vad
@@ -68,6 +70,16 @@ endpoint instead of one decode later."""
 
 
 @dataclass
+class _Verdict:
+    """The detector's answer to one ask in the pause after `pause` (the last voiced time)."""
+
+    pause: float
+    asked: float
+    future: Future[float]
+    used: bool = False
+
+
+@dataclass
 class _Utterance:
     transcriber: StreamingTranscriber
     onset: float
@@ -89,10 +101,13 @@ class Listener:
         decode_in_pauses: bool = True,
         turn: TurnDetector | None = None,
         turn_cfg: TurnConfig | None = None,
+        turn_thread: bool = False,
     ) -> None:
         """`decode_in_pauses=False` turns off the decode after SETTLE_S of silence (the
         benchmark's naive cascade transcribes only once the endpoint has fired). Without a
-        `turn` detector, `endpoint.end_ms` of silence ends every utterance (the old rule)."""
+        `turn` detector, `endpoint.end_ms` of silence ends every utterance (the old rule).
+        `turn_thread`: the detector runs on a thread of its own, beside the pause decode
+        (turn/background.py); off, it runs inline (deterministic, for tests)."""
         if vad.sample_rate != sample_rate:
             raise ValueError(f"the VAD wants {vad.sample_rate} Hz audio, got {sample_rate}")
         self.vad = vad
@@ -103,7 +118,8 @@ class Listener:
         self.decode_in_pauses = decode_in_pauses
         self.turn = turn
         self.turn_cfg = turn_cfg or TurnConfig()
-        self._verdict: tuple[float, float, float] | None = None  # (pause of, asked at, P)
+        self.turn_thread = turn_thread
+        self._verdict: _Verdict | None = None
         self.endpointer = Endpointer(endpoint, build_policy(endpoint, self.turn_cfg),
                                      self._judge if turn is not None else None)
         self.reframer = Reframer(vad.frame_samples)
@@ -162,24 +178,55 @@ class Listener:
         """P(turn finished) at audio time `now`, in a pause of the open utterance: the
         detector on the utterance's last TURN_AUDIO_S of audio, overruled by the text rule
         when the decode that heard the pause ends on a word like 'the' or 'and', or heard no
-        word at all (or on a question mark: finished, no model call). With the
-        text rule on, the answer waits (None) for that decode: the final transcript needs it
-        anyway, so the wait costs no latency."""
-        assert self.turn is not None
+        word at all (or on a question mark: finished). With the text rule on, the answer
+        waits (None) for that decode: the final transcript needs it anyway, so the wait
+        costs no latency; meanwhile the detector already runs on the audio."""
         text = self.tentative_text()
         if self.turn_cfg.text_rule and self.decode_in_pauses:
             if text is None:
+                self._start_verdict(now)  # the audio model need not wait for the words
                 return None
             heard = self._heard_text()
             if not heard or ends_unfinished(heard):
-                return 0.0  # no word yet ("But" decoded as nothing) is no finished request
+                return self._answered(0.0)  # no word yet ("But" decoded as nothing) is no
+                # finished request
             if ends_question(heard):
-                return 1.0
-        key = (self._last_voiced, now)
-        if self._verdict is None or self._verdict[0] != self._last_voiced or \
-                self._verdict[1] < now - (self.turn_cfg.recheck_ms / 1000.0) + 1e-6:
-            self._verdict = (*key, self.turn.p_finished(self._turn_audio(now), text or ""))
-        return self._verdict[2]
+                return self._answered(1.0)
+        return self._model_verdict(now, text or "")
+
+    def _answered(self, p_finished: float) -> float:
+        """The text answered this ask: the detector's verdict for it, if one was started,
+        is not used for the next."""
+        if self._verdict is not None:
+            self._verdict.used = True
+        return p_finished
+
+    def _start_verdict(self, now: float) -> None:
+        """Set the detector going on the audio while the pause decode runs."""
+        if self.turn_thread:
+            self._fresh_verdict(now, "")
+
+    def _model_verdict(self, now: float, text: str) -> float | None:
+        """The detector's P for this ask; None while its thread is still computing it."""
+        verdict = self._fresh_verdict(now, text)
+        if not verdict.future.done():
+            return None
+        verdict.used = True
+        return verdict.future.result()
+
+    def _fresh_verdict(self, now: float, text: str) -> _Verdict:
+        """The verdict for this ask, started now if there is none. A verdict answers one ask
+        (see `_answered`): the policy asks again only after recheck_ms, and that ask gets a
+        fresh one."""
+        verdict = self._verdict
+        if verdict is None or verdict.pause != self._last_voiced or verdict.used:
+            turn = self.turn
+            assert turn is not None
+            audio = self._turn_audio(now)
+            future = in_background(lambda: turn.p_finished(audio, text)) if self.turn_thread \
+                else computed(turn.p_finished(audio, text))
+            verdict = self._verdict = _Verdict(self._last_voiced, now, future)
+        return verdict
 
     def _heard_text(self) -> str:
         """The tentative text for the text rule: without a last word Whisper squeezed into

@@ -140,7 +140,8 @@ def run_turn(turn: SpokenTurn, mode: str, backends: dict[str, Any], cfg: Any) ->
                                                prefill=False)
     backends["vad"].reset()
     listener = Listener(backends["vad"], backends["asr"], cfg.endpoint, streaming, rate,
-                        decode_in_pauses=not naive, turn=backends.get("turn"), turn_cfg=cfg.turn)
+                        decode_in_pauses=not naive, turn=backends.get("turn"), turn_cfg=cfg.turn,
+                        turn_thread=True)
     conversation = Conversation(
         listener=listener, llm=backends["llm"], tts=backends["tts"], text_cfg=cfg.text,
         conversation_cfg=conversation_cfg, clock=MonotonicClock(), view=QuietView(),

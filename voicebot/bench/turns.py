@@ -173,7 +173,7 @@ def run_input(setting: Setting, item: BenchInput, engines: dict[str, Any], cfg: 
     detector = engines["smart-turn"] if setting.turn == "smart-turn" else None
     calls_before = len(detector.calls_ms) if detector is not None else 0
     listener = _recording_listener()(vad, engines["asr"], endpoint, cfg.streaming, rate,
-                                 turn=detector, turn_cfg=turn_cfg)
+                                 turn=detector, turn_cfg=turn_cfg, turn_thread=True)
     conversation = Conversation(
         listener=listener, llm=engines["llm"], tts=engines["tts"], text_cfg=cfg.text,
         conversation_cfg=cfg.conversation, clock=MonotonicClock(), view=QuietView(),

@@ -167,7 +167,8 @@ def _converse(
 
     log_path = log.path
     listener = Listener(backends["vad"], backends["asr"], cfg.endpoint, cfg.streaming,
-                        cfg.audio.sample_rate, turn=load_turn(cfg), turn_cfg=cfg.turn)
+                        cfg.audio.sample_rate, turn=load_turn(cfg), turn_cfg=cfg.turn,
+                        turn_thread=True)
     conversation = Conversation(
         listener=listener, llm=backends["llm"], tts=backends["tts"], text_cfg=cfg.text,
         conversation_cfg=cfg.conversation, clock=MonotonicClock(), reply_thread=True,
