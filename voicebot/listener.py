@@ -188,8 +188,8 @@ class Listener:
                 return None
             heard = self._heard_text()
             if not heard or ends_unfinished(heard):
-                return self._answered(0.0)  # no word yet ("But" decoded as nothing) is no
-                # finished request
+                # (no word yet, "But" decoded as nothing, is no finished request either)
+                return self._answered(0.0)
             if ends_question(heard):
                 return self._answered(1.0)
         return self._model_verdict(now, text or "")

@@ -113,8 +113,9 @@ def reply_events(
 
 def _pause(tokens: Iterator[str]) -> None:
     """Let the first chunk's synthesis have the cores: a stream that can pause stops
-    generating until the loop asks it for more (llm/llamacpp_stream.py: piper took 0.10 s
-    for a first chunk alone, 0.19 s beside the generating LLM on 2 cores)."""
+    generating until the loop asks it for more (llm/llamacpp_stream.py; on 2 cores piper
+    took 0.104 s for a 3-6-word first chunk with the LLM paused, 0.128 s beside it:
+    scripts/first_chunk_pause.py)."""
     pause = getattr(tokens, "pause", None)
     if callable(pause):
         pause()
@@ -164,9 +165,9 @@ def _speak(
 
 
 JOIN_KEEP_S = 0.03
-"""A chunk cut mid-sentence (the early first chunk) keeps this much of its trailing silence:
-a voice ends every chunk with 0.14-0.20 s of it (piper), which at a join inside a sentence
-sounds like a hesitation; 30 ms keeps the decay of the last sound."""
+"""A chunk cut mid-sentence (an early first or second chunk) keeps this much of its
+trailing silence: a voice ends every chunk with 0.14-0.20 s of it (piper), which at a join
+inside a sentence sounds like a hesitation; 30 ms keeps the decay of the last sound."""
 
 
 def ends_mid_sentence(chunk: str) -> bool:

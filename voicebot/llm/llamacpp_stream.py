@@ -1,14 +1,14 @@
 """One streamed llama.cpp reply that can hand its cores to the TTS for a moment.
 
-On a 2-core machine the LLM's threads and the TTS share the cores: the first chunk of a
-reply took piper 0.19 s while llama.cpp went on generating beside it and 0.10 s alone
-(medians of 12 chunks, 3-6 words, SmolLM2 on 2 threads). The first chunk's synthesis is on
-the critical path of every turn; the rest of the reply has the first chunk's playing time
-(~1 s) to be ready. So `pause()` stops generation at the next token, and when the consumer
-has taken the text generated so far, the stream continues the same assistant message with
-a new request: llama.cpp prefills a final assistant message (it continues it rather than
-starting a new one), and the prompt cache holds everything up to it, so the continuation
-evaluates a token or two.
+On a 2-core machine the LLM's threads and the TTS share the cores: a 3-6-word first chunk
+took piper 0.128 s while llama.cpp (SmolLM2, 2 threads) went on generating beside it and
+0.104 s with it paused (medians of 24, scripts/first_chunk_pause.py). The first chunk's
+synthesis is on the critical path of every turn; the rest of the reply has the first
+chunk's playing time (~1 s) to be ready. So `pause()` stops generation at the next token,
+and when the consumer has taken the text generated so far, the stream continues the same
+assistant message with a new request: llama.cpp prefills a final assistant message (it
+continues it rather than starting a new one), and the prompt cache holds everything up to
+it, so the continuation evaluates a token or two.
 
 The engine calls back on the thread that asked, so each request runs on a worker thread that
 hands the deltas over a queue.
