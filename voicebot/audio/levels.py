@@ -46,12 +46,10 @@ def trim_trailing_silence(
     level_dbfs: float = AUDIBLE_DBFS,
     keep_s: float = KEEP_BEFORE_S,
 ) -> np.ndarray:
-    """`samples` without the silence after the last audible sample (less `keep_s`).
+    """`samples` without the silence after the last audible sample (plus `keep_s`).
     A block with no audible sample is returned unchanged."""
-    index = first_audible(np.asarray(samples)[::-1], level_dbfs)
-    if index is None:
-        return samples
-    return samples[: len(samples) - max(index - round(keep_s * sample_rate), 0)]
+    backwards = trim_leading_silence(samples[::-1], sample_rate, level_dbfs, keep_s)
+    return samples[: len(backwards)]
 
 
 FRAME_S = 0.010
