@@ -96,14 +96,14 @@ def reply_events(
                 if budget.admit(sentence):
                     if sentence_index == 0:
                         _pause(tokens)
-                    yield from _speak(tts, sentence, sentence_index, cancel)
+                    yield from speak(tts, sentence, sentence_index, cancel)
                     sentence_index += 1
             if budget.done:
                 return
         if not cancel.is_set():
             for sentence in splitter.flush():
                 if budget.admit(sentence):
-                    yield from _speak(tts, sentence, sentence_index, cancel)
+                    yield from speak(tts, sentence, sentence_index, cancel)
                     sentence_index += 1
     finally:
         close = getattr(tokens, "close", None)
@@ -144,7 +144,7 @@ def _guarded(items: Iterator[T], stage: str, cancel: threading.Event) -> Iterato
         yield item
 
 
-def _speak(
+def speak(
     tts: Tts, sentence: str, index: int, cancel: threading.Event
 ) -> Iterator[ReplyEvent]:
     """The sentence's audio; the reply's very first chunk starts at its first audible

@@ -1,8 +1,8 @@
 """`voicebot say "TEXT"`: speak text (or write it to a WAV) through the configured TTS.
 
 The text goes through the same sentence splitter and clean-up as an LLM reply, so what you
-hear is what the assistant would say; the command prints time to first audio, the audio
-duration and the real-time factor.
+hear is what the assistant would say (chunk by chunk, joined as a reply joins them); the
+command prints time to first audio, the audio duration and the real-time factor.
 """
 
 from __future__ import annotations
@@ -95,15 +95,20 @@ def _open_speaker(cfg: Any) -> Any:
 def _synthesize(tts: Any, chunks: list[str], sink: Any) -> tuple[np.ndarray, float | None, float]:
     """Synthesize chunk by chunk, handing each piece to the speaker as soon as it exists.
     Returns (all audio, seconds to the first audio, seconds of synthesis)."""
+    import threading
+
     from voicebot.clock import MonotonicClock
+    from voicebot.reply import AudioChunk, speak
 
     clock = MonotonicClock()
     t0 = clock.now()
     first: float | None = None
     pieces: list[np.ndarray] = []
-    for chunk in chunks:
-        for samples in tts.synthesize(chunk):
-            piece = np.asarray(samples, dtype=np.float32).reshape(-1)
+    for index, chunk in enumerate(chunks):  # as a reply speaks them (joins, leading silence)
+        for event in speak(tts, chunk, index, threading.Event()):
+            if not isinstance(event, AudioChunk):
+                continue
+            piece = event.samples.reshape(-1)
             if first is None:
                 first = clock.now() - t0
             if sink is not None:
