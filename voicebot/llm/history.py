@@ -62,7 +62,7 @@ class ChatHistory:
         if not text:
             return
         if self._entries and self._entries[-1].message.role == "user":
-            text = f"{self._entries.pop().message.content}\n{text}"
+            text = _merged(self._entries.pop().message.content, text)
         self._entries.append(self._entry("user", text))
 
     def add_assistant(self, text: str, interrupted: bool = False) -> None:
@@ -108,7 +108,7 @@ class ChatHistory:
         messages = self.messages()
         text = text.strip()
         if messages[-1].role == "user":
-            return [*messages[:-1], ChatMessage("user", f"{messages[-1].content}\n{text}")]
+            return [*messages[:-1], ChatMessage("user", _merged(messages[-1].content, text))]
         return [*messages, ChatMessage("user", text)]
 
     def token_count(self) -> int:
@@ -132,3 +132,8 @@ def _turns(entries: list[_Entry]) -> list[list[_Entry]]:
         else:
             turns[-1].append(entry)
     return turns
+
+
+def _merged(earlier: str, text: str) -> str:
+    """Consecutive parts of one user turn (said across a pause), as one message."""
+    return f"{earlier}\n{text}"

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from voicebot.errors import BackendError
+from voicebot.llm.chunks import chunk_content
 from voicebot.llm.handoff import POLL_S
 
 JOIN_TIMEOUT_S = 30.0
@@ -126,11 +127,12 @@ class LlamaCppStream(Iterator[str]):
                 if error:
                     items.put(BackendError(f"llama.cpp: {error}"))
                     return True
-                for text in chunk_texts(chunk):
+                texts, ended = chunk_content(chunk)
+                for text in texts:
                     self._text += text
                     self._tokens += 1
                     items.put(text)
-                if finished(chunk):
+                if ended:
                     self._ended = True
             except Exception as exc:  # the binding would swallow it silently
                 items.put(exc)
@@ -147,25 +149,6 @@ class LlamaCppStream(Iterator[str]):
 
         self._worker = threading.Thread(target=work, name="voicebot-llama.cpp", daemon=True)
         self._worker.start()
-
-
-def chunk_texts(chunk: Any) -> list[str]:
-    if not isinstance(chunk, dict):
-        return []
-    texts = []
-    for choice in chunk.get("choices") or []:
-        delta = choice.get("delta") or choice.get("message") or {}
-        content = delta.get("content")
-        if content:
-            texts.append(str(content))
-    return texts
-
-
-def finished(chunk: Any) -> bool:
-    """The chunk says the reply is over (a stop word or max_tokens)."""
-    if not isinstance(chunk, dict):
-        return False
-    return any(choice.get("finish_reason") for choice in chunk.get("choices") or [])
 
 
 def chunk_error(chunk: Any) -> str:

@@ -33,6 +33,7 @@ from typing import Any
 from voicebot.config import ParamError
 from voicebot.errors import BackendError, TruncatedReply
 from voicebot.events import ChatMessage
+from voicebot.llm.chunks import chunk_content
 from voicebot.llm.handoff import Done, Handoff, drain
 from voicebot.llm.llamacpp import check_sampling
 
@@ -242,11 +243,4 @@ def _payload_texts(payload: str) -> tuple[list[str], bool]:
         error = chunk["error"]
         message = error.get("message", error) if isinstance(error, dict) else error
         raise BackendError(f"the server reported an error: {message}")
-    texts = []
-    ended = False
-    for choice in chunk.get("choices") or []:
-        content = (choice.get("delta") or {}).get("content")
-        if content:
-            texts.append(str(content))
-        ended = ended or bool(choice.get("finish_reason"))
-    return texts, ended
+    return chunk_content(chunk)
