@@ -113,6 +113,55 @@ def test_end_of_input_closes_an_open_utterance() -> None:
     assert isinstance(final, UtteranceFinal) and final.text == "one two"
 
 
+class LaggingVad(FakeVad):
+    """Calls speech on for `hangover` frames after the sound stops, as Silero does."""
+
+    def __init__(self, hangover: int) -> None:
+        super().__init__()
+        self.hangover = hangover
+        self._left = 0
+
+    def speech_prob(self, frame: np.ndarray) -> float:
+        if super().speech_prob(frame) >= 0.5:
+            self._left = self.hangover
+            return 1.0
+        self._left -= 1
+        return 1.0 if self._left >= 0 else 0.0
+
+
+def pause_decode_times(audio: np.ndarray) -> list[float]:
+    """Audio times at which the listener decoded (min_chunk_s long: only pause decodes)."""
+    asr = FakeAsr(FakeClock(), "one two three four", compute_s=0.0)
+    listener = Listener(LaggingVad(hangover=4), asr, EndpointConfig(end_ms=600),
+                        StreamingConfig(min_chunk_s=30.0))
+    times = []
+    transcribe = asr.transcribe
+
+    def timed(audio: np.ndarray, *, prompt: str = "") -> list[Word]:
+        times.append(round(listener.audio_time, 3))
+        return transcribe(audio, prompt=prompt)
+
+    asr.transcribe = timed  # type: ignore[method-assign]
+    run(listener, audio)
+    return times
+
+
+def test_the_pause_decode_counts_its_silence_from_where_the_sound_ends() -> None:
+    # The sound ends at 2.01 s; the VAD calls speech on to 2.13 s. The decode runs once
+    # SETTLE_S (0.09) has passed since 2.01 and the VAD called a frame silent: 2.16 s, not
+    # 0.09 s after the VAD's last speech frame (2.22 s).
+    audio = scripted_audio([(0.51, 2.01)], total_s=3.0)
+    assert pause_decode_times(audio)[0] == pytest.approx(2.16)
+
+
+def test_in_noise_the_pause_decode_waits_settle_after_the_vads_last_speech() -> None:
+    # Steady noise 20 dB under the voice (the VAD hears no speech in it): the level rule
+    # finds no end of the sound, so the VAD's last speech frame (2.13 s) + 0.09 counts.
+    audio = scripted_audio([(0.51, 2.01)], total_s=3.0)
+    noise = np.random.default_rng(1).choice([-0.01, 0.01], size=len(audio))
+    assert pause_decode_times((audio + noise).astype(np.float32))[0] == pytest.approx(2.22)
+
+
 @pytest.mark.slow
 def test_jfk_end_to_end(speech_dir: Path, speech_manifest: dict[str, str]) -> None:
     from voicebot.asr.faster_whisper import FasterWhisperAsr

@@ -66,7 +66,11 @@ SETTLE_S = 0.09
 """After this much silence a decode runs at once (not waiting for `min_chunk_s`): if the
 endpoint then fires with no speech in between, that hypothesis already heard the whole
 utterance and the final needs no decode of its own, so the transcript is final right at the
-endpoint instead of one decode later."""
+endpoint instead of one decode later. The silence is counted from where the sound of speech
+ends in the audio (`speech_offset`), once the VAD has called a frame silent: the VAD's last
+speech frame runs on 0.04-0.14 s past it (dev questions), so counting from the VAD would
+start every pause decode, and so every reply, that much later. Never later than SETTLE_S
+after the VAD's last speech frame (in noise the sound never ends by the level rule)."""
 
 
 @dataclass
@@ -88,6 +92,7 @@ class _Utterance:
     awaits_history: bool = False  # began before the previous one's final (see _hand_over)
     ended: SpeechEnded | None = None
     speech_end: float | None = None  # where the sound of speech ended (see _heard_end)
+    settled_at: float | None = None  # the audio its pause decode heard up to (_settled_at)
 
 
 class Listener:
@@ -128,6 +133,7 @@ class Listener:
         self._frame_s = vad.frame_samples / sample_rate
         self._vad_samples = 0  # samples classified so far (the VAD's audio time)
         self._last_voiced = 0.0  # end of the last frame classified as speech
+        self._sound_end: float | None = None  # where the sound ended, in this VAD pause
         self._floor = 0.0  # audio before this went to an earlier utterance
         self._voice_end = 0.0  # where the previous utterance's voice ended
         self._context = ""  # text of the last finished utterance
@@ -139,6 +145,12 @@ class Listener:
     @property
     def in_speech(self) -> bool:
         return self._current is not None
+
+    @property
+    def in_pause(self) -> bool:
+        """The VAD called the latest frame silent inside an open utterance: the pause
+        decode, and maybe the end of the turn, is near."""
+        return self._current is not None and self.audio_time > self._last_voiced + 1e-9
 
     @property
     def audio_time(self) -> float:
@@ -161,6 +173,9 @@ class Listener:
         prob = self.vad.speech_prob(block)
         if prob >= self.endpoint_cfg.threshold:
             self._last_voiced = self.audio_time
+            self._sound_end = None
+        elif self._current is not None and self._sound_end is None:
+            self._sound_end = self._find_sound_end()
         events = self.endpointer.push(start, self._frame_s, prob)
         fed = False
         for i, event in enumerate(events):
@@ -265,6 +280,23 @@ class Listener:
             return event
         return replace(event, last_speech=begin + found)
 
+    def _find_sound_end(self) -> float:
+        """Where the sound of speech ends before this pause (the level rule of _heard_end
+        on the utterance's recent audio); the end of the audio when it has not ended."""
+        current = self._current
+        assert current is not None
+        begin = max(self.timeline.start, current.onset, self.audio_time - CARRY_S)
+        found = speech_offset(self.timeline.slice(begin, self.audio_time), self.sample_rate)
+        return self.audio_time if found is None else begin + found
+
+    def _settled_at(self) -> float:
+        """The audio a pause decode must hear up to: SETTLE_S past the sound's end, at least
+        one silent VAD frame, at most SETTLE_S past the VAD's last speech frame."""
+        latest = self._last_voiced + SETTLE_S
+        if self._sound_end is None or self.audio_time <= self._last_voiced:
+            return latest
+        return min(latest, max(self._sound_end + SETTLE_S, self._last_voiced + self._frame_s))
+
     def _start(self, event: SpeechStarted) -> None:
         begin = utterance_audio_start(event.at, self.endpoint_cfg, self._floor)
         begin = max(begin, self.timeline.start)
@@ -302,6 +334,7 @@ class Listener:
             return
         self._current.ended = event
         self._current.speech_end = (heard or event).last_speech
+        self._current.settled_at = self._settled_at()
         self._floor = event.at if event.forced else event.last_speech + FINAL_PAD_S
         self._voice_end = event.at if event.forced else event.last_speech
         self._finals.append(self._current)
@@ -317,11 +350,15 @@ class Listener:
         if self._current is None:
             return False
         transcriber = self._current.transcriber
-        settled = self.audio_time - self._last_voiced >= SETTLE_S - 1e-6
-        if not settled or not self.decode_in_pauses:
+        if not self.decode_in_pauses:
             return transcriber.ready()
+        settled_at = self._settled_at()
+        if self.audio_time < settled_at - 1e-6:
+            # A pause the VAD already called (it may end the turn): no streaming step now,
+            # the pause decode is at most SETTLE_S away and the reply waits for it.
+            return transcriber.ready() and self.audio_time <= self._last_voiced
         # In a pause: one decode that hears the pause, then none until speech resumes.
-        return transcriber.decoded_end < self._last_voiced + SETTLE_S - 1e-6
+        return transcriber.decoded_end < settled_at - 1e-6
 
     def tentative_text(self) -> str | None:
         """The open utterance's text once its latest decode heard the pause after the last
@@ -330,10 +367,11 @@ class Listener:
         current = self._current
         if current is None or self._finals:
             return None
-        if self.audio_time - self._last_voiced < SETTLE_S - 1e-6:
+        settled_at = self._settled_at()
+        if self.audio_time < settled_at - 1e-6:
             return None
         transcriber = current.transcriber
-        if transcriber.decoded_end < self._last_voiced + SETTLE_S - 1e-6:
+        if transcriber.decoded_end < settled_at - 1e-6:
             return None
         return join_words(_latest_words(transcriber))
 
@@ -353,7 +391,9 @@ class Listener:
             transcriber.finish()
         else:
             last = ended.last_speech
-            transcriber.finish(until=last + FINAL_PAD_S, heard=last + SETTLE_S)
+            heard = utterance.settled_at if utterance.settled_at is not None \
+                else last + SETTLE_S
+            transcriber.finish(until=last + FINAL_PAD_S, heard=heard)
             if utterance.carried and (_stops_short(transcriber.words, last) or
                                       _sparse(transcriber.words, utterance.onset, last)):
                 transcriber = self._without_carry(utterance, last + FINAL_PAD_S)
