@@ -178,6 +178,25 @@ def test_the_llm_reads_the_committed_words_while_the_user_speaks() -> None:
         ("user", question), ("assistant", turns[0].reply_text), ("user", "")]
 
 
+def test_words_committed_by_a_decode_that_ended_in_a_pause_are_not_prefilled() -> None:
+    # Steps every 0.5 s of audio, 0.1 s each: one runs 2.22-2.32 s. Speaking to 2.31 s, its
+    # words are prefilled at 2.32 s; stopping at 2.28 s, the VAD has called the pause by
+    # the time that decode ends, the pause decode and the reply come next, and a prefill
+    # beside them would only slow them: none until the turn is over.
+    def prefill_times(speech_end: float) -> tuple[list[float], float]:
+        clock = FakeClock()
+        llm = PrefillingLlm(clock)
+        conversation, _, _ = make_conversation(clock, llm, min_chunk_s=0.5)
+        audio = scripted_audio([(0.48, speech_end)], 6.0)
+        (turn,) = conversation.run(replay(audio), WavSink(None, RATE))
+        return [at for at, _ in llm.prefills], turn.marks["llm_start"]
+
+    speaking, _ = prefill_times(2.31)
+    assert [t for t in speaking if 2.2 < t < 2.4] == pytest.approx([2.32])
+    paused, llm_start = prefill_times(2.28)
+    assert paused[0] < 2.28 and not [t for t in paused if 2.28 < t < llm_start + 1.0]
+
+
 def test_prefill_off_in_the_config_never_calls_it() -> None:
     clock = FakeClock()
     llm = PrefillingLlm(clock)

@@ -150,6 +150,7 @@ class Conversation:
         self._prefiller: Prefiller | None = None
         self._prefill_error: BaseException | None = None
         self._part_start = 0  # self.words from here on were said since the last onset
+        self._prefill_due: str | None = None  # words to prefill once the input is read
 
     # ---- the loop -------------------------------------------------------------------
     def run(self, source: AudioSource, sink: AudioSink) -> list[TurnRecord]:
@@ -168,6 +169,7 @@ class Conversation:
         try:
             while not self._finished(source, sink):
                 self._take_input(source, sink)
+                self._prefill_if_speaking()
                 self._maybe_speculate()
                 if self.listener.has_work():
                     self._listen_step()
@@ -294,7 +296,7 @@ class Conversation:
             self.view.partial(committed, " ".join(w.text for w in result.partial))
             if result.committed and self.listener.tentative_text() is None:  # else a reply
                 # starts now; the part of the turn said since the last pause is not final yet
-                self._offer_prefill(" ".join(w.word.text for w in self.words[self._part_start:]))
+                self._prefill_due = " ".join(w.word.text for w in self.words[self._part_start:])
         elif isinstance(result, UtteranceFinal):
             self._on_utterance(result, now)
 
@@ -351,6 +353,16 @@ class Conversation:
             return  # this text was tried already (its reply was empty)
         self._speculated = message
         self._start_reply(messages, message)
+
+    def _prefill_if_speaking(self) -> None:
+        """Offer the words a decode committed, once the audio that arrived during that
+        decode is read: not if the user has paused since. The pause decode runs then, and
+        the reply right after it; a prefill beside them (0.1-0.3 s of the LLM's threads)
+        slowed the decode by as much on 2 cores, and the reply evaluates those words
+        anyway. If the user goes on, the next commit offers them again."""
+        heard, self._prefill_due = self._prefill_due, None
+        if heard is not None and not self.listener.in_pause:
+            self._offer_prefill(heard)
 
     def _offer_prefill(self, heard: str) -> None:
         """While nothing else needs the LLM, let it read the conversation up to the words
