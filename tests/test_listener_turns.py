@@ -11,7 +11,7 @@ import pytest
 
 from voicebot.clock import FakeClock
 from voicebot.config import EndpointConfig, StreamingConfig, TurnConfig
-from voicebot.events import AudioFrame, SpeechEnded, UtteranceFinal, Word
+from voicebot.events import AudioFrame, SpeechEnded, SpeechStarted, UtteranceFinal, Word
 from voicebot.listener import Listener
 from voicebot.testing.fakes import FakeAsr, FakeVad, scripted_audio
 
@@ -187,3 +187,29 @@ def run_from(listener: Listener, audio: np.ndarray, start_s: float) -> list[obje
         while listener.has_work():
             out.append(listener.work())
     return out
+
+
+def test_the_detector_starts_with_the_pause_decode_on_the_audio_up_to_then() -> None:
+    # The sound ends at 1.5 s: the pause decode runs at 1.59 s (SETTLE_S of silence) and
+    # the detector starts with it, on the audio up to 1.59 s; the policy's ask at 210 ms
+    # of VAD silence (1.71 s) takes that answer, and the turn ends there.
+    detector = ScriptedDetector(0.9)
+    asr = FakeAsr(FakeClock(), TEXT, compute_s=0.0)
+    live = Listener(FakeVad(), asr, EndpointConfig(end_ms=210), StreamingConfig(), RATE,
+                    turn=detector, turn_thread=True,
+                    turn_cfg=TurnConfig(backend="smart-turn", text_rule=False))
+    audio = scripted_audio([(0.5, 1.5)], total_s=3.0)
+    events: list[object] = []
+    for i in range(0, len(audio), BLOCK):
+        events.extend(live.push_audio(AudioFrame(audio[i : i + BLOCK], RATE, i / RATE)))
+        while live.has_work():
+            events.append(live.work())
+        if live._verdict is not None:  # let the thread answer before the next frame
+            live._verdict.future.result(timeout=5)
+    (started,) = [e for e in events if isinstance(e, SpeechStarted)]
+    (ended,) = [e for e in events if isinstance(e, SpeechEnded)]
+    heard_until = started.at - 0.3 + detector.calls[0][0]  # the pre-roll is 300 ms
+    assert heard_until == pytest.approx(1.59, abs=1e-6)
+    assert len(detector.calls) == 1
+    assert ended.at == pytest.approx(1.71, abs=1e-6)
+    assert finals(events) == ["I went to"]
