@@ -7,6 +7,7 @@ import time
 
 import pytest
 
+from voicebot import cpuload
 from voicebot.cpuload import OtherLoad, other_cores, read_cpu_ticks, read_own_ticks
 from voicebot.llm.llamacpp import LlamaCppLlm, LlamaCppParams
 
@@ -66,3 +67,16 @@ def test_adaptive_takes_the_wide_engine_only_while_the_others_are_idle(
     engine = llm._engine()
     assert llm.threads_used == threads
     assert engine == ("wide engine" if threads == 2 else "narrow engine")
+
+
+def test_others_idle_reads_the_process_meter(monkeypatch: pytest.MonkeyPatch) -> None:
+    class Meter:
+        def __init__(self, cores: float | None) -> None:
+            self.value = cores
+
+        def cores(self) -> float | None:
+            return self.value
+
+    for cores, idle in ((None, True), (0.2, True), (0.5, False), (1.8, False)):
+        monkeypatch.setattr(cpuload, "_shared", Meter(cores))
+        assert cpuload.others_idle() is idle

@@ -189,16 +189,16 @@ def run_from(listener: Listener, audio: np.ndarray, start_s: float) -> list[obje
     return out
 
 
-def test_the_detector_starts_with_the_pause_decode_on_the_audio_up_to_then() -> None:
-    # The sound ends at 1.5 s: the pause decode runs at 1.59 s (SETTLE_S of silence) and
-    # the detector starts with it, on the audio up to 1.59 s; the policy's ask at 210 ms
-    # of VAD silence (1.71 s) takes that answer, and the turn ends there.
+def first_verdict_audio_end(audio: np.ndarray, others_idle: bool = True
+                            ) -> tuple[float, list[object]]:
+    """Where the audio of the detector's first call ended, and the events, with the
+    detector on its thread (answering before the next frame is read)."""
     detector = ScriptedDetector(0.9)
     asr = FakeAsr(FakeClock(), TEXT, compute_s=0.0)
     live = Listener(FakeVad(), asr, EndpointConfig(end_ms=210), StreamingConfig(), RATE,
                     turn=detector, turn_thread=True,
-                    turn_cfg=TurnConfig(backend="smart-turn", text_rule=False))
-    audio = scripted_audio([(0.5, 1.5)], total_s=3.0)
+                    turn_cfg=TurnConfig(backend="smart-turn", text_rule=False),
+                    others_idle=lambda: others_idle)
     events: list[object] = []
     for i in range(0, len(audio), BLOCK):
         events.extend(live.push_audio(AudioFrame(audio[i : i + BLOCK], RATE, i / RATE)))
@@ -207,9 +207,34 @@ def test_the_detector_starts_with_the_pause_decode_on_the_audio_up_to_then() -> 
         if live._verdict is not None:  # let the thread answer before the next frame
             live._verdict.future.result(timeout=5)
     (started,) = [e for e in events if isinstance(e, SpeechStarted)]
-    (ended,) = [e for e in events if isinstance(e, SpeechEnded)]
-    heard_until = started.at - 0.3 + detector.calls[0][0]  # the pre-roll is 300 ms
-    assert heard_until == pytest.approx(1.59, abs=1e-6)
     assert len(detector.calls) == 1
+    return started.at - 0.3 + detector.calls[0][0], events  # the pre-roll is 300 ms
+
+
+def test_the_detector_starts_with_the_pause_decode_on_the_audio_up_to_then() -> None:
+    # The sound ends at 1.5 s: the pause decode runs at 1.59 s (SETTLE_S of silence) and
+    # the detector starts with it, on the audio up to 1.59 s; the policy's ask at 210 ms
+    # of VAD silence (1.71 s) takes that answer, and the turn ends there.
+    heard_until, events = first_verdict_audio_end(scripted_audio([(0.5, 1.5)], total_s=3.0))
+    assert heard_until == pytest.approx(1.59, abs=1e-6)
+    (ended,) = [e for e in events if isinstance(e, SpeechEnded)]
     assert ended.at == pytest.approx(1.71, abs=1e-6)
+    assert finals(events) == ["I went to"]
+
+
+def test_in_noise_the_detector_starts_at_the_ask() -> None:
+    # Noise 20 dB under the voice: the level rule finds no end of the sound, so the
+    # detector hears the 210 ms of VAD silence the ask waits for (to 1.71 s).
+    audio = scripted_audio([(0.5, 1.5)], total_s=3.0)
+    noise = np.random.default_rng(1).choice([-0.01, 0.01], size=len(audio))
+    heard_until, events = first_verdict_audio_end((audio + noise).astype(np.float32))
+    assert heard_until == pytest.approx(1.71, abs=1e-6)
+    assert finals(events) == ["I went to"]
+
+
+def test_beside_busy_processes_the_detector_starts_at_the_ask() -> None:
+    # The pause decode keeps the other core then: the detector waits for the ask (1.71 s).
+    audio = scripted_audio([(0.5, 1.5)], total_s=3.0)
+    heard_until, events = first_verdict_audio_end(audio, others_idle=False)
+    assert heard_until == pytest.approx(1.71, abs=1e-6)
     assert finals(events) == ["I went to"]

@@ -97,3 +97,22 @@ class OtherLoad:
             with self._lock:
                 self._recent.append(load)
             before = after
+
+
+IDLE_CORES = 0.5
+"""The other processes count as idle while they keep less than this many cores busy."""
+_shared: OtherLoad | None = None
+_shared_lock = threading.Lock()
+
+
+def others_idle() -> bool:
+    """True while the other processes leave our cores free (busiest recent period under
+    IDLE_CORES), or while that cannot be measured yet (before the first period; not
+    Linux). One meter for the whole process, started on first use."""
+    global _shared
+    with _shared_lock:
+        if _shared is None:
+            _shared = OtherLoad()
+        meter = _shared
+    cores = meter.cores()
+    return cores is None or cores < IDLE_CORES

@@ -15,11 +15,13 @@ and goes on with a new utterance, so a monologue never grows the buffer without 
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, replace
 
 import numpy as np
 
+from voicebot import cpuload
 from voicebot.asr.base import Asr
 from voicebot.asr.online import StreamingTranscriber
 from voicebot.asr.streaming import SQUEEZED_WORD_S
@@ -107,12 +109,16 @@ class Listener:
         turn: TurnDetector | None = None,
         turn_cfg: TurnConfig | None = None,
         turn_thread: bool = False,
+        others_idle: Callable[[], bool] | None = None,
     ) -> None:
         """`decode_in_pauses=False` turns off the decode after SETTLE_S of silence (the
         benchmark's naive cascade transcribes only once the endpoint has fired). Without a
         `turn` detector, `endpoint.end_ms` of silence ends every utterance (the old rule).
         `turn_thread`: the detector runs on a thread of its own, beside the pause decode
-        (turn/background.py); off, it runs inline (deterministic, for tests)."""
+        (turn/background.py); off, it runs inline (deterministic, for tests).
+        `others_idle` says whether other processes leave the cores free (default: the
+        process's /proc meter, cpuload.py); only then does the detector start with the
+        pause decode (see `_start_verdict`)."""
         if vad.sample_rate != sample_rate:
             raise ValueError(f"the VAD wants {vad.sample_rate} Hz audio, got {sample_rate}")
         self.vad = vad
@@ -124,6 +130,7 @@ class Listener:
         self.turn = turn
         self.turn_cfg = turn_cfg or TurnConfig()
         self.turn_thread = turn_thread
+        self._others_idle = others_idle or cpuload.others_idle
         self._verdict: _Verdict | None = None
         self.endpointer = Endpointer(endpoint, build_policy(endpoint, self.turn_cfg),
                                      self._judge if turn is not None else None)
@@ -224,7 +231,13 @@ class Listener:
         the decode, beside the reply's LLM and TTS (0.06-0.15 s a call there, ~0.04 s
         alone). Smart Turn heard the dev set's finished questions as finished as surely
         0.10 s into the silence as at 0.30 s (P 0.90-0.99), and held more of the
-        mid-sentence pauses (P >= 0.5 for 3 of 15 against 6)."""
+        mid-sentence pauses (P >= 0.5 for 3 of 15 against 6). In noise, where the level
+        rule finds no end of the sound, it starts at the ask, after 200 ms of VAD silence
+        (started with the decode there, one noisy question of 9 in `bench turns` waited
+        1.75 s for the end of its turn). Nor while other processes keep a core busy: the
+        decode then shares the other core with the detector, and `bench talk` beside one
+        and two busy processes went from 1.15x and 1.66x the quiet median to 1.37x and
+        1.92x."""
         if self.turn_thread:
             self._fresh_verdict(now, "")
 
@@ -295,6 +308,11 @@ class Listener:
         begin = max(self.timeline.start, current.onset, self.audio_time - CARRY_S)
         found = speech_offset(self.timeline.slice(begin, self.audio_time), self.sample_rate)
         return self.audio_time if found is None else begin + found
+
+    def _sound_ended(self) -> bool:
+        """The level rule found where the sound ended, before the VAD's last speech frame
+        (not so in noise: the audio never falls below the speech level)."""
+        return self._sound_end is not None and self._sound_end <= self._last_voiced + 1e-9
 
     def _settled_at(self) -> float:
         """The audio a pause decode must hear up to: SETTLE_S past the sound's end, at least
@@ -387,7 +405,8 @@ class Listener:
         if self._finals:
             return self._finalize(self._finals.popleft())
         if self._current is not None and self._step_due():
-            if self.turn is not None and self.in_pause:
+            if self.turn is not None and self.turn_thread and self.in_pause and \
+                    self._sound_ended() and self._others_idle():
                 self._start_verdict(self.audio_time)
             return self._current.transcriber.process()
         return TranscriptUpdate()
