@@ -13,6 +13,7 @@ from voicebot.config import SPOKEN_SYSTEM_PROMPT
 from voicebot.errors import ModelNotFoundError
 from voicebot.events import ChatMessage
 from voicebot.llm.llamacpp import LlamaCppLlm, LlamaCppParams
+from voicebot.testing.fakes import leftover_threads
 
 pytestmark = pytest.mark.slow
 
@@ -28,7 +29,7 @@ def llm() -> Iterator[LlamaCppLlm]:
 
 
 def backend_threads() -> list[str]:
-    return [t.name for t in threading.enumerate() if t.name.startswith("voicebot-")]
+    return leftover_threads()
 
 
 def test_capital_of_france_mentions_paris(llm: LlamaCppLlm) -> None:

@@ -18,6 +18,7 @@ import pytest
 from voicebot.errors import BackendError
 from voicebot.events import ChatMessage
 from voicebot.llm.openai_http import OpenAICompatibleLlm, OpenAIParams
+from voicebot.testing.fakes import leftover_threads
 
 REPO = Path(__file__).resolve().parent.parent
 QUESTION = [ChatMessage("system", "Answer in one short sentence."),
@@ -95,7 +96,7 @@ def test_cancel_closes_the_connection(server: str, monkeypatch: pytest.MonkeyPat
     stream = llm.stream(story, cancel=threading.Event())
     assert next(stream)
     stream.close()
-    assert [t.name for t in threading.enumerate() if t.name.startswith("voicebot-")] == []
+    assert leftover_threads() == []
 
 
 @pytest.mark.slow

@@ -7,6 +7,7 @@ import threading
 import pytest
 
 from voicebot.events import ChatMessage
+from voicebot.testing.fakes import leftover_threads
 
 
 @pytest.mark.slow
@@ -23,4 +24,4 @@ def test_transformers_streams_a_reply_and_can_be_cancelled() -> None:
     stream = llm.stream(messages, cancel=threading.Event())
     assert next(stream)
     stream.close()
-    assert [t.name for t in threading.enumerate() if t.name.startswith("voicebot-")] == []
+    assert leftover_threads() == []

@@ -53,7 +53,8 @@ def other_cores(before: tuple[int, int, int], after: tuple[int, int, int], cpus:
 
 
 class OtherLoad:
-    def __init__(self, period_s: float = PERIOD_S, window: int = WINDOW) -> None:
+    def __init__(self, period_s: float = PERIOD_S, window: int = WINDOW,
+                 name: str = "voicebot-cpuload") -> None:
         self._period_s = period_s
         self._recent: deque[float] = deque(maxlen=window)
         self._lock = threading.Lock()
@@ -64,7 +65,7 @@ class OtherLoad:
             self._cpus = set(range(usable_cores()))
         self._thread: threading.Thread | None = None
         if self._sample() is not None:
-            self._thread = threading.Thread(target=self._run, name="voicebot-cpuload",
+            self._thread = threading.Thread(target=self._run, name=name,
                                             daemon=True)
             self._thread.start()
 
@@ -99,6 +100,9 @@ class OtherLoad:
             before = after
 
 
+PROCESS_METER_THREAD = "voicebot-cpuload-process"
+"""The thread of `others_idle`'s meter: one per process, it runs until the process exits
+(a daemon), unlike the threads a backend must stop when closed."""
 IDLE_CORES = 0.5
 """The other processes count as idle while they keep less than this many cores busy."""
 _shared: OtherLoad | None = None
@@ -112,7 +116,7 @@ def others_idle() -> bool:
     global _shared
     with _shared_lock:
         if _shared is None:
-            _shared = OtherLoad()
+            _shared = OtherLoad(name=PROCESS_METER_THREAD)
         meter = _shared
     cores = meter.cores()
     return cores is None or cores < IDLE_CORES

@@ -168,3 +168,12 @@ class RecordedView:
 
     def notice(self, message: str) -> None:
         self.lines.append(f"notice: {message}")
+
+
+def leftover_threads() -> list[str]:
+    """voicebot's threads still running, less the process's load meter (cpuload.py), which
+    runs until exit by design: what a closed or cancelled backend must not leave behind."""
+    from voicebot.cpuload import PROCESS_METER_THREAD
+
+    return [t.name for t in threading.enumerate()
+            if t.name.startswith("voicebot-") and t.name != PROCESS_METER_THREAD]
