@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from voicebot.bench.asr import word_errors
 from voicebot.metrics import read_log
 from voicebot.testing.cdp import Chromium, find_chromium
 
@@ -112,9 +113,14 @@ def test_talk_from_the_browser_page(served: tuple[ServeProcess, Path], tmp_path:
     assert server.stop() == 0, "".join(server.output)
     print(f"screenshot: {shot}\n{shown['transcript']}\n{shown['table']}")
     assert turn["status"] == "ok", turn
-    assert "capital of france" in turn["user_text"].lower()
+    # The browser's capture path (Chromium's fake device, its resampling) is not the WAV:
+    # tiny.en heard "capital of friends" there in 1 of 2 full-suite runs, never on the WAV
+    # itself. Whisper's accuracy is `bench asr`'s business; this test checks the path, so
+    # one wrong word of six is allowed, and the page must show what the server heard.
+    errors, words = word_errors(QUESTION, turn["user_text"])
+    assert errors <= 1, (turn["user_text"], errors, words)
     assert turn["reply_text"]
-    assert "capital of france" in shown["transcript"].lower()
+    assert f"you: {turn['user_text']}".lower() in shown["transcript"].lower(), shown
     assert f"bot: {turn['reply_text'][:20]}" in shown["transcript"]
     assert shown["replyRate"] == 22050  # piper's joe voice, announced in `ready`
     assert shown["audioBytes"] > 0.5 * 2 * shown["replyRate"], "under 0.5 s of reply audio"
