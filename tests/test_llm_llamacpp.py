@@ -28,10 +28,6 @@ def llm() -> Iterator[LlamaCppLlm]:
     backend.close()
 
 
-def backend_threads() -> list[str]:
-    return leftover_threads()
-
-
 def test_capital_of_france_mentions_paris(llm: LlamaCppLlm) -> None:
     llm.warmup()
     messages = [ChatMessage("system", SPOKEN_SYSTEM_PROMPT),
@@ -39,7 +35,7 @@ def test_capital_of_france_mentions_paris(llm: LlamaCppLlm) -> None:
     deltas = list(llm.stream(messages, cancel=threading.Event()))
     assert len(deltas) > 1, "the reply should arrive as several deltas"
     assert "paris" in "".join(deltas).lower()
-    assert backend_threads() == []
+    assert leftover_threads() == []
 
 
 def test_cancel_stops_generation_and_leaves_no_thread(llm: LlamaCppLlm) -> None:
@@ -51,7 +47,7 @@ def test_cancel_stops_generation_and_leaves_no_thread(llm: LlamaCppLlm) -> None:
         if len(received) == 3:
             cancel.set()
     assert len(received) == 3, "nothing may be yielded after cancel"
-    assert backend_threads() == []
+    assert leftover_threads() == []
     assert threading.active_count() == before
     # the engine is free again: the next request completes normally
     again = list(llm.stream([ChatMessage("user", "Say hello.")], cancel=threading.Event()))
@@ -63,14 +59,14 @@ def test_closing_the_generator_stops_it(llm: LlamaCppLlm) -> None:
     first = next(stream)
     assert isinstance(first, str) and first
     stream.close()
-    assert backend_threads() == []
+    assert leftover_threads() == []
 
 
 def test_cancel_before_start_yields_nothing(llm: LlamaCppLlm) -> None:
     cancel = threading.Event()
     cancel.set()
     assert list(llm.stream(STORY, cancel=cancel)) == []
-    assert backend_threads() == []
+    assert leftover_threads() == []
 
 
 def test_max_tokens_bounds_the_reply(llm: LlamaCppLlm) -> None:
@@ -147,6 +143,6 @@ def test_a_paused_reply_goes_on_as_if_it_had_never_stopped() -> None:
         rest = list(stream)
         assert stream._count == 2  # the continuation was a request of its own
         assert "".join(head + rest) == whole
-        assert backend_threads() == []
+        assert leftover_threads() == []
     finally:
         backend.close()

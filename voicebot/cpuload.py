@@ -104,7 +104,8 @@ PROCESS_METER_THREAD = "voicebot-cpuload-process"
 """The thread of `others_idle`'s meter: one per process, it runs until the process exits
 (a daemon), unlike the threads a backend must stop when closed."""
 IDLE_CORES = 0.5
-"""The other processes count as idle while they keep less than this many cores busy."""
+"""The other processes count as idle while they keep less than this many cores busy (for
+`others_idle`, and for llama.cpp's adaptive engine choice)."""
 _shared: OtherLoad | None = None
 _shared_lock = threading.Lock()
 

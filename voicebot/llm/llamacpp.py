@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from voicebot.config import ParamError
-from voicebot.cpuload import OtherLoad
+from voicebot.cpuload import IDLE_CORES, OtherLoad
 from voicebot.errors import BackendError
 from voicebot.events import ChatMessage
 from voicebot.llm.base import warmup_messages
@@ -41,9 +41,6 @@ from voicebot.progress import say
 from voicebot.threads import Threads, resolve_threads, usable_cores
 
 TOKEN_CACHE_SIZE = 1024
-IDLE_OTHERS_CORES = 0.5
-"""`adaptive`: the wide engine answers while the other processes keep less than this many
-cores busy (see cpuload.py)."""
 
 
 @dataclass
@@ -142,7 +139,7 @@ class LlamaCppLlm:
         threads = min(self._engines)
         if self._load_meter is not None:
             others = self._load_meter.cores()
-            if others is not None and others < IDLE_OTHERS_CORES:
+            if others is not None and others < IDLE_CORES:
                 threads = max(self._engines)
         self.threads_used = threads  # a report only: requests come from two threads
         return self._engines[threads]
