@@ -55,8 +55,10 @@ class BenchInput:
     audio: np.ndarray
     reference: str = ""
     resume_at: float | None = None  # pause set: where speech resumes in `audio`
+    pause_at: float | None = None  # pause set: where the inserted silence starts
     noise: str | None = None  # noise set: white | low-passed
     seed: int = 0
+    snr_db: float | None = None  # noise set: the speech's active level over the noise
 
 
 @dataclass
@@ -71,6 +73,11 @@ class Outcome:
     resume_at: float | None = None  # pause set: when speech resumes (session time)
     detector_ms: list[float] = field(default_factory=list)
     ends: list[float] = field(default_factory=list)  # audio times the endpointer fired
+    pause_at: float | None = None  # pause set: when the inserted silence starts
+    own_pause_s: float | None = None
+    """Pause set, a turn closed before the inserted silence: the speaker's own pause it
+    closed in, in seconds (None: unknown, or no such close)."""
+    snr_db: float | None = None
 
     @property
     def closed_in_pause(self) -> bool:
@@ -86,6 +93,14 @@ class Outcome:
             return False
         return any(t.marks.get("playback_start", float("inf")) < self.resume_at
                    for t in self.turns)
+
+    @property
+    def closed_early(self) -> bool:
+        """The turn closed before the inserted silence began: in a pause of the speaker's
+        own (the cut-in, if any, is not the bench's mid-sentence pause)."""
+        if self.pause_at is None or self.resume_at is None:
+            return False
+        return any(at < self.pause_at for at in self.ends)
 
     @property
     def answered(self) -> bool:
@@ -108,7 +123,8 @@ def register(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from voicebot.bench.speech_set import read_manifest
     from voicebot.bench.talk import real_turns, synthesized_turns
-    from voicebot.bench.turn_sets import paused_set
+    from voicebot.bench.turn_causes import snr_db
+    from voicebot.bench.turn_sets import NOISES, paused_set
     from voicebot.bench.turns_report import write_report
     from voicebot.config import load_config
     from voicebot.loading import load_stage
@@ -124,13 +140,14 @@ def run(args: argparse.Namespace) -> int:
     questions = synthesized_turns(engines["tts"], cfg, args.questions)
     questions += real_turns(args.speech_dir, rate, args.real)
     inputs = [BenchInput("pause", p.label, p.audio[: round((p.resume_at + AFTER_RESUME_S) * rate)],
-                         resume_at=p.resume_at) for p in pauses]
+                         resume_at=p.resume_at, pause_at=p.pause_at) for p in pauses]
     for i, q in enumerate(questions):
         ref = references.get(q.label, q.label.removeprefix("tts: "))
         noise = ("white", "low-passed")[i % 2]
         inputs.append(BenchInput("clean", q.label, q.audio, ref))
         inputs.append(BenchInput("noise", f"{q.label} + {noise} noise", q.audio, ref,
-                                 noise=noise, seed=i))
+                                 noise=noise, seed=i,
+                                 snr_db=snr_db(q.audio, rate, NOISES[noise][1])))
     outcomes: list[Outcome] = []
     for n, item in enumerate(inputs, start=1):
         for setting in SETTINGS:  # settings alternate input by input: same machine load
@@ -190,8 +207,22 @@ def run_input(setting: Setting, item: BenchInput, engines: dict[str, Any], cfg: 
     turns = conversation.run(source, InstantSink(on_first_audio=source.close))
     calls = detector.calls_ms[calls_before:] if detector is not None else []
     resume = None if item.resume_at is None else LEAD_S + item.resume_at
-    return Outcome(setting.name, item.kind, item.label, list(turns), item.reference, resume,
-                   list(calls), listener.ends)
+    outcome = Outcome(setting.name, item.kind, item.label, list(turns), item.reference, resume,
+                      list(calls), listener.ends, snr_db=item.snr_db,
+                      pause_at=None if item.pause_at is None else LEAD_S + item.pause_at)
+    if outcome.closed_early:
+        outcome.own_pause_s = _own_pause_s(vad, signal, cfg, min(outcome.ends))
+    return outcome
+
+
+def _own_pause_s(vad: Any, signal: np.ndarray, cfg: Any, closed_at: float) -> float | None:
+    """How long the speaker's own pause lasted that the turn closed in, as the VAD hears it
+    (the VAD runs on again, after the replay)."""
+    from voicebot.bench.turn_causes import own_pause, vad_speech
+
+    speech = vad_speech(vad, signal, cfg.endpoint.threshold)
+    found = own_pause(speech, vad.frame_samples / cfg.audio.sample_rate, closed_at)
+    return None if found is None else found[1] - found[0]
 
 
 def _recording_listener() -> type:

@@ -24,9 +24,12 @@ def write_report(outcomes: Sequence[Any], settings: Sequence[Any], cfg: Any, out
             f.write(json.dumps({"setting": o.setting, "kind": o.kind, "label": o.label,
                                 "cut_in": o.cut_in, "closed_in_pause": o.closed_in_pause,
                                 "ends": o.ends, "answered": o.answered,
-                                "resume_at": o.resume_at, "detector_ms": o.detector_ms,
+                                "resume_at": o.resume_at, "pause_at": o.pause_at,
+                                "closed_early": o.closed_early, "own_pause_s": o.own_pause_s,
+                                "snr_db": o.snr_db, "detector_ms": o.detector_ms,
                                 "turns": [t.to_json() for t in o.turns]}) + "\n")
     names = [s.name for s in settings]
+    detector_names = [s.name for s in settings if s.turn != "silence"]
     rows = {name: _row([o for o in outcomes if o.setting == name]) for name in names}
     _plot(rows, out / "turns.png")
     lines = [
@@ -53,6 +56,12 @@ def write_report(outcomes: Sequence[Any], settings: Sequence[Any], cfg: Any, out
         "## Pause set (1.0 s silence inside an unfinished sentence)",
         "",
         *_pause_table(outcomes, names),
+        "",
+        *_early_table(outcomes, detector_names),
+        "",
+        "## Noise set (the finished questions with noise under them)",
+        "",
+        *_noise_table(outcomes, names, detector_names[0] if detector_names else names[-1]),
     ]
     path = out / "report.md"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -172,8 +181,57 @@ def _pause_table(outcomes: Sequence[Any], names: Sequence[str]) -> list[str]:
 
 def _pause_cell(o: Any) -> str:
     if o.cut_in:
-        return "cut-in"
+        return "cut-in, in the speaker's own pause" if o.closed_early else "cut-in"
     return "closed in the pause, reply too late" if o.closed_in_pause else "held"
+
+
+def _early_table(outcomes: Sequence[Any], names: Sequence[str]) -> list[str]:
+    """Where and on what the detector settings closed a turn before the speaker resumed: in
+    the inserted silence, or earlier, in a pause of the speaker's own."""
+    closed = [o for o in outcomes if o.kind == "pause" and o.setting in names
+              and o.closed_in_pause]
+    lines = ["Turns the detector closed before the speaker resumed (a cut-in when the reply "
+             "also started before it): in the inserted silence, or earlier, in a pause of the "
+             "speaker's own, whose length is the VAD's silence there (the input alone, "
+             "replayed through the VAD again).", ""]
+    if not closed:
+        return [*lines, "None."]
+    lines += ["| setting | utterance | closed | the speaker's own pause (s) | heard at the close |"
+              " cut-in |", "|---|---|---|---:|---|---|"]
+    for o in closed:
+        where = "before the inserted silence" if o.closed_early else "in the inserted silence"
+        own = f"{o.own_pause_s:.2f}" if o.own_pause_s is not None else "–"
+        heard = o.turns[0].user_text if o.turns else ""
+        lines.append(f"| {o.setting} | {o.label} | {where} | {own} | {heard} "
+                     f"| {'yes' if o.cut_in else 'no'} |")
+    early = [o for o in closed if o.closed_early]
+    pauses = [o.own_pause_s for o in early if o.own_pause_s is not None]
+    lines += ["", f"{len(early)} of {len(closed)} closed in a pause of the speaker's own"
+              + (f", {min(pauses):.2f}–{max(pauses):.2f} s long: holding such a pause costs "
+                 "as much silence after every finished question, unless what was said shows "
+                 "it is unfinished." if pauses else ".")]
+    return lines
+
+
+def _noise_table(outcomes: Sequence[Any], names: Sequence[str], heard_by: str) -> list[str]:
+    """Each noisy question: its speech level over the noise, whether each setting replied,
+    and what `heard_by` heard."""
+    labels = list(dict.fromkeys(o.label for o in outcomes if o.kind == "noise"))
+    lines = ["SNR: the question's active speech level (its speech frames only) over the "
+             "noise's RMS. The noise is mixed at a fixed dBFS, so a quiet recording gets a low "
+             "SNR.", "",
+             "| input | SNR (dB) | " + " | ".join(names) + f" | heard ({heard_by}) |",
+             "|---|---:|" + "---|" * len(names) + "---|"]
+    for label in labels:
+        found = {o.setting: o for o in outcomes if o.kind == "noise" and o.label == label}
+        snrs = [o.snr_db for o in found.values() if o.snr_db is not None]
+        snr = f"{snrs[0]:.1f}" if snrs else "–"
+        cells = [("replied" if found[n].answered else "no reply") if n in found else "–"
+                 for n in names]
+        heard = " / ".join(t.user_text for t in found[heard_by].turns) \
+            if heard_by in found else ""
+        lines.append(f"| {label} | {snr} | " + " | ".join(cells) + f" | {heard} |")
+    return lines
 
 
 def _plot(rows: dict[str, dict[str, Any]], path: Path) -> Path:
