@@ -6,7 +6,8 @@ prints P at 0.10, 0.15, 0.20 and 0.30 s of silence for the finished turns of `be
 the mid-sentence pauses of `bench turns` (1.0 s inserted after a function word), and counts
 the natural pauses inside the dev recordings (those the VAD holds for 200 ms, speech after
 them) heard as finished early (0.12 s, or the VAD's last frame + SETTLE_S if sooner) and at
-the ask.
+the ask, and how long those pauses last: an end of turn that waits longer than the ask would
+hold the shorter ones, at the cost of that wait after every finished turn.
 
     python scripts/turn_silence.py
 """
@@ -54,8 +55,22 @@ def table(name: str, rows: list[tuple[str, float]], audio_of: dict[str, np.ndarr
                                      for i in range(len(SILENCES))))
 
 
+def silence_runs(probs: list[float], frame_s: float, at_least: float) -> list[float]:
+    """Lengths of the VAD-silent runs of at least `at_least` s between speech frames."""
+    runs, silence, spoke = [], 0.0, False
+    for prob in probs:
+        if prob >= 0.5:
+            if spoke and silence >= at_least - 1e-6:
+                runs.append(silence)
+            spoke, silence = True, 0.0
+        elif spoke:
+            silence += frame_s
+    return runs
+
+
 def natural_pauses(speech_dir: Path, vad: Any, detector: Any) -> None:
     early = at_ask = count = 0
+    lengths: list[float] = []
     for row in read_manifest(speech_dir):
         audio = read_wav(speech_dir / row["file"], RATE)
         vad.reset()
@@ -63,6 +78,7 @@ def natural_pauses(speech_dir: Path, vad: Any, detector: Any) -> None:
         probs = [vad.speech_prob(audio[i:i + size]) for i in range(0, len(audio) - size + 1,
                                                                     size)]
         frame_s = size / RATE
+        lengths += silence_runs(probs, frame_s, ASK_S)
         last_voiced: float | None = None
         silence, asked = 0.0, False
         for k, prob in enumerate(probs):
@@ -84,6 +100,10 @@ def natural_pauses(speech_dir: Path, vad: Any, detector: Any) -> None:
             at_ask += p_at(detector, audio, (k + 1) * frame_s) >= 0.5
     print(f"natural pauses inside the recordings: {count}; heard as finished early "
           f"{early}, at the ask {at_ask}")
+    shorter = ", ".join(f"< {cap:.1f} s: {sum(x < cap - 1e-6 for x in lengths)}"
+                        for cap in (0.3, 0.4, 0.5, 0.6, 1.0))
+    print(f"their VAD silences ({len(lengths)}): {shorter}; median "
+          f"{float(np.median(lengths)):.2f} s")
 
 
 def main() -> None:
