@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable
-from concurrent.futures import Future
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -38,9 +37,9 @@ from voicebot.events import (
     Word,
 )
 from voicebot.turn import TurnDetector, build_policy
-from voicebot.turn.background import computed, in_background
 from voicebot.turn.smart_turn import WINDOW_S as TURN_AUDIO_S
 from voicebot.turn.text_rule import ends_question, ends_unfinished
+from voicebot.turn.verdicts import Verdicts
 from voicebot.vad.base import Vad
 from voicebot.vad.segmenter import Endpointer, utterance_audio_start
 
@@ -73,16 +72,6 @@ ends in the audio (`speech_offset`), once the VAD has called a frame silent: the
 speech frame runs on 0.04-0.14 s past it (dev questions), so counting from the VAD would
 start every pause decode, and so every reply, that much later. Never later than SETTLE_S
 after the VAD's last speech frame (in noise the sound never ends by the level rule)."""
-
-
-@dataclass
-class _Verdict:
-    """The detector's answer to one ask in the pause after `pause` (the last voiced time)."""
-
-    pause: float
-    asked: float
-    future: Future[float]
-    used: bool = False
 
 
 @dataclass
@@ -131,7 +120,7 @@ class Listener:
         self.turn_cfg = turn_cfg or TurnConfig()
         self.turn_thread = turn_thread
         self._others_idle = others_idle or cpuload.others_idle
-        self._verdict: _Verdict | None = None
+        self.verdicts = Verdicts(turn, turn_thread) if turn is not None else None
         self.endpointer = Endpointer(endpoint, build_policy(endpoint, self.turn_cfg),
                                      self._judge if turn is not None else None)
         self.reframer = Reframer(vad.frame_samples)
@@ -219,8 +208,8 @@ class Listener:
     def _answered(self, p_finished: float) -> float:
         """The text answered this ask: the detector's verdict for it, if one was started,
         is not used for the next."""
-        if self._verdict is not None:
-            self._verdict.used = True
+        if self.verdicts is not None:
+            self.verdicts.pass_over()
         return p_finished
 
     def _start_verdict(self, now: float) -> None:
@@ -238,30 +227,13 @@ class Listener:
         decode then shares the other core with the detector, and `bench talk` beside one
         and two busy processes went from 1.15x and 1.66x the quiet median to 1.37x and
         1.92x."""
-        if self.turn_thread:
-            self._fresh_verdict(now, "")
+        if self.turn_thread and self.verdicts is not None:
+            self.verdicts.start(self._last_voiced, now, self._turn_audio, "")
 
     def _model_verdict(self, now: float, text: str) -> float | None:
         """The detector's P for this ask; None while its thread is still computing it."""
-        verdict = self._fresh_verdict(now, text)
-        if not verdict.future.done():
-            return None
-        verdict.used = True
-        return verdict.future.result()
-
-    def _fresh_verdict(self, now: float, text: str) -> _Verdict:
-        """The verdict for this ask, started now if there is none. A verdict answers one ask
-        (see `_answered`): the policy asks again only after recheck_ms, and that ask gets a
-        fresh one."""
-        verdict = self._verdict
-        if verdict is None or verdict.pause != self._last_voiced or verdict.used:
-            turn = self.turn
-            assert turn is not None
-            audio = self._turn_audio(now)
-            future = in_background(lambda: turn.p_finished(audio, text)) if self.turn_thread \
-                else computed(turn.p_finished(audio, text))
-            verdict = self._verdict = _Verdict(self._last_voiced, now, future)
-        return verdict
+        assert self.verdicts is not None
+        return self.verdicts.answer(self._last_voiced, now, self._turn_audio, text)
 
     def _heard_text(self) -> str:
         """The tentative text for the text rule: without a last word Whisper squeezed into
