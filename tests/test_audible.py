@@ -187,3 +187,21 @@ def test_measure_e2e_cli_reads_one_stereo_recording(
     write_wav(tmp_path / "mono.wav", user, RATE)
     assert cli.main([str(tmp_path / "mono.wav")]) == 2
     assert "one stereo WAV" in capsys.readouterr().err
+
+
+def test_single_frames_of_a_noise_floor_near_the_threshold_do_not_extend_the_speech() -> None:
+    # A noise floor 33 dB under the voice, with lone 10 ms frames 37-38 dB under it (just over
+    # the 35 dB threshold): one real recording (ls_1089-134691-0000.wav) was marked as
+    # speaking 0.29 s past its last word that way.
+    from voicebot.audio.levels import speech_offset
+
+    floor = silence(1.0, noise=0.3 / np.sqrt(2) * 10 ** (-36.5 / 20))
+    for at in (0.2, 0.5, 0.51 + 0.02):  # three lone frames, never three in a row
+        k = round(at * RATE)
+        floor[k:k + RATE // 100] *= 10 ** (3 / 20)
+    audio = np.concatenate([silence(0.3), tone(1.0, 0.3), floor])
+    assert speech_offset(audio, RATE) == pytest.approx(1.3, abs=0.011)
+    assert speech_ends(audio, RATE) == pytest.approx([1.3], abs=0.011)
+    # a real soft ending, 30 ms or more over the threshold, still counts
+    audio[round(1.6 * RATE):round(1.64 * RATE)] = tone(0.04, 0.3 * 10 ** (-30 / 20))
+    assert speech_offset(audio, RATE) == pytest.approx(1.64, abs=0.011)

@@ -7,7 +7,7 @@ only the two signals. Pure numpy, so a test can feed it synthetic tones and sile
 - `speech_ends`: frame energy (RMS, dB) relative to the loud frames, so a quiet and a loud
   talker are judged alike; frames above the threshold are speech, and gaps shorter than
   `min_gap_s` (pauses inside a sentence) do not split a segment. A segment ends at the end of
-  its last frame above its own threshold.
+  its last run of 30 ms above its own threshold (a lone frame of room noise is no speech).
 - `audible_onsets`: the first sample above an absolute level (default -45 dBFS) after at least
   `min_silence_s` of nothing above it. The bot's output is clean digital audio, so a sample
   level is exact to one sample and needs no relative scale.
@@ -29,6 +29,7 @@ from voicebot.audio.levels import (
     frame_db,
     frame_size,
     speech_threshold,
+    sustained,
 )
 
 
@@ -80,7 +81,7 @@ def speech_ends(
         if count < min_frames:
             continue
         own = levels[first : last + 1]
-        own_last = np.flatnonzero(own > speech_threshold(own, relative_db, floor_dbfs))[-1]
+        own_last = sustained(own > speech_threshold(own, relative_db, floor_dbfs))[-1]
         ends.append(float((first + own_last + 1) * hop))
     return ends
 
