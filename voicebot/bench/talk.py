@@ -52,6 +52,7 @@ def register(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from voicebot.bench.pace import PaceProbe
     from voicebot.bench.talk_report import write_report
     from voicebot.config import load_config
     from voicebot.loading import load_stage, load_turn
@@ -62,6 +63,8 @@ def run(args: argparse.Namespace) -> int:
     backends["turn"] = load_turn(cfg)
     turns = synthesized_turns(backends["tts"], cfg, args.questions)
     turns += real_turns(args.speech_dir, cfg.audio.sample_rate, args.real)
+    pace = PaceProbe(backends["asr"], backends["vad"], turns[0].audio, turns[0].label,
+                     cfg.audio.sample_rate) if turns else None
     results: dict[str, list[Any]] = {}
     for round_index, busy in enumerate(args.background_load):
         modes = ["streaming"] if args.no_naive or round_index > 0 else ["streaming", "naive"]
@@ -78,8 +81,9 @@ def run(args: argparse.Namespace) -> int:
                     e2e = record.figures.get("e2e_latency")
                     say(f"    {record.status}: e2e {e2e:.3f} s" if e2e is not None
                         else f"    {record.status}: {record.error}")
+    pace_text = pace.line() if pace is not None else ""
     args.out.mkdir(parents=True, exist_ok=True)
-    report = write_report(results, turns, cfg, args.out)
+    report = write_report(results, turns, cfg, args.out, pace_text)
     say(f"Report: {report}")
     return 0
 

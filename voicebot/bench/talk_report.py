@@ -14,7 +14,8 @@ from voicebot.plots import e2e_histogram, waterfall
 
 
 def write_report(
-    results: Mapping[str, Sequence[TurnRecord]], turns: Sequence[Any], cfg: Any, out: Path
+    results: Mapping[str, Sequence[TurnRecord]], turns: Sequence[Any], cfg: Any, out: Path,
+    pace: str = "",
 ) -> Path:
     with (out / "turns.jsonl").open("w", encoding="utf-8") as f:
         for mode, records in results.items():
@@ -32,6 +33,7 @@ def write_report(
         f"Machine: {platform.processor() or platform.machine()}, "
         f"{_cpus()} CPUs. Every turn replayed at 1x; modes alternate turn by turn.",
         "",
+        *([pace, ""] if pace else []),
         *_summary_table(results),
         "",
         *_ratio_lines(results),

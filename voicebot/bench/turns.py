@@ -121,6 +121,7 @@ def register(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from voicebot.bench.pace import PaceProbe
     from voicebot.bench.speech_set import read_manifest
     from voicebot.bench.talk import real_turns, synthesized_turns
     from voicebot.bench.turn_causes import snr_db
@@ -148,6 +149,8 @@ def run(args: argparse.Namespace) -> int:
         inputs.append(BenchInput("noise", f"{q.label} + {noise} noise", q.audio, ref,
                                  noise=noise, seed=i,
                                  snr_db=snr_db(q.audio, rate, NOISES[noise][1])))
+    pace = PaceProbe(engines["asr"], engines["vad"], questions[0].audio, questions[0].label,
+                     rate) if questions else None
     outcomes: list[Outcome] = []
     for n, item in enumerate(inputs, start=1):
         for setting in SETTINGS:  # settings alternate input by input: same machine load
@@ -158,7 +161,8 @@ def run(args: argparse.Namespace) -> int:
             say(f"[{n}/{len(inputs)}] {setting.name}: {item.label}: {_summary(outcome)}")
     args.out.mkdir(parents=True, exist_ok=True)
     vad_cost = _vad_cost(engines["vads"], questions[0].audio if questions else None)
-    report = write_report(outcomes, SETTINGS, cfg, args.out, vad_cost)
+    report = write_report(outcomes, SETTINGS, cfg, args.out, vad_cost,
+                          pace.line() if pace is not None else "")
     say(f"Report: {report}")
     return 0
 

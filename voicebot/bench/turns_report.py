@@ -18,7 +18,7 @@ TARGET_CUT_INS = 1 / 15
 
 
 def write_report(outcomes: Sequence[Any], settings: Sequence[Any], cfg: Any, out: Path,
-                 vad_cost: dict[str, float]) -> Path:
+                 vad_cost: dict[str, float], pace: str = "") -> Path:
     with (out / "outcomes.jsonl").open("w", encoding="utf-8") as f:
         for o in outcomes:
             f.write(json.dumps({"setting": o.setting, "kind": o.kind, "label": o.label,
@@ -51,6 +51,7 @@ def write_report(outcomes: Sequence[Any], settings: Sequence[Any], cfg: Any, out
         "VAD compute per second of audio: " + ", ".join(
             f"{name} {ms:.1f} ms" for name, ms in vad_cost.items()) + ".",
         "",
+        *([pace, ""] if pace else []),
         "![e2e vs cut-ins](turns.png)",
         "",
         "## Pause set (1.0 s silence inside an unfinished sentence)",
