@@ -99,16 +99,24 @@ def speech_threshold(
     return max(float(np.percentile(levels, 95)) + relative_db, floor_dbfs)
 
 
+def runs(frames: np.ndarray, max_gap: int = 1) -> list[tuple[int, int, int]]:
+    """Runs of sorted frame indices whose neighbours are at most `max_gap` apart, as (number
+    of frames, first frame index, last frame index)."""
+    if frames.size == 0:
+        return []
+    breaks = np.flatnonzero(np.diff(frames) > max_gap)
+    firsts = np.concatenate(([0], breaks + 1))
+    lasts = np.concatenate((breaks, [frames.size - 1]))
+    return [(int(b - a + 1), int(frames[a]), int(frames[b]))
+            for a, b in zip(firsts, lasts, strict=True)]
+
+
 def sustained(loud: np.ndarray, min_run: int = MIN_SPEECH_RUN) -> np.ndarray:
     """Indices of the true frames of `loud` (one bool per frame) that lie in a run of at
     least `min_run` true frames; all true frames when no run is that long."""
     frames = np.flatnonzero(loud)
-    if frames.size == 0:
-        return frames
-    breaks = np.flatnonzero(np.diff(frames) > 1)
-    firsts = np.concatenate(([0], breaks + 1))
-    lasts = np.concatenate((breaks, [frames.size - 1]))
-    kept = [frames[a:b + 1] for a, b in zip(firsts, lasts, strict=True) if b - a + 1 >= min_run]
+    kept = [np.arange(first, last + 1) for count, first, last in runs(frames)
+            if count >= min_run]
     return np.concatenate(kept) if kept else frames
 
 

@@ -28,6 +28,7 @@ from voicebot.audio.levels import (
     SPEECH_RELATIVE_DB,
     frame_db,
     frame_size,
+    runs,
     speech_threshold,
     sustained,
 )
@@ -74,7 +75,7 @@ def speech_ends(
     if active.size == 0:
         return []
     hop = frame_size(rate, frame_s) / rate
-    segments = _group(active, max_gap=max(1, round(min_gap_s / hop)))
+    segments = runs(active, max_gap=max(1, round(min_gap_s / hop)))
     min_frames = max(1, round(min_speech_s / hop))
     ends = []
     for count, first, last in segments:
@@ -153,13 +154,3 @@ def measure_turns(
 def _mono(audio: np.ndarray) -> np.ndarray:
     data = np.asarray(audio, dtype=np.float32)
     return data.mean(axis=1) if data.ndim == 2 else data
-
-
-def _group(active: np.ndarray, max_gap: int) -> list[tuple[int, int, int]]:
-    """Runs of frame indices whose neighbours are at most `max_gap` frames apart, as
-    (number of active frames, first frame index, last frame index)."""
-    breaks = np.flatnonzero(np.diff(active) > max_gap)
-    firsts = np.concatenate(([0], breaks + 1))
-    lasts = np.concatenate((breaks, [active.size - 1]))
-    return [(int(b - a + 1), int(active[a]), int(active[b]))
-            for a, b in zip(firsts, lasts, strict=True)]

@@ -15,11 +15,12 @@ a 10 ms frame is speech when it is within 35 dB of the recording's loud frames.
 
 from __future__ import annotations
 
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
 
-from voicebot.audio.levels import frame_db, speech_threshold
+from voicebot.audio.levels import frame_db, runs, speech_threshold
 
 MIN_PAUSE_S = 0.1
 """Shorter gaps are a stop consonant or a breath within speech, not a pause: the endpointer
@@ -63,12 +64,11 @@ def own_pause(speech: np.ndarray, frame_s: float, at: float,
     into the silence, possibly after the speaker resumed). None when no pause began before
     `at`, or when `at` is past the end of the speech (the silence after the last word is no
     pause)."""
-    frames = np.flatnonzero(speech)
-    if frames.size == 0 or at >= (int(frames[-1]) + 1) * frame_s:
+    spoken = runs(np.flatnonzero(speech))
+    if not spoken or at >= (spoken[-1][2] + 1) * frame_s:
         return None
-    breaks = np.flatnonzero(np.diff(frames) > 1)
-    # each pause runs from the frame after one speech frame to the next speech frame
-    pauses = [(int(frames[k]) + 1, int(frames[k + 1])) for k in breaks]
+    # each pause runs from the frame after one run of speech to the first of the next
+    pauses = [(before[2] + 1, after[1]) for before, after in pairwise(spoken)]
     judged = [(a, b) for a, b in pauses if a * frame_s <= at and (b - a) * frame_s >= min_s]
     if not judged:
         return None
