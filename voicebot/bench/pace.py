@@ -23,24 +23,29 @@ class Pace:
     vad_ms_per_s: float  # VAD compute per second of audio (median over the repeats)
 
 
+def vad_ms_per_s(vad: Any, audio: np.ndarray, rate: int) -> float:
+    """Milliseconds of VAD compute per second of `audio`, one pass from a reset state (the
+    VAD is left reset)."""
+    size = vad.frame_samples
+    frames = [audio[i:i + size] for i in range(0, len(audio) - size + 1, size)]
+    vad.reset()
+    start = time.perf_counter()
+    for frame in frames:
+        vad.speech_prob(frame)
+    elapsed = time.perf_counter() - start
+    vad.reset()
+    return elapsed * 1000.0 / max(len(frames) * size / rate, 1e-9)
+
+
 def measure_pace(asr: Any, vad: Any, audio: np.ndarray, rate: int, repeats: int = 5) -> Pace:
     """Median wall times of `repeats` ASR decodes of `audio` and VAD passes over it."""
     decodes, vads = [], []
-    size = vad.frame_samples
-    frames = [audio[i:i + size] for i in range(0, len(audio) - size + 1, size)]
     for _ in range(repeats):
         start = time.perf_counter()
         asr.transcribe(audio)
         decodes.append(time.perf_counter() - start)
-        vad.reset()
-        start = time.perf_counter()
-        for frame in frames:
-            vad.speech_prob(frame)
-        vads.append(time.perf_counter() - start)
-        vad.reset()
-    seconds = max(len(frames) * size / rate, 1e-9)
-    return Pace(statistics.median(decodes) * 1000.0,
-                statistics.median(vads) * 1000.0 / seconds)
+        vads.append(vad_ms_per_s(vad, audio, rate))
+    return Pace(statistics.median(decodes) * 1000.0, statistics.median(vads))
 
 
 class PaceProbe:

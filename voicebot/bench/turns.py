@@ -160,7 +160,7 @@ def run(args: argparse.Namespace) -> int:
             outcomes.append(outcome)
             say(f"[{n}/{len(inputs)}] {setting.name}: {item.label}: {_summary(outcome)}")
     args.out.mkdir(parents=True, exist_ok=True)
-    vad_cost = _vad_cost(engines["vads"], questions[0].audio if questions else None)
+    vad_cost = _vad_cost(engines["vads"], questions[0].audio if questions else None, rate)
     report = write_report(outcomes, SETTINGS, cfg, args.out, vad_cost,
                           pace.line() if pace is not None else "")
     say(f"Report: {report}")
@@ -343,18 +343,10 @@ def _vads(cfg: Any, loaded: Any) -> dict[str, Any]:
     return vads
 
 
-def _vad_cost(vads: dict[str, Any], audio: np.ndarray | None) -> dict[str, float]:
+def _vad_cost(vads: dict[str, Any], audio: np.ndarray | None, rate: int) -> dict[str, float]:
     """Milliseconds of VAD compute per second of audio, per backend, on the same audio."""
+    from voicebot.bench.pace import vad_ms_per_s
+
     if audio is None:
         return {}
-    cost = {}
-    for name, vad in vads.items():
-        n = vad.frame_samples
-        frames = [audio[i:i + n] for i in range(0, len(audio) - n + 1, n)]
-        vad.reset()
-        start = time.perf_counter()
-        for frame in frames:
-            vad.speech_prob(frame)
-        cost[name] = (time.perf_counter() - start) * 1000.0 / (len(frames) * n / 16000)
-        vad.reset()
-    return cost
+    return {name: vad_ms_per_s(vad, audio, rate) for name, vad in vads.items()}
