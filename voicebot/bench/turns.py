@@ -220,8 +220,10 @@ def run_input(setting: Setting, item: BenchInput, engines: dict[str, Any], cfg: 
 
 
 def _own_pause_s(vad: Any, signal: np.ndarray, cfg: Any, closed_at: float) -> float | None:
-    """How long the speaker's own pause lasted that the turn closed in, as the VAD hears it
-    (the VAD runs on again, after the replay)."""
+    """How long the speaker's own pause lasted that the turn closed in, as the VAD hears it.
+    The VAD hears the whole input again: the replay stopped at the first reply audio, which
+    for a cut-in comes before the speaker resumes, so its own frames never reach the pause's
+    end."""
     from voicebot.bench.turn_causes import own_pause, vad_speech
 
     speech = vad_speech(vad, signal, cfg.endpoint.threshold)
