@@ -49,8 +49,16 @@ def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quick", action="store_true",
                         help="skip the slow transformers backend (about 15-30 s to load)")
     parser.add_argument("--quality", action="store_true",
-                        help="only the answer-quality table of the built-in llama.cpp models "
-                             "(factual questions: accuracy, words, speakability, TTFT)")
+                        help="only the answer-quality report of the built-in llama.cpp models "
+                             "(factual questions per category, instructions, speakability, "
+                             "TTFT)")
+    parser.add_argument("--configs", type=Path, nargs="+", metavar="CONFIG.yaml",
+                        help="--quality with one row per config file (its whole llm section, "
+                             "system prompt and reply budget) instead of the built-in models")
+    parser.add_argument("--set", dest="fact_set", choices=("48", "new", "all"), default="all",
+                        help="--quality: the 48 questions, the new set or both (default all)")
+    parser.add_argument("--instructions", action=argparse.BooleanOptionalAction, default=True,
+                        help="--quality: also the instructions and small talk (default on)")
     parser.add_argument("--llm-threads", type=int,
                         help="llama.cpp threads for --quality (default: the config's)")
 
@@ -84,8 +92,8 @@ def run(args: argparse.Namespace) -> int:
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
     load_before = os.getloadavg()[0]
-    if args.quality:
-        return run_quality(out, load_before, args.llm_threads)
+    if args.quality or args.configs:
+        return run_quality(out, load_before, args)
     llm_runs = bench_llms(quick=args.quick)
     tts_runs = [bench_tts(name) for name in ("piper", "espeak")]
     report = write_report(llm_runs, tts_runs, out, load_before)
@@ -94,32 +102,14 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def run_quality(out: Path, load_before: float, threads: int | None = None) -> int:
-    from voicebot.bench.quality import (
-        FEW_SHOT_EXAMPLES,
-        bench_quality,
-        plot_quality,
-        quality_lines,
-    )
-    from voicebot.config import OLD_SYSTEM_PROMPT, SPOKEN_SYSTEM_PROMPT
-    from voicebot.progress import say
+def run_quality(out: Path, load_before: float, args: argparse.Namespace) -> int:
+    """The answer-quality report (bench/quality_report.py) instead of the speed tables."""
+    from voicebot.bench import quality_report
+    from voicebot.bench.quality import Plan
 
-    few_shot = SPOKEN_SYSTEM_PROMPT + FEW_SHOT_EXAMPLES
-    extra = (("llama.cpp smollm2-135m, old prompt", "smollm2-135m", OLD_SYSTEM_PROMPT),
-             ("llama.cpp smollm2-135m, few-shot", "smollm2-135m", few_shot),
-             ("llama.cpp qwen2.5-0.5b, few-shot", "qwen2.5-0.5b", few_shot))
-    runs = bench_quality(extra=extra, threads=threads)
-    lines = ["# Answer quality of the built-in LLMs", "",
-             f"Machine: {os.cpu_count()} CPUs, load average {load_before:.2f} at the start, "
-             f"{os.getloadavg()[0]:.2f} at the end (shared: compare rows, not runs). "
-             f"llama.cpp, {threads or 'configured'} thread(s), prompt cache on, sampling as "
-             "in configs/default.yaml (max 80 tokens, temperature 0.2, repeat penalty 1.1); "
-             "the reply stops where the spoken-length budget ends it.", "",
-             *quality_lines(runs), "![quality](quality.png)", ""]
-    path = out / "quality.md"
-    path.write_text("\n".join(lines), encoding="utf-8")
-    plot_quality(runs, out / "quality.png")
-    say(f"Report: {path}")
+    sets = ("48", "new") if args.fact_set == "all" else (args.fact_set,)
+    plan = Plan(sets=sets, instructions=args.instructions)
+    quality_report.run_quality(out, load_before, args.llm_threads, args.configs or (), plan)
     return 0
 
 
