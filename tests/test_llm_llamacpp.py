@@ -103,6 +103,19 @@ def test_prefill_leaves_the_question_so_far_in_the_prompt_cache(llm: LlamaCppLlm
     assert warm - cold >= said_so_far - 1, (cold, warm, said_so_far)
 
 
+def test_prefill_leaves_the_last_message_open(llm: LlamaCppLlm) -> None:
+    """The prefilled prompt ends right after the user's words, before the template closes
+    the message: the next prefill (more words) evaluates only the new words."""
+    system = ChatMessage("system", SPOKEN_SYSTEM_PROMPT)
+    prompt = llm._open_prompt([system, ChatMessage("user", "What colour is a")])
+    assert prompt is not None and prompt.endswith("What colour is a")
+    assert SPOKEN_SYSTEM_PROMPT in prompt
+    closed = llm._post("/apply-template", {"messages": [
+        {"role": "system", "content": SPOKEN_SYSTEM_PROMPT},
+        {"role": "user", "content": "What colour is a"}]})["prompt"]
+    assert closed.startswith(prompt) and len(closed) > len(prompt)
+
+
 def test_adaptive_threads_load_a_narrow_and_a_wide_engine_that_both_answer() -> None:
     from voicebot.threads import usable_cores
 

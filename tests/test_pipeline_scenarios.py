@@ -178,6 +178,21 @@ def test_the_llm_reads_the_committed_words_while_the_user_speaks() -> None:
         ("user", question), ("assistant", turns[0].reply_text), ("user", "")]
 
 
+def test_the_newest_hypothesis_is_prefilled_before_its_words_are_committed() -> None:
+    # LocalAgreement commits a word only when a second decode agrees, so the committed
+    # words trail the speech by a decode or two; the prefill reads the newest hypothesis
+    # (committed + partial), so the words that stay are read while the user still speaks.
+    clock = FakeClock()
+    llm = PrefillingLlm(clock)
+    conversation, _, _ = make_conversation(clock, llm, min_chunk_s=0.5)
+    conversation.run(replay(scripted_audio([(0.48, 2.52)], 6.0)), WavSink(None, RATE))
+    first_at, first = llm.prefills[0]
+    committed_then = [w for w in conversation.words if w.emitted <= first_at]
+    said = first[-1].content
+    assert said and "what is the capital of france".startswith(said)
+    assert len(said.split()) > len(committed_then), (said, committed_then)
+
+
 def test_words_committed_by_a_decode_that_ended_in_a_pause_are_not_prefilled() -> None:
     # Steps every 0.5 s of audio, 0.1 s each: one runs 2.22-2.32 s. Speaking to 2.31 s, its
     # words are prefilled at 2.32 s; stopping at 2.28 s, the VAD has called the pause by

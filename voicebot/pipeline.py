@@ -294,9 +294,13 @@ class Conversation:
             self.words.extend(EmittedWord(w, now) for w in result.committed)
             committed = " ".join(w.word.text for w in self.words)
             self.view.partial(committed, " ".join(w.text for w in result.partial))
-            if result.committed and self.listener.tentative_text() is None:  # else a reply
-                # starts now; the part of the turn said since the last pause is not final yet
-                self._prefill_due = " ".join(w.word.text for w in self.words[self._part_start:])
+            if (result.committed or result.partial) and self.listener.tentative_text() is None:
+                # (else a reply starts now) the part of the turn said since the last pause,
+                # committed words and the newest hypothesis of the rest: the prompt cache
+                # keeps the longest common prefix, so the words that stay are read once
+                self._prefill_due = " ".join(
+                    [w.word.text for w in self.words[self._part_start:]]
+                    + [w.text for w in result.partial])
         elif isinstance(result, UtteranceFinal):
             self._on_utterance(result, now)
 
