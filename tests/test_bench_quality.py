@@ -261,7 +261,7 @@ def test_bench_reply_configs_writes_one_row_per_file(tmp_path: Path,
     out = tmp_path / "q"
     assert main(["bench", "reply", "--configs", str(REPO / "configs" / "default.yaml"),
                  "--set", "48", "--no-instructions", "--out", str(out)]) == 0
-    assert built[0].backend == "llama.cpp" and built[0].params.model == "smollm2-135m"
+    assert built[0].backend == "llama.cpp" and built[0].params.model == "qwen2.5-1.5b-q4_0"
     report = (out / "quality.md").read_text(encoding="utf-8")
     assert "# Answer quality per config file" in report and "load average" in report
     assert f"| default.yaml | 2% (1/{len(FACTS)}) |" in report

@@ -120,7 +120,7 @@ def test_a_variant_extends_a_base_and_overrides_keys(tmp_path: Path) -> None:
     )
     cfg = load_config(tmp_path / "mine.yaml")
     assert cfg.llm.params.temperature == 0.7
-    assert cfg.llm.params.model == "smollm2-135m"  # kept from the base
+    assert cfg.llm.params.model == "qwen2.5-1.5b-q4_0"  # kept from the base
     assert cfg.tts.backend == "espeak" and cfg.tts.params.rate == 200  # piper keys dropped
     assert cfg.endpoint.end_ms == 300 and cfg.endpoint.start_ms == 90
 

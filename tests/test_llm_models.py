@@ -82,7 +82,7 @@ def test_check_accepts_builtins_and_files(tmp_path: Path) -> None:
 def test_config_with_missing_model_names_the_key(tmp_path: Path) -> None:
     text = (REPO / "configs" / "default.yaml").read_text()
     bad = tmp_path / "bad.yaml"
-    bad.write_text(text.replace("model: smollm2-135m", "model: /no/such/model.gguf"))
+    bad.write_text(text.replace("model: qwen2.5-1.5b-q4_0", "model: /no/such/model.gguf"))
     with pytest.raises(ConfigError) as err:
         load_config(bad)
     assert "llm.model" in str(err.value) and "/no/such/model.gguf" in str(err.value)
@@ -105,12 +105,13 @@ def test_config_rejects_out_of_range_sampling(tmp_path: Path, key: str, value: s
         load_config(bad)
 
 
-def test_qwen_config_selects_qwen() -> None:
-    cfg = load_config(REPO / "configs" / "qwen.yaml")
-    assert cfg.llm.backend == "llama.cpp"
-    assert cfg.llm.params.model == "qwen2.5-0.5b"
+def test_the_default_answers_with_the_accurate_model_and_fast_yaml_with_the_small_one() -> None:
     default = load_config(REPO / "configs" / "default.yaml")
-    assert cfg.tts == default.tts and cfg.asr.params == default.asr.params
+    assert default.llm.backend == "llama.cpp"
+    assert default.llm.params.model == "qwen2.5-1.5b-q4_0"
+    fast = load_config(REPO / "configs" / "fast.yaml")
+    assert fast.llm.params.model == "smollm2-135m"
+    assert fast.tts == default.tts and fast.asr.params == default.asr.params
 
 
 def test_qwen15_parts_are_22_files_in_order_and_named_when_missing(

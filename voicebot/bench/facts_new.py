@@ -66,7 +66,7 @@ CAPITALS = _rows(
      "The capital of Brazil is Brasília.", "The capital of Brazil is Rio de Janeiro."),
     ("What is the capital of India?", r"\bdelhi\b", _not_capital("mumbai|bombay"),
      "The capital of India is New Delhi.", "The capital of India is Mumbai."),
-    ("What is the capital of Mexico?", r"\bmexico city\b", "",
+    ("What is the capital of Mexico?", r"\bmexico city\b|\bciudad de m[eé]xico\b", "",
      "The capital of Mexico is Mexico City.", "The capital of Mexico is Guadalajara."),
     ("What is the capital of Argentina?", r"\bbuenos aires\b", "",
      "Buenos Aires is the capital of Argentina.", "The capital of Argentina is Córdoba."),
