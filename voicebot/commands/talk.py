@@ -163,6 +163,7 @@ def _converse(
     from voicebot.metrics import figure_values, summarize
     from voicebot.pipeline import Conversation
     from voicebot.progress import say
+    from voicebot.slow_machine import checked_view
     from voicebot.view import TerminalView
 
     log_path = log.path
@@ -172,7 +173,8 @@ def _converse(
     conversation = Conversation(
         listener=listener, llm=backends["llm"], tts=backends["tts"], text_cfg=cfg.text,
         conversation_cfg=cfg.conversation, clock=MonotonicClock(), reply_thread=True,
-        view=TerminalView(show_table=not args.no_table), log=log,
+        view=checked_view(TerminalView(show_table=not args.no_table), _llm_model(cfg)),
+        log=log,
     )
     say("Listening… (Ctrl-C to stop)" if args.input is None else f"Replaying {args.input}…")
     status = 0
@@ -201,6 +203,11 @@ def _converse(
     if lost is not None:
         raise lost
     return status or _exit_status(turns, log)
+
+
+def _llm_model(cfg: Any) -> str | None:
+    model = getattr(cfg.llm.params, "model", None)
+    return model if isinstance(model, str) else None
 
 
 def _exit_status(turns: list[Any], log: Any) -> int:
