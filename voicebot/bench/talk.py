@@ -44,6 +44,9 @@ def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--questions", type=int, default=len(QUESTIONS),
                         help=f"how many synthesized questions (max {len(QUESTIONS)})")
     parser.add_argument("--no-naive", action="store_true", help="skip the naive cascade")
+    parser.add_argument("--compare", type=Path, metavar="CONFIG",
+                        help="also run the streaming turns with this config (e.g. "
+                        "configs/fast.yaml), alternating turn by turn in the quiet round")
     parser.add_argument(
         "--background-load", type=_levels, default=[0], metavar="N[,N...]",
         help="run the streaming turns again beside N busy processes (normal priority), "
@@ -55,19 +58,22 @@ def run(args: argparse.Namespace) -> int:
     from voicebot.bench.pace import PaceProbe
     from voicebot.bench.talk_report import write_report
     from voicebot.config import load_config
-    from voicebot.loading import load_stage, load_turn
     from voicebot.progress import say
 
     cfg = load_config(args.config)
-    backends = {stage: load_stage(stage, cfg) for stage in ("vad", "asr", "llm", "tts")}
-    backends["turn"] = load_turn(cfg)
+    backends = _load_backends(cfg)
+    setups = {"streaming": (backends, cfg), "naive": (backends, cfg)}
+    if args.compare is not None:
+        compare_cfg = load_config(args.compare)
+        setups[compare_label(compare_cfg)] = (_load_backends(compare_cfg), compare_cfg)
     turns = synthesized_turns(backends["tts"], cfg, args.questions)
     turns += real_turns(args.speech_dir, cfg.audio.sample_rate, args.real)
     pace = PaceProbe(backends["asr"], backends["vad"], turns[0].audio, turns[0].label,
                      cfg.audio.sample_rate) if turns else None
     results: dict[str, list[Any]] = {}
     for round_index, busy in enumerate(args.background_load):
-        modes = ["streaming"] if args.no_naive or round_index > 0 else ["streaming", "naive"]
+        modes = ["streaming"] if round_index > 0 else [
+            m for m in setups if not (m == "naive" and args.no_naive)]
         with busy_processes(busy):
             for mode in modes:
                 results[mode_label(mode, busy)] = []
@@ -75,7 +81,9 @@ def run(args: argparse.Namespace) -> int:
                 for mode in modes:
                     label = mode_label(mode, busy)
                     say(f"[{i}/{len(turns)}] {label}: {turn.label}")
-                    record = run_turn(turn, mode, backends, cfg)
+                    mode_backends, mode_cfg = setups[mode]
+                    record = run_turn(turn, "naive" if mode == "naive" else "streaming",
+                                      mode_backends, mode_cfg)
                     record.index = i
                     results[label].append(record)
                     e2e = record.figures.get("e2e_latency")
@@ -86,6 +94,19 @@ def run(args: argparse.Namespace) -> int:
     report = write_report(results, turns, cfg, args.out, pace_text)
     say(f"Report: {report}")
     return 0
+
+
+def _load_backends(cfg: Any) -> dict[str, Any]:
+    from voicebot.loading import load_stage, load_turn
+
+    backends = {stage: load_stage(stage, cfg) for stage in ("vad", "asr", "llm", "tts")}
+    backends["turn"] = load_turn(cfg)
+    return backends
+
+
+def compare_label(cfg: Any) -> str:
+    """The mode name of a --compare config's turns: its file name ("fast.yaml")."""
+    return str(cfg.source.name)
 
 
 def _levels(text: str) -> list[int]:
