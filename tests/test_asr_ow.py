@@ -167,7 +167,8 @@ def test_silence_and_noise_give_no_words(tiny_asr: OpenAIWhisperAsr) -> None:
 
 @pytest.mark.parametrize(
     ("name", "backend", "model"),
-    [("reference", "openai-whisper", "tiny.en"), ("accurate", "faster-whisper", "base")],
+    [("reference", "openai-whisper", "tiny.en"), ("default", "faster-whisper", "tiny.en"),
+     ("fast", "faster-whisper", "tiny.en")],
 )
 def test_shipped_configs_asr_section(name: str, backend: str, model: str) -> None:
     from voicebot.config import REPO_CONFIGS, load_config
