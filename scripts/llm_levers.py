@@ -39,6 +39,7 @@ LEVERS: dict[str, Lever] = {
     "Q4_K_M + draft 0.5B, n_max 8, p_min 0.75": {"draft": 8},
     "Q4_K_M + draft 0.5B, n_max 4, p_min 0.5": {"draft": 4, "p_min": 0.5},
     "Q4_K_M + n-gram speculation": {"ngram": True},
+    "Q4_0 + n-gram speculation": {"model": "qwen2.5-1.5b-q4_0", "ngram": True},
     "Q4_0, prompt 1 thread, generation 2": {"model": "qwen2.5-1.5b-q4_0", "batch_threads": 1},
     "Q4_0, 1 thread": {"model": "qwen2.5-1.5b-q4_0", "threads": 1},
     "Q4_0, no busy-wait (poll 0)": {"model": "qwen2.5-1.5b-q4_0", "poll": 0},
@@ -141,12 +142,16 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--questions", type=int, default=8)
     parser.add_argument("--only", nargs="*", help="lever names (default: all)")
+    parser.add_argument("--reverse", action="store_true",
+                        help="in reverse order (a second pass shows what the order did)")
     args = parser.parse_args()
     questions = [f.question for f in FACTS[: args.questions]]
     print("| lever | ttft (not prefilled) | ttft after prefill | 4th token after prefill "
           "| tokens/s | load |")
     print("|---|---:|---:|---:|---:|---:|")
-    for name, lever in LEVERS.items():
+    names = list(reversed(LEVERS)) if args.reverse else list(LEVERS)
+    for name in names:
+        lever = LEVERS[name]
         if args.only and name not in args.only:
             continue
         r = measure(lever, questions)
