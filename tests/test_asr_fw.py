@@ -108,3 +108,52 @@ def test_digit_strings_score_as_digits_whatever_their_grouping() -> None:
     assert word_errors(spoken, "10001 90210") == (0, 1)
     assert word_errors(spoken, "10001 90211") == (1, 1)  # one wrong digit: the string is wrong
     assert word_errors("HE HAD ONE DOG AND TWO CATS", "he had 1 dog and 2 cats") == (0, 7)
+
+
+def test_a_decoding_loop_keeps_its_first_copy() -> None:
+    from voicebot.asr.faster_whisper import cut_repeats
+
+    def cut(text: str) -> str:
+        return " ".join(cut_repeats(text.split(), str))
+
+    loop = "that came before my, " * 5
+    said = "I was brought up. that came before my,"
+    assert cut("I was brought up. " + loop + "that came") == said
+    assert cut("Shh. Shh. Shh. Shh. He left.") == "Shh. He left."
+    assert cut("a b c d a b c d a b c d e") == "a b c d e"
+    assert cut("ABC's abc's, abc's.") == "ABC's"  # case and punctuation do not count
+
+
+def test_what_people_say_is_not_taken_for_a_loop() -> None:
+    from voicebot.asr.faster_whisper import cut_repeats
+
+    def cut(text: str) -> str:
+        return " ".join(cut_repeats(text.split(), str))
+
+    for said in ("no no, I said", "very very good and very very bad",
+                 "1 0 0 0 1 9 0 2 1 0", "one zero zero zero one", "a b c d e a b c d e a b c d e",
+                 "that came before my that came"):
+        assert cut(said) == said
+    assert cut("my, my, my, that came") == "my, that came"  # a word's third time is a loop
+
+
+def test_words_after_a_loop_stay_unless_they_are_its_cut_off_copy() -> None:
+    from voicebot.asr.faster_whisper import cut_repeats
+
+    texts = ["go", "on", "go", "on", "go", "on", "go"]
+    words = [Word(i * 0.3, i * 0.3 + 0.2, t) for i, t in enumerate(texts)]
+    assert cut_repeats(words, lambda w: w.text) == words[:2]
+    said = [*words[:6], Word(2.0, 2.3, "home")]
+    assert cut_repeats(said, lambda w: w.text) == [*words[:2], said[-1]]
+
+
+def test_the_token_cap_grows_with_the_audio_up_to_whispers_own() -> None:
+    from voicebot.asr.faster_whisper import max_new_tokens
+
+    assert max_new_tokens(0.0) == 10
+    assert max_new_tokens(1.0) == 18
+    assert max_new_tokens(5.0) == 50
+    assert max_new_tokens(15.5) == 134
+    assert max_new_tokens(26.0) == 218
+    assert max_new_tokens(30.0) == 224  # a full window: Whisper's own cap
+    assert max_new_tokens(61.3) == 224  # per 30 s window

@@ -3,18 +3,25 @@
 Whisper hallucinates fluent text ("Thanks for watching.") on silence and noise. We gate
 with our own VAD, and here drop what Whisper itself marks as non-speech: near-silent input,
 segments whose no-speech probability is high while their log-probability is low (Whisper's
-own rule), segments with a compression ratio of a looping decoder, and segments that are
-very improbable overall.
+own rule) and segments that are very improbable overall.
+
+Whisper also loops ("that came before my, that came before my, ...") at the end of a
+streaming buffer, most of all with a prompt. faster-whisper scores the whole 30 s window for
+such a loop (compression ratio) and gives that score to every segment, so rejecting on it
+threw away the good text with the loop. Instead the decode is capped at a plausible number
+of tokens for the audio's length (a loop used to run to 224 tokens: > 1 s per decode) and
+the loop itself is cut from the words, keeping its first copy.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import numpy as np
 
-from voicebot.asr.streaming import SQUEEZED_WORD_S, ends_sentence
+from voicebot.asr.streaming import SQUEEZED_WORD_S, ends_sentence, normalize
 from voicebot.config import ParamError
 from voicebot.events import Word
 from voicebot.threads import Threads, resolve_threads
@@ -24,6 +31,22 @@ COMPUTE_TYPES = ("default", "auto", "int8", "int8_float16", "int8_float32", "int
 MAX_TAIL_WORDS = 4
 SILENCE_RMS = 1e-4
 """Below this RMS level (about -80 dBFS) the audio is treated as digital silence."""
+TOKENS_PER_S = 8
+"""Decoded tokens allowed per second of audio (plus TOKENS_SLACK): fast speech with its
+punctuation and timestamp tokens stays under it (6 cut a 30 s window of a fast reader, and a
+window cut short loses its text), a decoding loop runs far over it."""
+TOKENS_SLACK = 10
+WINDOW_S = 30.0
+"""Whisper decodes 30 s windows; the token cap applies to each."""
+MAX_NEW_TOKENS = 224
+"""Whisper's own cap on the tokens of one window (half its 448-token context)."""
+REPEAT_COPIES = 3
+"""A run of 1..MAX_REPEAT_WORDS words said this many times in a row is a decoding loop
+(people repeat a word twice; numbers, "0 0 0", are exempt)."""
+MAX_REPEAT_WORDS = 4
+NUMBER_WORDS = frozenset({"zero", "oh", "o", "one", "two", "three", "four", "five", "six",
+                          "seven", "eight", "nine", "ten", "hundred", "thousand"})
+T = TypeVar("T")
 
 
 class FasterWhisperAsr:
@@ -49,7 +72,8 @@ class FasterWhisperAsr:
         min_avg_logprob: float = -1.5
         """A segment this improbable is dropped whatever its no-speech probability."""
         max_compression_ratio: float = 2.4
-        """A segment whose text compresses better than this is a decoding loop: dropped."""
+        """faster-whisper's loop threshold for its temperature fallback. Not a reason to drop
+        a segment: it is scored on the whole window (see the module docstring)."""
         temperature_fallback: bool = False
         """Retry failed segments at higher temperatures (slower; off for streaming)."""
         encoder_pad_s: float | None = 8.0
@@ -134,6 +158,7 @@ class FasterWhisperAsr:
         for segment in self._decode(samples, prompt):
             if self._is_speech(segment):
                 words.extend(_segment_words(segment))
+        words = cut_repeats(words, lambda pair: pair[0].text)
         return [w for w, _ in _drop_anomalous_tail(words)]
 
     def _decode(self, samples: np.ndarray, prompt: str) -> list[Any]:
@@ -151,6 +176,7 @@ class FasterWhisperAsr:
             no_speech_threshold=p.no_speech_threshold,
             log_prob_threshold=p.log_prob_threshold,
             compression_ratio_threshold=p.max_compression_ratio,
+            max_new_tokens=max_new_tokens(len(samples) / self.sample_rate),
         )
         return list(segments)
 
@@ -160,9 +186,53 @@ class FasterWhisperAsr:
             segment.avg_logprob < p.log_prob_threshold
         ):
             return False
-        if segment.compression_ratio > p.max_compression_ratio:
-            return False
         return bool(segment.avg_logprob >= p.min_avg_logprob)
+
+
+def max_new_tokens(seconds: float) -> int:
+    """The tokens one window may decode: enough for fast speech, far below a loop's 224."""
+    cap = int(TOKENS_PER_S * min(seconds, WINDOW_S)) + TOKENS_SLACK
+    return min(cap, MAX_NEW_TOKENS)
+
+
+def cut_repeats(items: Sequence[T], text: Callable[[T], str]) -> list[T]:
+    """`items` without decoding loops: where 1..MAX_REPEAT_WORDS words come REPEAT_COPIES or
+    more times in a row, only the first copy stays (it is what was said; the loop repeats
+    it). A cut-off copy that ends the list ("... before my, that came") goes with the loop."""
+    names = [normalize(text(item)) for item in items]
+    kept: list[T] = []
+    i = 0
+    while i < len(items):
+        size, copies = _repeat_at(names, i)
+        if copies < REPEAT_COPIES:
+            kept.append(items[i])
+            i += 1
+            continue
+        kept.extend(items[i : i + size])
+        i += size * copies
+        rest = names[i:]
+        if len(rest) < size and rest == names[i - size : i - size + len(rest)]:
+            i = len(items)
+    return kept
+
+
+def _repeat_at(names: Sequence[str], i: int) -> tuple[int, int]:
+    """(unit size, copies) of the shortest unit repeated REPEAT_COPIES+ times from `i`."""
+    for size in range(1, MAX_REPEAT_WORDS + 1):
+        unit = names[i : i + size]
+        if len(unit) < size or all(_is_number(n) for n in unit):
+            continue
+        copies = 1
+        while names[i + copies * size : i + (copies + 1) * size] == unit:
+            copies += 1
+        if copies >= REPEAT_COPIES:
+            return size, copies
+    return 0, 1
+
+
+def _is_number(name: str) -> bool:
+    """Digits and number words repeat in real speech ("1 0 0 0 1"): never a loop."""
+    return not name or any(c.isdigit() for c in name) or name in NUMBER_WORDS
 
 
 def _segment_words(segment: Any) -> list[tuple[Word, float]]:
