@@ -340,3 +340,21 @@ def test_an_utterance_begun_before_the_previous_final_keeps_its_whole_preroll() 
     assert first.text and second.text
     starts = [w.start for f in (first, second) for w in f.words]
     assert starts == sorted(starts) and len(set(starts)) == len(starts)
+
+
+def test_a_carried_word_is_in_the_history_or_the_prompt_never_both() -> None:
+    from voicebot.asr.streaming import LocalAgreement
+    from voicebot.listener import prompt_before
+
+    policy = LocalAgreement()
+    said = ["than", "cod", "liver", "oil."]
+    words = [Word(1.0 + 0.3 * i, 1.25 + 0.3 * i, t) for i, t in enumerate(said)]
+    policy.reset("Why, the average review is more nauseating")
+    policy.committed = list(words)
+    # the new buffer starts at 2.2: "oil." (1.9-2.15) ends within FINAL_PAD_S of it and
+    # is carried; the prompt at the buffer start would hold it as well
+    carried = [w for w in words if w.end > 2.2 - 0.3]
+    assert [w.text for w in carried] == ["oil."]
+    assert policy.prompt(2.2).endswith("liver oil.")
+    assert prompt_before(policy, carried).endswith("nauseating than cod liver")
+    assert prompt_before(policy, []) == policy.prompt(float("inf"))

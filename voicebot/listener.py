@@ -23,7 +23,7 @@ import numpy as np
 from voicebot import cpuload
 from voicebot.asr.base import Asr
 from voicebot.asr.online import StreamingTranscriber
-from voicebot.asr.streaming import SQUEEZED_WORD_S
+from voicebot.asr.streaming import SQUEEZED_WORD_S, STALE_TOLERANCE_S, LocalAgreement
 from voicebot.audio.framing import Reframer
 from voicebot.audio.levels import speech_offset
 from voicebot.audio.timeline import AudioTimeline
@@ -305,7 +305,7 @@ class Listener:
         if carried:
             begin = carried[0].start
             assert self._last_final is not None
-            transcriber.reset(begin, self._last_final.policy.prompt(begin), carried)
+            transcriber.reset(begin, prompt_before(self._last_final.policy, carried), carried)
         else:
             if awaits:  # the whole pre-roll, up to the previous voice: see _hand_over
                 begin = max(utterance_audio_start(event.at, self.endpoint_cfg,
@@ -424,7 +424,7 @@ class Listener:
             return
         start = current.transcriber.buffer_start
         overlap = [w for w in final.words if w.end > start - FINAL_PAD_S]
-        current.transcriber.policy.reset(final.policy.prompt(start), overlap)
+        current.transcriber.policy.reset(prompt_before(final.policy, overlap), overlap)
         current.carried = bool(overlap)
         current.awaits_history = False
 
@@ -486,3 +486,13 @@ def _spoken_chars(words: list[Word]) -> int:
 
 def join_words(words: tuple[Word, ...] | list[Word]) -> str:
     return " ".join(w.text for w in words).strip()
+
+
+def prompt_before(policy: LocalAgreement, carried: list[Word]) -> str:
+    """The previous text to prompt a buffer whose head re-hears `carried` (the previous
+    utterance's last words, its history): the text up to them only. A carried word also in
+    the prompt reads to Whisper as said twice, and it may write it twice ("cod liver oil.
+    oil."): the prompt's own time rule keeps words ending a little after its cut."""
+    if not carried:
+        return policy.prompt(float("inf"))
+    return policy.prompt(carried[0].end - STALE_TOLERANCE_S - 1e-6)
