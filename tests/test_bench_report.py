@@ -28,6 +28,11 @@ def record(index: int, e2e: float, speculative: bool) -> TurnRecord:
                       measured_e2e=e2e + 0.01 * index)
 
 
+def two_turn_report(results: dict[str, list[TurnRecord]], out: Path) -> str:
+    turns = [Turn("tts: one", np.zeros(1)), Turn("tts: two", np.zeros(1))]
+    return write_report(results, turns, load_config(), out).read_text()
+
+
 def test_report_has_medians_ratio_and_pictures(tmp_path: Path) -> None:
     results = {
         "streaming": [record(1, 0.6, True), record(2, 0.8, True)],
@@ -53,8 +58,7 @@ def test_report_compares_loaded_rounds_with_quiet(tmp_path: Path) -> None:
         "streaming +1 busy": [record(1, 0.8, True), record(2, 0.9, True)],
         "streaming +2 busy": [record(1, 1.2, True), record(2, 3.4, True)],
     }
-    turns = [Turn("tts: one", np.zeros(1)), Turn("tts: two", np.zeros(1))]
-    report = write_report(results, turns, load_config(), tmp_path).read_text()
+    report = two_turn_report(results, tmp_path)
     assert "## Beside busy processes" in report
     assert "| streaming +1 busy | 0.850 s | 0.890 s | 0.900 s | 1.21x | ≤ 1.5x: met; " \
         "turns over 3 s: 0 |" in report
@@ -67,8 +71,7 @@ def test_a_compared_config_gets_its_own_columns_and_line(tmp_path: Path) -> None
         "streaming": [record(1, 0.7, True), record(2, 0.9, True)],
         "fast.yaml": [record(1, 0.4, True), record(2, 0.5, True)],
     }
-    turns = [Turn("tts: one", np.zeros(1)), Turn("tts: two", np.zeros(1))]
-    report = write_report(results, turns, load_config(), tmp_path).read_text()
+    report = two_turn_report(results, tmp_path)
     assert "fast.yaml median | fast.yaml p90 |" in report
     assert "`fast.yaml` in the same run, turn by turn: median **0.450 s**, p90 0.490 s " \
         "(+0.350 s for this config's)." in report
