@@ -91,7 +91,7 @@ def test_config_with_missing_model_names_the_key(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("key", "value"),
     [("temperature", "-1"), ("top_p", "0"), ("max_tokens", "0"), ("n_ctx", "16"),
-     ("repeat_penalty", "5")],
+     ("repeat_penalty", "5"), ("poll", "101")],
 )
 def test_config_rejects_out_of_range_sampling(tmp_path: Path, key: str, value: str) -> None:
     text = (REPO / "configs" / "default.yaml").read_text()

@@ -65,6 +65,9 @@ class LlamaCppParams:
     max_tokens: int = 80
     seed: int = 0
     cache_prompt: bool = True
+    poll: int = 50
+    """How hard llama.cpp's idle threads busy-wait for work, 0-100 (its own default 50); 0
+    sleeps at once, leaving the core to the ASR, turn detector and TTS threads beside it."""
 
     def check(self) -> None:
         check_model_param(self.model)
@@ -82,6 +85,8 @@ class LlamaCppParams:
             raise ParamError("repeat_penalty", self.repeat_penalty, "must be between 1 and 2")
         if self.seed < 0:
             raise ParamError("seed", self.seed, "must be >= 0")
+        if not 0 <= self.poll <= 100:
+            raise ParamError("poll", self.poll, "must be between 0 and 100")
 
 
 def _load_mode(xllamacpp: Any, load: str, model_path: Path) -> Any:
@@ -157,6 +162,7 @@ class LlamaCppLlm:
         cp.n_gpu_layers = p.n_gpu_layers
         cp.cpuparams.n_threads = threads
         cp.cpuparams_batch.n_threads = threads
+        cp.cpuparams.poll = cp.cpuparams_batch.poll = p.poll
         cp.load_mode = _load_mode(xllamacpp, p.load, self.model_path)
         cp.n_threads_http = 1
         cp.cache_prompt = p.cache_prompt
