@@ -53,6 +53,7 @@ from voicebot.reply_worker import Pending, ReplyWorker
 from voicebot.tts.base import Tts
 from voicebot.view import ConversationView
 
+WORKER_JOIN_TIMEOUT_S = 30.0  # a prompt evaluation cannot be stopped; it ends within this
 MUTED_NOTICE_S = 0.3  # voice while muted below this is a click or a breath: logged only
 MUTED_VOICE_DBFS = -40.0  # quieter input while muted is not counted as speech
 
@@ -151,6 +152,7 @@ class Conversation:
         self._prefill_error: BaseException | None = None
         self._part_start = 0  # self.words from here on were said since the last onset
         self._prefill_due: str | None = None  # words to prefill once the input is read
+        self._workers: list[ReplyWorker] = []  # reply threads, cancelled ones until they end
 
     # ---- the loop -------------------------------------------------------------------
     def run(self, source: AudioSource, sink: AudioSink) -> list[TurnRecord]:
@@ -190,7 +192,21 @@ class Conversation:
             if self._prefiller is not None:
                 self._prefiller.close()
                 self._prefiller = None
+            self._join_workers()
         return self.turns
+
+    def _join_workers(self) -> None:
+        """Wait for every reply thread, the cancelled ones too, to leave its backends.
+
+        A cancelled reply stops at the LLM's next token, but not inside a prompt evaluation
+        (half a second or more with the 1.5B model). A process that exits while a thread is
+        still inside llama.cpp aborts ("terminate called without an active exception",
+        status -6 instead of 130 after Ctrl-C), so the loop does not return before them."""
+        workers, self._workers = self._workers, []
+        for worker in workers:
+            worker.close()
+        for worker in workers:
+            worker.join(WORKER_JOIN_TIMEOUT_S)
 
     def elapsed(self) -> float:
         return self.clock.now() - self._t0
@@ -388,8 +404,11 @@ class Conversation:
         turn.mark("llm_start", self.elapsed())
         cancel = threading.Event()
         events = self.reply_fn(self.llm, self.tts, self.text_cfg, messages, cancel)
-        stream: Iterator[ReplyEvent | Pending] = (
-            ReplyWorker(events, cancel) if self.reply_thread else events)
+        stream: Iterator[ReplyEvent | Pending] = events
+        if self.reply_thread:
+            self._workers = [w for w in self._workers if w.alive]
+            stream = ReplyWorker(events, cancel)
+            self._workers.append(stream)
         self._reply = _Reply(stream, cancel, speculative_text=speculative)
 
     def _release_speculative_reply(self, now: float) -> None:
