@@ -52,10 +52,13 @@ def test_talk_answers_two_questions_and_logs_what_the_recording_shows(
         problems.append(f"Ctrl-C: exit status {status} (want 130, no traceback)")
     if [r["status"] for r in rows] != ["ok", "ok"]:
         problems.append("want two turns with status ok in the log")
+    # every figure is positive, but the final transcript's delay is 0 when the pause decode
+    # had it ready at the endpoint (the designed best case, test_pipeline_scenarios)
     negative = {f"turn {r['index']} {name}": value for r in rows
-                for name, value in r["figures"].items() if value <= 0}
+                for name, value in r["figures"].items()
+                if value < 0 or (value == 0 and name != "transcription_delay")}
     if negative:
-        problems.append(f"figures not positive: {negative}")
+        problems.append(f"figures out of range: {negative}")
     if len(measured) != 2:
         problems.append(f"want two spoken replies after the two questions, "
                         f"measured {len(measured)}")
