@@ -24,7 +24,7 @@ from voicebot.asr.faster_whisper import FasterWhisperAsr
 from voicebot.audio.resample import resample
 from voicebot.bench.asr import word_errors
 from voicebot.config import load_config
-from voicebot.loading import load_stage
+from voicebot.loading import load_tts
 from voicebot.reply import AudioChunk, speak
 from voicebot.text.splitter import SentenceSplitter
 
@@ -63,7 +63,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--config", type=Path)
     cfg = load_config(parser.parse_args().config)
-    tts = load_stage("tts", cfg)
+    tts = load_tts(cfg)
     settings = {
         "the config's": cfg.text,
         "3-6 words": dataclasses.replace(cfg.text, first_chunk_min_words=3,

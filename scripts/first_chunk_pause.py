@@ -19,7 +19,7 @@ from typing import Any
 import voicebot.reply as reply
 from voicebot.config import SPOKEN_SYSTEM_PROMPT, load_config
 from voicebot.events import ChatMessage
-from voicebot.loading import load_stage
+from voicebot.loading import load_llm, load_tts
 
 QUESTIONS = ["What is the capital of France?", "Why is the sky blue?",
              "Tell me a fun fact about octopuses.", "What should I cook for dinner tonight?",
@@ -48,7 +48,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     cfg = load_config(args.config)
-    llm, tts = load_stage("llm", cfg), load_stage("tts", cfg)
+    llm, tts = load_llm(cfg), load_tts(cfg)
     llm.warmup()
     list(tts.synthesize("Warm up."))
     pausing = reply._pause

@@ -22,7 +22,7 @@ from voicebot.bench.speech_set import DEFAULT_SPEECH_DIR, read_manifest
 from voicebot.bench.talk import QUESTIONS
 from voicebot.bench.turn_sets import with_noise
 from voicebot.config import load_config
-from voicebot.loading import load_stage
+from voicebot.loading import load_asr, load_tts
 
 RATE = 16000
 SIZE, HOP = 512, 256
@@ -55,7 +55,7 @@ def suppress(audio: np.ndarray, floor: float = 0.1, smoothing: float = 0.98,
 
 def main() -> None:
     cfg = load_config(None)
-    asr, tts = load_stage("asr", cfg), load_stage("tts", cfg)
+    asr, tts = load_asr(cfg), load_tts(cfg)
     inputs = [(q, resample(np.concatenate(list(tts.synthesize(q))), tts.sample_rate, RATE))
               for q in QUESTIONS]
     inputs += [(row["reference_text"], read_wav(DEFAULT_SPEECH_DIR / row["file"], RATE))

@@ -24,7 +24,7 @@ from voicebot.bench.speech_set import DEFAULT_SPEECH_DIR, read_manifest
 from voicebot.config import load_config
 from voicebot.events import AudioFrame, UtteranceFinal
 from voicebot.listener import SETTLE_S, Listener
-from voicebot.loading import load_stage, load_turn
+from voicebot.loading import load_asr, load_turn, load_vad
 
 RATE = 16000
 BLOCK = 480  # 30 ms, as the microphone delivers it
@@ -65,7 +65,7 @@ def main() -> None:
         listener_module.Listener._settled_at = (  # type: ignore[method-assign]
             lambda self: self._last_voiced + SETTLE_S)
     cfg = load_config(None)
-    vad, asr, turn = load_stage("vad", cfg), load_stage("asr", cfg), load_turn(cfg)
+    vad, asr, turn = load_vad(cfg), load_asr(cfg), load_turn(cfg)
     errors = words = 0
     starts: list[float] = []
     for row in read_manifest(args.speech_dir):

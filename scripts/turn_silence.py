@@ -27,7 +27,7 @@ from voicebot.bench.turn_sets import paused_set
 from voicebot.bench.turns import _set_builder
 from voicebot.config import load_config
 from voicebot.listener import SETTLE_S
-from voicebot.loading import load_stage, load_turn
+from voicebot.loading import load_tts, load_turn, load_vad
 
 RATE = 16000
 SILENCES = (0.10, 0.15, 0.20, 0.30)
@@ -108,7 +108,7 @@ def natural_pauses(speech_dir: Path, vad: Any, detector: Any) -> None:
 
 def main() -> None:
     cfg = load_config(None)
-    detector, vad, tts = load_turn(cfg), load_stage("vad", cfg), load_stage("tts", cfg)
+    detector, vad, tts = load_turn(cfg), load_vad(cfg), load_tts(cfg)
     speech_dir = DEFAULT_SPEECH_DIR
     turns = talk.synthesized_turns(tts, cfg, 6) + talk.real_turns(speech_dir, RATE, 4)
     audio_of = {t.label: t.audio for t in turns}

@@ -6,8 +6,9 @@ from __future__ import annotations
 import numpy as np
 
 from voicebot.clock import MonotonicClock
-from voicebot.serve.engines import Engines, share
+from voicebot.engines import Engines, share
 from voicebot.testing.fakes import FakeAsr, FakeLlm, FakeTts, FakeVad, scripted_audio
+from voicebot.turn.silence import SilenceTurn
 
 QUESTION_TEXT = "what is the capital of france"
 REPLY_TOKENS = ("The", " capital", " of", " France", " is", " Paris.")
@@ -21,6 +22,7 @@ def fake_engines(reply_tokens: tuple[str, ...] = REPLY_TOKENS, per_token_s: floa
         FakeLlm(clock, reply_tokens, ttft_s=0.01, per_token_s=per_token_s),
         FakeTts(clock, first_audio_s=0.002, sample_rate=16000,
                 seconds_per_char=seconds_per_char),
+        SilenceTurn(),
         FakeVad,
     )
 

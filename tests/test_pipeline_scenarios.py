@@ -9,15 +9,25 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from voicebot.assembly import Overrides, build_conversation
 from voicebot.audio.sinks import WavSink
 from voicebot.audio.sources import WavReplaySource
 from voicebot.clock import FakeClock
 from voicebot.config import ConversationConfig, EndpointConfig, StreamingConfig, TextConfig
+from voicebot.engines import Engines, reused
 from voicebot.events import ChatMessage
-from voicebot.listener import Listener
 from voicebot.metrics import SessionLog, read_log
 from voicebot.pipeline import Conversation
-from voicebot.testing.fakes import FakeAsr, FakeLlm, FakeTts, FakeVad, RecordedView, scripted_audio
+from voicebot.testing.fakes import (
+    FakeAsr,
+    FakeLlm,
+    FakeTts,
+    FakeVad,
+    RecordedView,
+    fake_config,
+    scripted_audio,
+)
+from voicebot.turn.silence import SilenceTurn
 
 RATE = 16000
 FRAME = 480  # 30 ms
@@ -39,18 +49,19 @@ def make_conversation(
 ) -> tuple[Conversation, RecordedView, FakeTts]:
     endpoint = EndpointConfig(threshold=0.5, start_ms=90, end_ms=300, preroll_ms=300,
                               max_utterance_s=max_utterance_s)
-    streaming = StreamingConfig(min_chunk_s=min_chunk_s)
-    listener = Listener(FakeVad(RATE, FRAME), FakeAsr(clock, asr_text, compute_s=0.1),
-                        endpoint, streaming, RATE)
-    tts = FakeTts(clock, first_audio_s=tts_first_audio_s, sample_rate=RATE)
-    view = RecordedView()
-    conversation = Conversation(
-        listener=listener, llm=llm, tts=tts,
-        text_cfg=TextConfig(early_first_chunk=False),
-        conversation_cfg=ConversationConfig(barge_in=barge_in, speculative_reply=speculative,
-                                            prefill=prefill),
-        clock=clock, view=view, log=log, prefill_thread=False,
+    cfg = fake_config(
+        endpoint=endpoint, streaming=StreamingConfig(min_chunk_s=min_chunk_s),
+        text=TextConfig(early_first_chunk=False),
+        conversation=ConversationConfig(barge_in=barge_in, speculative_reply=speculative,
+                                        prefill=prefill),
     )
+    tts = FakeTts(clock, first_audio_s=tts_first_audio_s, sample_rate=RATE)
+    vad = FakeVad(RATE, FRAME)
+    engines = Engines(reused(vad), FakeAsr(clock, asr_text, compute_s=0.1), llm, tts,
+                      SilenceTurn())
+    view = RecordedView()
+    conversation = build_conversation(cfg, engines, clock=clock, view=view, log=log,
+                                      overrides=Overrides(inline=True))
     return conversation, view, tts
 
 

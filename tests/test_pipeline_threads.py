@@ -11,14 +11,22 @@ from collections.abc import Iterator, Sequence
 import numpy as np
 import pytest
 
+from voicebot.assembly import build_conversation
 from voicebot.audio.sinks import WavSink
 from voicebot.audio.sources import WavReplaySource
 from voicebot.clock import FakeClock
 from voicebot.config import ConversationConfig, EndpointConfig, StreamingConfig, TextConfig
+from voicebot.engines import Engines, reused
 from voicebot.events import AudioFrame, ChatMessage
-from voicebot.listener import Listener
-from voicebot.pipeline import Conversation
-from voicebot.testing.fakes import FakeAsr, FakeTts, FakeVad, RecordedView, scripted_audio
+from voicebot.testing.fakes import (
+    FakeAsr,
+    FakeTts,
+    FakeVad,
+    RecordedView,
+    fake_config,
+    scripted_audio,
+)
+from voicebot.turn.silence import SilenceTurn
 
 RATE, FRAME = 16000, 480
 EVALUATION_S = 0.5  # the uninterruptible part of the fake LLM's request
@@ -60,17 +68,16 @@ class CtrlCOnceTheLlmRuns(WavReplaySource):
 
 def test_ctrl_c_returns_only_after_the_reply_thread_left_the_llm() -> None:
     clock = FakeClock()
-    endpoint = EndpointConfig(threshold=0.5, start_ms=90, end_ms=300, preroll_ms=300)
-    listener = Listener(FakeVad(RATE, FRAME),
-                        FakeAsr(clock, "what is the capital of france", compute_s=0.1),
-                        endpoint, StreamingConfig(min_chunk_s=5.0), RATE)
+    cfg = fake_config(
+        endpoint=EndpointConfig(threshold=0.5, start_ms=90, end_ms=300, preroll_ms=300),
+        streaming=StreamingConfig(min_chunk_s=5.0), text=TextConfig(early_first_chunk=False),
+        conversation=ConversationConfig(prefill=False))
     llm = UninterruptibleLlm()
-    conversation = Conversation(
-        listener=listener, llm=llm, tts=FakeTts(clock, first_audio_s=0.05, sample_rate=RATE),
-        text_cfg=TextConfig(early_first_chunk=False),
-        conversation_cfg=ConversationConfig(prefill=False), clock=clock,
-        view=RecordedView(), reply_thread=True,
-    )
+    engines = Engines(reused(FakeVad(RATE, FRAME)),
+                      FakeAsr(clock, "what is the capital of france", compute_s=0.1), llm,
+                      FakeTts(clock, first_audio_s=0.05, sample_rate=RATE), SilenceTurn())
+    conversation = build_conversation(cfg, engines, clock=clock, view=RecordedView())
+    assert conversation.reply_thread  # the builder's production mode: replies on a thread
     source = CtrlCOnceTheLlmRuns(scripted_audio([(0.48, 2.52)], 6.0), llm)
     with pytest.raises(KeyboardInterrupt):
         conversation.run(source, WavSink(None, RATE))

@@ -60,10 +60,10 @@ def assert_plausible(audio: np.ndarray, text: str) -> None:
 
 def test_backend_speaks_each_sentence(config_file: Path) -> None:
     from voicebot.config import load_config
-    from voicebot.loading import load_stage
+    from voicebot.loading import load_tts
 
     cfg = load_config(config_file)
-    tts: Any = load_stage("tts", cfg)
+    tts: Any = load_tts(cfg)
     assert tts.sample_rate == SAMPLE_RATE
     chunks = list(tts.synthesize(TEXT))
     assert len(chunks) == 2  # Coqui's own sentence split, one piece per sentence

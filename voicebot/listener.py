@@ -37,6 +37,7 @@ from voicebot.events import (
     Word,
 )
 from voicebot.turn import TurnDetector, build_policy
+from voicebot.turn.silence import SilenceTurn
 from voicebot.turn.smart_turn import WINDOW_S as TURN_AUDIO_S
 from voicebot.turn.text_rule import ends_question, ends_unfinished
 from voicebot.turn.verdicts import Verdicts
@@ -116,6 +117,8 @@ class Listener:
         self.streaming_cfg = streaming
         self.sample_rate = sample_rate
         self.decode_in_pauses = decode_in_pauses
+        if isinstance(turn, SilenceTurn):
+            turn = None  # always "finished": the plain silence rule needs no verdicts
         self.turn = turn
         self.turn_cfg = turn_cfg or TurnConfig()
         self.turn_thread = turn_thread

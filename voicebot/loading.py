@@ -9,13 +9,20 @@ import contextlib
 import signal
 import threading
 from collections.abc import Iterator
-from typing import Any
+from typing import Literal, cast
 
 from voicebot import progress, registry
+from voicebot.asr.base import Asr
+from voicebot.capabilities import SupportsPromptWarmup, SupportsWarmup
 from voicebot.config import Config
+from voicebot.llm.base import Llm
+from voicebot.tts.base import Tts
+from voicebot.turn.base import TurnDetector
+from voicebot.vad.base import Vad
 
 
 def describe(stage: str, cfg: Config) -> str:
+    """The backend and its model, voice or server, for progress lines and reports."""
     section = getattr(cfg, stage)
     params = section.params
     detail = next(
@@ -26,18 +33,35 @@ def describe(stage: str, cfg: Config) -> str:
     return f"{section.backend} {detail}".strip()
 
 
-def load_stage(stage: str, cfg: Config) -> Any:
-    """Create (and load) the backend of `stage` ("vad", "asr", "llm", "tts")."""
+Stage = Literal["vad", "asr", "llm", "tts"]
+
+
+def load_vad(cfg: Config) -> Vad:
+    return cast(Vad, _load("vad", cfg))
+
+
+def load_asr(cfg: Config) -> Asr:
+    return cast(Asr, _load("asr", cfg))
+
+
+def load_llm(cfg: Config) -> Llm:
+    return cast(Llm, _load("llm", cfg))
+
+
+def load_tts(cfg: Config) -> Tts:
+    return cast(Tts, _load("tts", cfg))
+
+
+def _load(stage: Stage, cfg: Config) -> object:
+    """Create (and load, then warm up) the backend of `stage`, with progress shown."""
     section = getattr(cfg, stage)
 
-    def load() -> Any:
+    def load() -> object:
         backend = registry.create(stage, section.backend, section.params)
-        warmup = getattr(backend, "warmup", None)
-        if callable(warmup):
-            if stage == "llm":  # fills the prompt cache with the system prompt in use
-                warmup(cfg.conversation.system_prompt)
-            else:
-                warmup()
+        if stage == "llm" and isinstance(backend, SupportsPromptWarmup):
+            backend.warmup(cfg.conversation.system_prompt)  # the prompt in use, cached
+        elif isinstance(backend, SupportsWarmup):
+            backend.warmup()
         return backend
 
     with progress.step(f"Loading {stage.upper()} ({describe(stage, cfg)})"), ctrl_c_ends_process():
@@ -62,18 +86,15 @@ def ctrl_c_ends_process() -> Iterator[None]:
         signal.signal(signal.SIGINT, previous)
 
 
-def load_turn(cfg: Config) -> Any:
-    """The turn detector of `cfg.turn` (loaded and warmed up), or None for the plain silence
-    rule, which needs no model."""
+def load_turn(cfg: Config) -> TurnDetector:
+    """The turn detector of `cfg.turn`, loaded and warmed up. The plain silence rule
+    (`SilenceTurn`) needs no model, so nothing is shown for it."""
     from voicebot.turn import build_detector
 
     if cfg.turn.backend == "silence":
-        return None
+        return build_detector(cfg.turn)
     with progress.step(f"Loading turn detector ({cfg.turn.backend})"), ctrl_c_ends_process():
         detector = build_detector(cfg.turn)
-        warmup = getattr(detector, "warmup", None)
-        if callable(warmup):
-            warmup()
+        if isinstance(detector, SupportsWarmup):
+            detector.warmup()
     return detector
-
-

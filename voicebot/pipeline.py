@@ -23,6 +23,7 @@ from voicebot.audio.clockmap import AudioClockMap
 from voicebot.audio.levels import first_audible, rms_dbfs
 from voicebot.audio.sinks import AudioSink, Playback
 from voicebot.audio.sources import AudioSource
+from voicebot.capabilities import SupportsPrefill
 from voicebot.clock import Clock
 from voicebot.config import ConversationConfig, TextConfig
 from voicebot.errors import AudioDeviceError
@@ -163,9 +164,9 @@ class Conversation:
         """
         self._sink = sink
         self._audio_clock = AudioClockMap(self.speed, source.latency)
-        prefill = getattr(self.llm, "prefill", None)
-        if self.prefill and callable(prefill):
-            self._prefiller = Prefiller(prefill, self._prefill_failed, self.prefill_thread)
+        if self.prefill and isinstance(self.llm, SupportsPrefill):
+            self._prefiller = Prefiller(self.llm.prefill, self._prefill_failed,
+                                        self.prefill_thread)
         source.start()
         self._t0 = self.clock.now()
         try:
@@ -183,10 +184,10 @@ class Conversation:
                     self._finish_playback_if_done(sink)
                     self._idle(source, sink)
         except KeyboardInterrupt:
-            self._interrupt(sink, "stopped by Ctrl-C")
+            self.interrupt(sink, "stopped by Ctrl-C")
             raise
         except AudioDeviceError as exc:
-            self._interrupt(sink, f"audio device lost: {exc}")
+            self.interrupt(sink, f"audio device lost: {exc}")
             raise
         finally:
             if self._prefiller is not None:
@@ -280,7 +281,7 @@ class Conversation:
     def _on_speech_started(self, event: SpeechStarted, sink: AudioSink) -> None:
         turn = self._turn
         if turn is not None and "playback_start" in turn.marks:
-            self._interrupt(sink, "barge-in: the user spoke over the reply")
+            self.interrupt(sink, "barge-in: the user spoke over the reply")
         elif turn is not None and turn.forced:
             # A monologue cut at max_utterance_s goes on while its first part is answered:
             # the microphone is muted until the reply is over, and this part is dropped.
@@ -535,7 +536,9 @@ class Conversation:
         self.view.notice(f"turn {turn.index} failed: {reason}; still listening")
         self._end_turn()
 
-    def _interrupt(self, sink: AudioSink, reason: str) -> None:
+    def interrupt(self, sink: AudioSink, reason: str) -> None:
+        """Cancel the reply in progress (LLM request, synthesis) and log its turn as
+        interrupted with what the user heard of it."""
         reply, turn = self._reply, self._turn
         if reply is None or turn is None:
             return

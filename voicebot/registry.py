@@ -11,7 +11,7 @@ loads the model.
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from collections.abc import Callable
 
 from voicebot.errors import ConfigError
 
@@ -41,7 +41,11 @@ def backend_names(stage: str) -> list[str]:
     return list(BACKENDS[stage])
 
 
-def backend_class(stage: str, name: str) -> Any:
+Backend = Callable[[object], object]
+"""A backend class as the registry sees it: built from its params, it loads the model."""
+
+
+def backend_class(stage: str, name: str) -> Backend:
     try:
         target = BACKENDS[stage][name]
     except KeyError:
@@ -49,14 +53,18 @@ def backend_class(stage: str, name: str) -> Any:
         raise ConfigError(f"unknown {stage} backend {name!r}; allowed: {allowed}") from None
     module_name, _, class_name = target.partition(":")
     module = importlib.import_module(module_name)
-    return getattr(module, class_name)
-
-
-def params_class(stage: str, name: str) -> type:
-    cls: type = backend_class(stage, name).Params
+    cls: Backend = getattr(module, class_name)
     return cls
 
 
-def create(stage: str, backend: str, params: Any) -> Any:
+def params_class(stage: str, name: str) -> type:
+    """The backend's nested `Params` dataclass (its YAML `params:`)."""
+    cls = getattr(backend_class(stage, name), "Params", None)
+    if not isinstance(cls, type):
+        raise TypeError(f"{stage} backend {name!r} has no Params class")
+    return cls
+
+
+def create(stage: str, backend: str, params: object) -> object:
     """Build (and so load) a backend from its validated params."""
     return backend_class(stage, backend)(params)

@@ -57,10 +57,10 @@ def questions(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """The questions as WAVs spoken by the project's TTS (native rate, no added silence)."""
     from voicebot.audio.wav import write_wav
     from voicebot.config import load_config
-    from voicebot.loading import load_stage
+    from voicebot.loading import load_tts
 
     folder = tmp_path_factory.mktemp("questions")
-    tts = load_stage("tts", load_config(None))
+    tts = load_tts(load_config(None))
     paths = {}
     for key, text in QUESTIONS.items():
         audio = np.concatenate(list(tts.synthesize(text)))

@@ -124,19 +124,19 @@ def normalized_wer(reference: str, hypothesis: str) -> float:
 def run(args: argparse.Namespace) -> int:
     from voicebot.config import load_config
     from voicebot.errors import VoicebotError
-    from voicebot.loading import describe, load_stage
+    from voicebot.loading import describe, load_asr, load_turn, load_vad
     from voicebot.progress import say
 
     if args.speed <= 0:
         raise VoicebotError(f"--speed must be positive, got {args.speed}")
     rows = read_manifest(args.speech_dir)[: args.limit]
     cfg = load_config(args.config)
-    vad, asr = load_stage("vad", cfg), load_stage("asr", cfg)
+    vad, asr, turn = load_vad(cfg), load_asr(cfg), load_turn(cfg)
     results = []
     for i, row in enumerate(rows, start=1):
         say(f"[{i}/{len(rows)}] {row['file']} ({float(row['duration_s']):.1f} s)")
         result = bench_file(args.speech_dir / row["file"], row["reference_text"], vad, asr,
-                            cfg, args.speed)
+                            cfg, args.speed, turn)
         say(f"    WER streaming {result.wer_stream:.1%} offline {result.wer_offline:.1%}; "
             f"median lag {_median(result.lags):.2f} s; final {_fmt_max(result.final_lags)}")
         results.append(result)
@@ -147,11 +147,12 @@ def run(args: argparse.Namespace) -> int:
 
 
 def bench_file(path: Path, reference: str, vad: Any, asr: Any, cfg: Any,
-               speed: float) -> FileResult:
+               speed: float, turn: Any = None) -> FileResult:
+    """`turn`: the config's turn detector (loaded once by the caller; loaded here if None)."""
+    from voicebot.assembly import Overrides, build_listener
     from voicebot.audio.sources import WavReplaySource
     from voicebot.audio.wav import read_wav
     from voicebot.commands.transcribe import stream_transcribe
-    from voicebot.listener import Listener
     from voicebot.loading import load_turn
 
     rate = cfg.audio.sample_rate
@@ -160,8 +161,9 @@ def bench_file(path: Path, reference: str, vad: Any, asr: Any, cfg: Any,
     offline = " ".join(w.text for w in asr.transcribe(audio))
     offline_compute = time.monotonic() - began
     vad.reset()
-    listener = Listener(vad, asr, cfg.endpoint, cfg.streaming, rate, turn=load_turn(cfg),
-                        turn_cfg=cfg.turn)
+    # verdicts inline, as `voicebot transcribe` runs them
+    listener = build_listener(cfg, vad, asr, turn if turn is not None else load_turn(cfg),
+                              Overrides(inline=True))
     source = WavReplaySource(audio, rate, rate * cfg.audio.frame_ms // 1000, speed,
                              tail_silence_s=TAIL_SILENCE_S)
     streamed = stream_transcribe(listener, source, realtime=True)

@@ -170,9 +170,9 @@ def config_rows(paths: Sequence[Path], threads: int | None = None) -> list[Row]:
 
 def _config_maker(cfg: Any) -> Callable[[], Any]:
     def make() -> Any:
-        from voicebot.loading import load_stage
+        from voicebot.loading import load_llm
 
-        return load_stage("llm", cfg)  # the registry's backend, warmed up with the prompt
+        return load_llm(cfg)  # the registry's backend, warmed up with the prompt
     return make
 
 

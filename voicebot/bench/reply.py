@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 HELP = "LLM time to first token and tokens/s, first-sentence delay, TTS first audio and RTF"
 REPO = Path(__file__).resolve().parents[2]
@@ -246,17 +246,18 @@ def bench_openai(count_tokens: Callable[[str], int]) -> LlmRun:
 
 def bench_tts(name: str) -> TtsRun:
     from voicebot import registry
+    from voicebot.capabilities import SupportsWarmup
     from voicebot.errors import VoicebotError
     from voicebot.progress import step
+    from voicebot.tts.base import Tts
 
     result = TtsRun(name)
     began = time.monotonic()
     try:
         with step(f"Loading TTS {name}"):
-            tts = registry.create("tts", name, registry.params_class("tts", name)())
-            warmup = getattr(tts, "warmup", None)
-            if callable(warmup):
-                warmup()
+            tts = cast(Tts, registry.create("tts", name, registry.params_class("tts", name)()))
+            if isinstance(tts, SupportsWarmup):
+                tts.warmup()
         result.load_s = time.monotonic() - began
         for text in TTS_TEXTS:
             start = time.monotonic()

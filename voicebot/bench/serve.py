@@ -116,11 +116,11 @@ def question_set(cfg: Any, speech_dir: Path) -> list[Question]:
     """The six synthesized questions of `bench talk` and the four shortest real
     recordings, each with half a second of silence before it."""
     from voicebot.bench.talk import QUESTIONS, real_turns, synthesized_turns
-    from voicebot.loading import load_stage
+    from voicebot.loading import load_tts
     from voicebot.serve.client import speech_end
     from voicebot.serve.protocol import INPUT_SAMPLE_RATE
 
-    tts = load_stage("tts", cfg)
+    tts = load_tts(cfg)
     turns = synthesized_turns(tts, cfg, len(QUESTIONS)) + real_turns(speech_dir,
                                                                       INPUT_SAMPLE_RATE, 4)
     lead = np.zeros(round(LEAD_SILENCE_S * INPUT_SAMPLE_RATE), dtype=np.float32)

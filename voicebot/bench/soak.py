@@ -15,9 +15,14 @@ import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from voicebot.view import QuietView
+
+if TYPE_CHECKING:
+    from voicebot.config import Config
+    from voicebot.engines import Engines
+    from voicebot.pipeline import Conversation
 
 HELP = "long-session soak: turns answered, TTFT by turn index, memory over time, at 1x"
 
@@ -96,7 +101,6 @@ def run(args: argparse.Namespace) -> int:
     from voicebot.bench.soak_report import write_report
     from voicebot.config import load_config
     from voicebot.errors import VoicebotError
-    from voicebot.loading import load_stage
     from voicebot.progress import say
 
     if args.turns < 1:
@@ -107,16 +111,19 @@ def run(args: argparse.Namespace) -> int:
         from voicebot.bench.soak_llm import run_llm_only
 
         questions = [QUESTIONS[i % len(QUESTIONS)] for i in range(args.turns)]
-        say(f"Report: {run_llm_only(load_stage('llm', cfg), cfg, questions, args.out)}")
+        from voicebot.loading import load_llm
+
+        say(f"Report: {run_llm_only(load_llm(cfg), cfg, questions, args.out)}")
         return 0
-    backends = {stage: load_stage(stage, cfg) for stage in ("vad", "asr", "llm", "tts")}
+    from voicebot.audio.sinks import WavSink
+    from voicebot.engines import load_engines
+
+    engines = load_engines(cfg)
     view = SoakView(time.monotonic())
     say(f"Soak: {args.turns} questions at 1x, {args.gap:g} s after each reply…")
-    conversation, source = _conversation(cfg, backends, view, args)
-    from voicebot.audio.sinks import WavSink
-
+    conversation, source = _conversation(cfg, engines, view, args)
     try:
-        conversation.run(source, WavSink(None, sample_rate=22050))
+        conversation.run(source, WavSink(None, sample_rate=engines.reply_sample_rate))
     except KeyboardInterrupt:
         say("Stopped: reporting the turns so far")
     with (args.out / "turns.jsonl").open("w", encoding="utf-8") as f:
@@ -127,26 +134,22 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _conversation(cfg: Any, backends: dict[str, Any], view: SoakView,
-                  args: argparse.Namespace) -> tuple[Any, Any]:
+def _conversation(cfg: Config, engines: Engines, view: SoakView,
+                  args: argparse.Namespace) -> tuple[Conversation, Any]:
+    """The conversation users run (the builder's, no overrides) and a patient user."""
     import numpy as np
 
+    from voicebot.assembly import build_conversation
     from voicebot.audio.resample import resample
     from voicebot.bench.soak_source import PatientUserSource
     from voicebot.clock import MonotonicClock
-    from voicebot.listener import Listener
-    from voicebot.pipeline import Conversation
 
     rate = cfg.audio.sample_rate
-    tts = backends["tts"]
+    tts = engines.tts
     spoken = [resample(np.concatenate(list(tts.synthesize(q))), tts.sample_rate, rate)
               for q in QUESTIONS]
     questions = [spoken[i % len(spoken)] for i in range(args.turns)]
-    listener = Listener(backends["vad"], backends["asr"], cfg.endpoint, cfg.streaming, rate)
-    conversation = Conversation(
-        listener=listener, llm=backends["llm"], tts=tts, text_cfg=cfg.text,
-        conversation_cfg=cfg.conversation, clock=MonotonicClock(), view=view,
-    )
+    conversation = build_conversation(cfg, engines, clock=MonotonicClock(), view=view)
     source = PatientUserSource(questions, rate, rate * cfg.audio.frame_ms // 1000,
                                lambda: len(conversation.turns), gap_s=args.gap)
     return conversation, source

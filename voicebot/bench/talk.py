@@ -6,13 +6,18 @@ from __future__ import annotations
 import argparse
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from voicebot.bench.load import busy_processes, load_levels
 from voicebot.bench.speech_set import DEFAULT_SPEECH_DIR, has_manifest, read_manifest
 from voicebot.bench.talk_report import mode_label
+
+if TYPE_CHECKING:
+    from voicebot.config import Config
+    from voicebot.engines import Engines
+    from voicebot.pipeline import Conversation
 
 HELP = "end-to-end latency: streaming pipeline vs naive cascade on spoken turns at 1x"
 
@@ -58,17 +63,18 @@ def run(args: argparse.Namespace) -> int:
     from voicebot.bench.pace import PaceProbe
     from voicebot.bench.talk_report import write_report
     from voicebot.config import load_config
+    from voicebot.engines import load_engines
     from voicebot.progress import say
 
     cfg = load_config(args.config)
-    backends = _load_backends(cfg)
-    setups = {"streaming": (backends, cfg), "naive": (backends, cfg)}
+    engines = load_engines(cfg)
+    setups = {"streaming": (engines, cfg), "naive": (engines, cfg)}
     if args.compare is not None:
         compare_cfg = load_config(args.compare)
-        setups[compare_label(compare_cfg)] = (_load_backends(compare_cfg), compare_cfg)
-    turns = synthesized_turns(backends["tts"], cfg, args.questions)
+        setups[compare_label(compare_cfg)] = (load_engines(compare_cfg), compare_cfg)
+    turns = synthesized_turns(engines.tts, cfg, args.questions)
     turns += real_turns(args.speech_dir, cfg.audio.sample_rate, args.real)
-    pace = PaceProbe(backends["asr"], backends["vad"], turns[0].audio, turns[0].label,
+    pace = PaceProbe(engines.asr, engines.new_vad(), turns[0].audio, turns[0].label,
                      cfg.audio.sample_rate) if turns else None
     results: dict[str, list[Any]] = {}
     for round_index, busy in enumerate(args.background_load):
@@ -81,9 +87,9 @@ def run(args: argparse.Namespace) -> int:
                 for mode in modes:
                     label = mode_label(mode, busy)
                     say(f"[{i}/{len(turns)}] {label}: {turn.label}")
-                    mode_backends, mode_cfg = setups[mode]
+                    mode_engines, mode_cfg = setups[mode]
                     record = run_turn(turn, "naive" if mode == "naive" else "streaming",
-                                      mode_backends, mode_cfg)
+                                      mode_engines, mode_cfg)
                     record.index = i
                     results[label].append(record)
                     e2e = record.figures.get("e2e_latency")
@@ -94,14 +100,6 @@ def run(args: argparse.Namespace) -> int:
     report = write_report(results, turns, cfg, args.out, pace_text)
     say(f"Report: {report}")
     return 0
-
-
-def _load_backends(cfg: Any) -> dict[str, Any]:
-    from voicebot.loading import load_stage, load_turn
-
-    backends = {stage: load_stage(stage, cfg) for stage in ("vad", "asr", "llm", "tts")}
-    backends["turn"] = load_turn(cfg)
-    return backends
 
 
 def compare_label(cfg: Any) -> str:
@@ -141,37 +139,26 @@ def real_turns(speech_dir: Path, rate: int, count: int) -> list[SpokenTurn]:
             for row in rows[:count]]
 
 
-def run_turn(turn: SpokenTurn, mode: str, backends: dict[str, Any], cfg: Any) -> Any:
-    """Replay one spoken turn at 1x through a fresh conversation of the given mode."""
-    import dataclasses
+def bench_conversation(mode: str, engines: Engines, cfg: Config) -> Conversation:
+    """A fresh conversation for one turn: talk's, or the naive cascade on the same loop (one
+    offline decode after the endpoint, then the whole reply, then all of its audio)."""
+    from voicebot.assembly import Overrides, build_conversation
+    from voicebot.clock import MonotonicClock
+    from voicebot.view import QuietView
 
+    return build_conversation(cfg, engines, clock=MonotonicClock(), view=QuietView(),
+                              overrides=Overrides(naive=mode == "naive"))
+
+
+def run_turn(turn: SpokenTurn, mode: str, engines: Engines, cfg: Config) -> Any:
+    """Replay one spoken turn at 1x through a fresh conversation of the given mode."""
     from voicebot.audio.sinks import WavSink
     from voicebot.audio.sources import WavReplaySource
     from voicebot.bench.audible import measure_turns
-    from voicebot.clock import MonotonicClock
-    from voicebot.listener import Listener
     from voicebot.metrics import TurnRecord
-    from voicebot.pipeline import Conversation
-    from voicebot.reply import reply_events, whole_reply_events
-    from voicebot.view import QuietView
 
     rate = cfg.audio.sample_rate
-    streaming, conversation_cfg = cfg.streaming, cfg.conversation
-    naive = mode == "naive"
-    if naive:  # no decoding while the user speaks or pauses, no speculative reply or prefill: one
-        # offline decode after the endpoint, then the whole reply, then all of its audio
-        streaming = dataclasses.replace(streaming, min_chunk_s=float("inf"))
-        conversation_cfg = dataclasses.replace(conversation_cfg, speculative_reply=False,
-                                               prefill=False)
-    backends["vad"].reset()
-    listener = Listener(backends["vad"], backends["asr"], cfg.endpoint, streaming, rate,
-                        decode_in_pauses=not naive, turn=backends.get("turn"), turn_cfg=cfg.turn,
-                        turn_thread=True)
-    conversation = Conversation(
-        listener=listener, llm=backends["llm"], tts=backends["tts"], text_cfg=cfg.text,
-        conversation_cfg=conversation_cfg, clock=MonotonicClock(), view=QuietView(),
-        reply_fn=whole_reply_events if naive else reply_events, reply_thread=True,
-    )
+    conversation = bench_conversation(mode, engines, cfg)
     lead = np.zeros(int(LEAD_SILENCE_S * rate), dtype=np.float32)
     source = WavReplaySource(np.concatenate([lead, turn.audio]), rate,
                              rate * cfg.audio.frame_ms // 1000, speed=1.0,

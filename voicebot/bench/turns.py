@@ -16,12 +16,18 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
 from voicebot.audio.sinks import Playback
 from voicebot.bench.speech_set import DEFAULT_SPEECH_DIR
+
+if TYPE_CHECKING:
+    from voicebot.config import Config
+    from voicebot.engines import Engines
+    from voicebot.pipeline import Conversation
+    from voicebot.turn.base import TurnDetector
 
 HELP = "end of turn: cut-ins on mid-sentence pauses and e2e latency per turn setting at 1x"
 LEAD_S = 0.5
@@ -34,7 +40,7 @@ before that, and the rest of a long sentence would only cost run time."""
 class Setting:
     name: str
     end_ms: int
-    turn: str  # silence | smart-turn
+    turn: Literal["silence", "smart-turn"]
     vad: str | None = None  # None: the config's VAD
     only: tuple[str, ...] = ("pause", "clean", "noise")
 
@@ -128,17 +134,17 @@ def run(args: argparse.Namespace) -> int:
     from voicebot.bench.turn_sets import NOISES, paused_set
     from voicebot.bench.turns_report import write_report
     from voicebot.config import load_config
-    from voicebot.loading import load_stage
+    from voicebot.engines import load_engines
     from voicebot.progress import say
 
     cfg = load_config(args.config)
-    engines = {stage: load_stage(stage, cfg) for stage in ("vad", "asr", "llm", "tts")}
-    engines["vads"] = _vads(cfg, engines["vad"])
-    engines["smart-turn"] = _TimedDetector(_smart_turn(cfg))
+    loaded = load_engines(cfg)
+    engines = BenchEngines(loaded, _vads(cfg, loaded.new_vad()),
+                           _TimedDetector(_smart_turn(cfg, loaded.turn)))
     rate = cfg.audio.sample_rate
     references = {f"real: {r['file']}": r["reference_text"] for r in read_manifest(args.speech_dir)}
     pauses = paused_set(args.speech_dir, _set_builder(), rate, args.pauses)
-    questions = synthesized_turns(engines["tts"], cfg, args.questions)
+    questions = synthesized_turns(loaded.tts, cfg, args.questions)
     questions += real_turns(args.speech_dir, rate, args.real)
     inputs = [BenchInput("pause", p.label, p.audio[: round((p.resume_at + AFTER_RESUME_S) * rate)],
                          resume_at=p.resume_at, pause_at=p.pause_at) for p in pauses]
@@ -149,7 +155,8 @@ def run(args: argparse.Namespace) -> int:
         inputs.append(BenchInput("noise", f"{q.label} + {noise} noise", q.audio, ref,
                                  noise=noise, seed=i,
                                  snr_db=snr_db(q.audio, rate, NOISES[noise][1])))
-    pace = PaceProbe(engines["asr"], engines["vad"], questions[0].audio, questions[0].label,
+    pace = PaceProbe(loaded.asr, engines.vads[cfg.vad.backend], questions[0].audio,
+                     questions[0].label,
                      rate) if questions else None
     outcomes: list[Outcome] = []
     for n, item in enumerate(inputs, start=1):
@@ -160,7 +167,7 @@ def run(args: argparse.Namespace) -> int:
             outcomes.append(outcome)
             say(f"[{n}/{len(inputs)}] {setting.name}: {item.label}: {_summary(outcome)}")
     args.out.mkdir(parents=True, exist_ok=True)
-    vad_cost = _vad_cost(engines["vads"], questions[0].audio if questions else None, rate)
+    vad_cost = _vad_cost(engines.vads, questions[0].audio if questions else None, rate)
     report = write_report(outcomes, SETTINGS, cfg, args.out, vad_cost,
                           pace.line() if pace is not None else "")
     say(f"Report: {report}")
@@ -178,29 +185,47 @@ def _summary(outcome: Outcome) -> str:
     return ", ".join(parts)
 
 
-def run_input(setting: Setting, item: BenchInput, engines: dict[str, Any], cfg: Any) -> Outcome:
+@dataclass
+class BenchEngines:
+    """The config's engines, plus every VAD backend and a timed Smart Turn to compare."""
+
+    loaded: Engines
+    vads: dict[str, Any]
+    smart_turn: _TimedDetector
+
+
+def setting_conversation(setting: Setting, engines: BenchEngines, cfg: Config) -> Conversation:
+    """A fresh conversation under `setting`: the builder's, with the setting's end of turn and
+    VAD, a listener that records its endpoints, and replies stopped at their first audio."""
+    from voicebot.assembly import Overrides, build_conversation
+    from voicebot.clock import MonotonicClock
+    from voicebot.turn.silence import SilenceTurn
+    from voicebot.view import QuietView
+
+    cfg = dataclasses.replace(
+        cfg, endpoint=dataclasses.replace(cfg.endpoint, end_ms=setting.end_ms),
+        turn=dataclasses.replace(cfg.turn, backend=setting.turn))
+    detector = engines.smart_turn if setting.turn == "smart-turn" else SilenceTurn()
+    vad = engines.vads[setting.vad or cfg.vad.backend]
+    vad.reset()
+    overrides = Overrides(reply_fn=first_audio_only, vad=vad,
+                          listener_class=_recording_listener())
+    return build_conversation(cfg, dataclasses.replace(engines.loaded, turn=detector),
+                              clock=MonotonicClock(), view=QuietView(), overrides=overrides)
+
+
+def run_input(setting: Setting, item: BenchInput, engines: BenchEngines, cfg: Config) -> Outcome:
     """Replay one input at 1x through a fresh conversation under `setting`."""
     from voicebot.audio.sources import WavReplaySource
     from voicebot.bench.turn_sets import with_noise
-    from voicebot.clock import MonotonicClock
-    from voicebot.pipeline import Conversation
-    from voicebot.view import QuietView
 
     rate = cfg.audio.sample_rate
-    endpoint = dataclasses.replace(cfg.endpoint, end_ms=setting.end_ms)
-    turn_cfg = dataclasses.replace(cfg.turn, backend=setting.turn)
-    vad = engines["vads"][setting.vad or cfg.vad.backend]
-    vad.reset()
-    detector = engines["smart-turn"] if setting.turn == "smart-turn" else None
+    conversation = setting_conversation(setting, engines, cfg)
+    listener = conversation.listener
+    vad = listener.vad
+    detector = engines.smart_turn if setting.turn == "smart-turn" else None
     calls_before = len(detector.calls_ms) if detector is not None else 0
-    listener = _recording_listener()(vad, engines["asr"], endpoint, cfg.streaming, rate,
-                                 turn=detector, turn_cfg=turn_cfg, turn_thread=True)
-    conversation = Conversation(
-        listener=listener, llm=engines["llm"], tts=engines["tts"], text_cfg=cfg.text,
-        conversation_cfg=cfg.conversation, clock=MonotonicClock(), view=QuietView(),
-        reply_fn=first_audio_only,
-    )
-    tail_s = max(setting.end_ms, turn_cfg.max_silence_ms) / 1000.0 + 0.6
+    tail_s = max(setting.end_ms, cfg.turn.max_silence_ms) / 1000.0 + 0.6
     signal = np.concatenate([np.zeros(round(LEAD_S * rate), dtype=np.float32), item.audio,
                              np.zeros(round(tail_s * rate), dtype=np.float32)])
     if item.noise is not None:
@@ -212,7 +237,7 @@ def run_input(setting: Setting, item: BenchInput, engines: dict[str, Any], cfg: 
     calls = detector.calls_ms[calls_before:] if detector is not None else []
     resume = None if item.resume_at is None else LEAD_S + item.resume_at
     outcome = Outcome(setting.name, item.kind, item.label, list(turns), item.reference, resume,
-                      list(calls), listener.ends, snr_db=item.snr_db,
+                      list(calls), getattr(listener, "ends", []), snr_db=item.snr_db,
                       pause_at=None if item.pause_at is None else LEAD_S + item.pause_at)
     if outcome.closed_early:
         outcome.own_pause_s = _own_pause_s(vad, signal, cfg, min(outcome.ends))
@@ -327,9 +352,12 @@ def _set_builder() -> Any:
     return FasterWhisperAsr(FasterWhisperAsr.Params(model="tiny.en", encoder_pad_s=None))
 
 
-def _smart_turn(cfg: Any) -> Any:
+def _smart_turn(cfg: Config, loaded: TurnDetector) -> TurnDetector:
+    """The config's detector when it is Smart Turn, else Smart Turn loaded for the bench."""
     from voicebot.loading import load_turn
 
+    if loaded.name == "smart-turn":
+        return loaded
     return load_turn(dataclasses.replace(cfg, turn=dataclasses.replace(
         cfg.turn, backend="smart-turn")))
 

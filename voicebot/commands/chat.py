@@ -26,7 +26,7 @@ def register(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from voicebot.config import load_config
     from voicebot.llm.history import ChatHistory
-    from voicebot.loading import load_stage
+    from voicebot.loading import load_llm, load_tts
 
     cfg = load_config(args.config)
     if args.message is not None and not any(m.strip() for m in args.message):
@@ -34,8 +34,8 @@ def run(args: argparse.Namespace) -> int:
 
         raise VoicebotError('nothing to say: -m needs some text, e.g. -m "Hello there."')
     sink = _open_sink(args, cfg)
-    llm = load_stage("llm", cfg)
-    tts = load_stage("tts", cfg)
+    llm = load_llm(cfg)
+    tts = load_tts(cfg)
     history = ChatHistory(
         cfg.conversation.system_prompt, cfg.conversation.history_tokens, llm.count_tokens
     )

@@ -44,9 +44,9 @@ def run(args: argparse.Namespace) -> int:
         open_early(args.output, "the reply audio", wav_rate=22050)
     sink = None if args.output else _open_speaker(cfg)
     try:
-        from voicebot.loading import load_stage
+        from voicebot.loading import load_tts
 
-        tts = load_stage("tts", cfg)
+        tts = load_tts(cfg)
         audio, first, took = _synthesize(tts, chunks, sink)
         if args.output:
             from voicebot.audio.wav import write_wav

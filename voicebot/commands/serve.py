@@ -38,8 +38,8 @@ def run(args: argparse.Namespace) -> int:
     import asyncio
 
     from voicebot.config import load_config
+    from voicebot.engines import load_engines
     from voicebot.errors import VoicebotError
-    from voicebot.serve.engines import close_engines, load_engines
     from voicebot.serve.protocol import Limits
 
     limits = Limits(max_sessions=args.max_sessions,
@@ -50,13 +50,13 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise VoicebotError(str(exc)) from None
     cfg = load_config(args.config)
-    engines = load_engines(cfg)
+    engines = load_engines(cfg, sessions="many")
     try:
         asyncio.run(_serve(engines, cfg, limits, args))
     except KeyboardInterrupt:
         pass
     finally:
-        close_engines(engines)
+        engines.close()
     return 0
 
 

@@ -5,7 +5,13 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from voicebot.config import Config
+    from voicebot.engines import Engines
+    from voicebot.metrics import SessionLog
+    from voicebot.pipeline import Conversation
 
 HELP = "talk to the assistant (microphone and speaker, or a WAV replayed at real time)"
 
@@ -54,12 +60,17 @@ def run(args: argparse.Namespace) -> int:
     log = _open_log(args, cfg)
     source = None if demo else _open_source(args, cfg)
     sink = None if demo else _open_sink(args, cfg, source)
-    backends = _load_backends(cfg)
-    if demo:
-        args.input, args.output = _make_demo_question(backends["tts"], cfg)
-        source = _open_source(args, cfg)
-        sink = _open_sink(args, cfg, source)
-    return _converse(args, cfg, backends, source, sink, log)
+    from voicebot.engines import load_engines
+
+    engines = load_engines(cfg)
+    try:
+        if demo:
+            args.input, args.output = _make_demo_question(engines.tts, cfg)
+            source = _open_source(args, cfg)
+            sink = _open_sink(args, cfg, source)
+        return _converse(args, cfg, engines, source, sink, log)
+    finally:
+        engines.close()
 
 
 def _needs_demo(args: argparse.Namespace, cfg: Any) -> bool:
@@ -80,12 +91,6 @@ def _needs_demo(args: argparse.Namespace, cfg: Any) -> bool:
             "replayed at real time; the reply goes to a WAV file.")
         return True
     return False
-
-
-def _load_backends(cfg: Any) -> dict[str, Any]:
-    from voicebot.loading import load_stage
-
-    return {stage: load_stage(stage, cfg) for stage in ("vad", "asr", "llm", "tts")}
 
 
 def _make_demo_question(tts: Any, cfg: Any) -> tuple[Path, Path]:
@@ -152,30 +157,28 @@ def _log_path(args: argparse.Namespace, cfg: Any) -> Path:
     return folder / f"{dt.datetime.now().strftime('%Y%m%d-%H%M%S')}.jsonl"
 
 
-def _converse(
-    args: argparse.Namespace, cfg: Any, backends: dict[str, Any], source: Any, sink: Any,
-    log: Any,
-) -> int:
+def talk_conversation(args: argparse.Namespace, cfg: Config, engines: Engines,
+                      log: SessionLog) -> Conversation:
+    """The conversation `voicebot talk` runs (the builder's, with no overrides)."""
+    from voicebot.assembly import build_conversation
     from voicebot.clock import MonotonicClock
-    from voicebot.errors import AudioDeviceError, VoicebotError
-    from voicebot.listener import Listener
-    from voicebot.loading import load_turn
-    from voicebot.metrics import figure_values, summarize
-    from voicebot.pipeline import Conversation
-    from voicebot.progress import say
     from voicebot.slow_machine import checked_view
     from voicebot.view import TerminalView
 
+    view = checked_view(TerminalView(show_table=not args.no_table), _llm_model(cfg))
+    return build_conversation(cfg, engines, clock=MonotonicClock(), view=view, log=log)
+
+
+def _converse(
+    args: argparse.Namespace, cfg: Config, engines: Engines, source: Any, sink: Any,
+    log: SessionLog,
+) -> int:
+    from voicebot.errors import AudioDeviceError, VoicebotError
+    from voicebot.metrics import figure_values, summarize
+    from voicebot.progress import say
+
     log_path = log.path
-    listener = Listener(backends["vad"], backends["asr"], cfg.endpoint, cfg.streaming,
-                        cfg.audio.sample_rate, turn=load_turn(cfg), turn_cfg=cfg.turn,
-                        turn_thread=True)
-    conversation = Conversation(
-        listener=listener, llm=backends["llm"], tts=backends["tts"], text_cfg=cfg.text,
-        conversation_cfg=cfg.conversation, clock=MonotonicClock(), reply_thread=True,
-        view=checked_view(TerminalView(show_table=not args.no_table), _llm_model(cfg)),
-        log=log,
-    )
+    conversation = talk_conversation(args, cfg, engines, log)
     say("Listening… (Ctrl-C to stop)" if args.input is None else f"Replaying {args.input}…")
     status = 0
     lost: VoicebotError | None = None

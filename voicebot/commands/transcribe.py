@@ -235,13 +235,12 @@ def _open_mic(cfg: Any) -> Any:
 
 
 def _build_listener(cfg: Any) -> Any:
-    from voicebot.listener import Listener
-    from voicebot.loading import load_stage, load_turn
+    from voicebot.assembly import Overrides, build_listener
+    from voicebot.loading import load_asr, load_turn, load_vad
 
-    vad = load_stage("vad", cfg)
-    asr = load_stage("asr", cfg)
-    return Listener(vad, asr, cfg.endpoint, cfg.streaming, cfg.audio.sample_rate,
-                    turn=load_turn(cfg), turn_cfg=cfg.turn)
+    # verdicts inline: a transcript does not depend on when the turn detector answers
+    return build_listener(cfg, load_vad(cfg), load_asr(cfg), load_turn(cfg),
+                          Overrides(inline=True))
 
 
 def to_json(result: StreamResult, cfg: Any, realtime: bool) -> dict[str, Any]:

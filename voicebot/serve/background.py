@@ -9,7 +9,7 @@ from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
-from voicebot.serve.engines import Engines
+from voicebot.engines import Engines
 from voicebot.serve.protocol import Limits
 from voicebot.serve.server import RunningServer, ServerState, start_server, stop_server
 

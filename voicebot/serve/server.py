@@ -24,7 +24,7 @@ from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 
-from voicebot.serve.engines import Engines
+from voicebot.engines import Engines
 from voicebot.serve.protocol import (
     AudioPacer,
     Limits,

@@ -15,14 +15,17 @@ import logging
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from voicebot.engines import Engines
 from voicebot.metrics import SessionLog, TurnRecord
 from voicebot.serve.audio_io import SessionClosed, SocketSink, SocketSource, WakeableClock
-from voicebot.serve.engines import Engines
 from voicebot.serve.protocol import INPUT_SAMPLE_RATE, event
+
+if TYPE_CHECKING:
+    from voicebot.pipeline import Conversation
 
 log = logging.getLogger("voicebot.serve")
 
@@ -121,32 +124,31 @@ class Session:
         with contextlib.suppress(RuntimeError):  # the event loop is closed (shutdown)
             self.on_done()
 
-    def _converse(self) -> None:
-        from voicebot.listener import Listener
-        from voicebot.pipeline import Conversation
+    def build(self) -> Conversation:
+        """This session's conversation: the builder's, at the wire's sample rate, with the
+        prompt prefill off (the sessions share one LLM: a prefill would evict another
+        session's prompt cache and hold its reply up)."""
+        from voicebot.assembly import Overrides, build_conversation
 
-        cfg = self.cfg
-        listener = Listener(self.engines.new_vad(), self.engines.asr, cfg.endpoint,
-                            cfg.streaming, INPUT_SAMPLE_RATE)
+        cfg = dataclasses.replace(self.cfg, audio=dataclasses.replace(
+            self.cfg.audio, sample_rate=INPUT_SAMPLE_RATE))
         session_log = None
         if self.log_path is not None:
             session_log = SessionLog(self.log_path, {"config": str(cfg.source),
                                                      "input": f"websocket {self.id}"})
-        conversation = Conversation(
-            listener=listener, llm=self.engines.llm, tts=self.engines.tts, text_cfg=cfg.text,
-            # the sessions share one LLM: a prefill would evict another session's prompt
-            # cache and hold its reply up
-            conversation_cfg=dataclasses.replace(cfg.conversation, prefill=False),
-            clock=WakeableClock(self.source.wake),
-            view=SocketView(self.post), log=session_log, reply_thread=True,
-        )
+        return build_conversation(cfg, self.engines, clock=WakeableClock(self.source.wake),
+                                  view=SocketView(self.post), log=session_log,
+                                  overrides=Overrides(prefill=False))
+
+    def _converse(self) -> None:
+        conversation = self.build()
         self.turns = conversation.turns
         try:
             conversation.run(self.source, self.sink)
         except SessionClosed:
             # Cancel the reply in progress (LLM request, synthesis) and log its turn as
             # interrupted, as Ctrl-C does in `voicebot talk`.
-            conversation._interrupt(self.sink, "the client disconnected")
+            conversation.interrupt(self.sink, "the client disconnected")
         finally:
             path = self.log_path
             if path is not None and path.is_file() and path.stat().st_size == 0:

@@ -9,10 +9,13 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from voicebot.clock import Clock
+from voicebot.config import Config, StageConfig
 from voicebot.events import ChatMessage, Word
 
 SPEECH_AMPLITUDE = 0.1
@@ -177,3 +180,12 @@ def leftover_threads() -> list[str]:
 
     return [t.name for t in threading.enumerate()
             if t.name.startswith("voicebot-") and t.name != PROCESS_METER_THREAD]
+
+
+def fake_config(**sections: Any) -> Config:
+    """A Config for conversations on fake engines: the named sections (endpoint=…,
+    streaming=…, turn=…, text=…, conversation=…) replace the defaults; the stages name the
+    fakes (nothing is loaded from them)."""
+    fake = StageConfig("fake", None)
+    return Config(source=Path("fake-engines"), vad=fake, asr=fake, llm=fake, tts=fake,
+                  **sections)

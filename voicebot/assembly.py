@@ -1,0 +1,122 @@
+"""The one place a conversation is assembled: `build_conversation(cfg, engines, ...)`.
+
+`voicebot talk`, each `voicebot serve` session, `bench talk`, `bench turns`, `bench soak`
+and the scenario tests all build their conversation here, so a stage or a setting added to
+the pipeline reaches all of them. (Before, each assembled its own copy, and the copies had
+drifted: serve and the soak ran without the turn detector, so a browser user's turns ended
+after any 200 ms pause.) What a caller changes is named in `Overrides`; talk passes none.
+`conversation_settings` lists what a built conversation does, for tests that compare the
+callers and for the session log's header.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+from voicebot.asr.base import Asr
+from voicebot.clock import Clock
+from voicebot.config import Config
+from voicebot.engines import Engines, unwrapped
+from voicebot.listener import Listener
+from voicebot.metrics import SessionLog
+from voicebot.pipeline import Conversation, ReplyFn
+from voicebot.reply import reply_events, whole_reply_events
+from voicebot.turn.base import TurnDetector
+from voicebot.vad.base import Vad
+from voicebot.view import ConversationView
+
+NAIVE_STREAMING_CHUNK_S = float("inf")  # no decode until the endpoint
+
+
+@dataclass(frozen=True)
+class Overrides:
+    """Departures from the config's conversation, each for a named reason."""
+
+    naive: bool = False
+    """bench talk's naive cascade on the same loop: one offline decode after the endpoint
+    (no streaming or pause decodes), no speculative reply or prefill, and the whole reply
+    generated and synthesized before any of it plays."""
+    reply_fn: ReplyFn | None = None
+    """A different reply path (bench turns stops each reply at its first audio)."""
+    vad: Vad | None = None
+    """This VAD instead of the engines' (bench turns compares VAD backends)."""
+    listener_class: type[Listener] = Listener
+    """A listener subclass that also records (bench turns notes every endpoint)."""
+    prefill: bool | None = None
+    """Force the prompt prefill on or off (serve: off, its sessions share one LLM and a
+    prefill would evict another session's prompt cache)."""
+    inline: bool = False
+    """Reply, prefill and turn verdicts on the loop's own thread: deterministic, for
+    scenario tests on a FakeClock. Production (False) runs them on worker threads, so the
+    microphone is read every few milliseconds while a sentence is synthesized."""
+
+
+def build_listener(cfg: Config, vad: Vad, asr: Asr, turn: TurnDetector,
+                   overrides: Overrides | None = None) -> Listener:
+    """The listening half: VAD, streaming ASR, endpoint and turn detector (also what
+    `voicebot transcribe` and `bench asr` run on their own)."""
+    overrides = overrides or Overrides()
+    streaming = cfg.streaming
+    if overrides.naive:
+        streaming = dataclasses.replace(streaming, min_chunk_s=NAIVE_STREAMING_CHUNK_S)
+    return overrides.listener_class(
+        overrides.vad or vad, asr, cfg.endpoint, streaming, cfg.audio.sample_rate,
+        decode_in_pauses=not overrides.naive, turn=turn, turn_cfg=cfg.turn,
+        turn_thread=not overrides.inline,
+    )
+
+
+def build_conversation(
+    cfg: Config,
+    engines: Engines,
+    *,
+    clock: Clock,
+    view: ConversationView,
+    log: SessionLog | None = None,
+    overrides: Overrides | None = None,
+) -> Conversation:
+    """A conversation on `engines` with `cfg`'s settings; run it with `.run(source, sink)`."""
+    overrides = overrides or Overrides()
+    conversation_cfg = cfg.conversation
+    if overrides.naive:
+        conversation_cfg = dataclasses.replace(conversation_cfg, speculative_reply=False,
+                                               prefill=False)
+    if overrides.prefill is not None:
+        conversation_cfg = dataclasses.replace(conversation_cfg, prefill=overrides.prefill)
+    reply_fn = overrides.reply_fn or (whole_reply_events if overrides.naive else reply_events)
+    return Conversation(
+        listener=build_listener(cfg, overrides.vad or engines.new_vad(), engines.asr,
+                                engines.turn, overrides),
+        llm=engines.llm, tts=engines.tts,
+        text_cfg=cfg.text, conversation_cfg=conversation_cfg, clock=clock, view=view, log=log,
+        reply_fn=reply_fn, reply_thread=not overrides.inline,
+        prefill_thread=not overrides.inline,
+    )
+
+
+def conversation_settings(conversation: Conversation) -> dict[str, object]:
+    """What a built conversation does: its stages and every setting that shapes a turn."""
+    listener = conversation.listener
+    return {
+        "vad": type(listener.vad).__name__,
+        "asr": type(unwrapped(listener.asr)).__name__,
+        "turn": listener.turn.name if listener.turn is not None else "silence",
+        "turn_cfg": dataclasses.asdict(listener.turn_cfg),
+        "endpoint": dataclasses.asdict(listener.endpoint_cfg),
+        "streaming": dataclasses.asdict(listener.streaming_cfg),
+        "decode_in_pauses": listener.decode_in_pauses,
+        "turn_thread": listener.turn_thread,
+        "sample_rate": listener.sample_rate,
+        "llm": type(conversation.llm).__name__,
+        "tts": type(unwrapped(conversation.tts)).__name__,
+        "text": dataclasses.asdict(conversation.text_cfg),
+        "barge_in": conversation.barge_in,
+        "speculative_reply": conversation.speculative,
+        "prefill": conversation.prefill,
+        "history_tokens": conversation.history.budget_tokens,
+        "system_prompt": conversation.history.system_prompt,
+        "reply": getattr(conversation.reply_fn, "__name__", repr(conversation.reply_fn)),
+        "reply_thread": conversation.reply_thread,
+        "prefill_thread": conversation.prefill_thread,
+    }
