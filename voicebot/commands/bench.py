@@ -7,8 +7,9 @@ import argparse
 from voicebot.cli import available_modules
 
 HELP = ("benchmarks: asr (streaming WER and lag), reply (LLM/TTS speed), talk (end to end), "
-        "turns (end of turn: cut-ins vs latency), soak (a long session), serve (many sessions)")
-BENCHMARKS = ("talk", "turns", "asr", "reply", "soak", "serve")
+        "turns (end of turn: cut-ins vs latency), soak (a long session), serve (many sessions), "
+        "parity (serve with one client vs talk)")
+BENCHMARKS = ("talk", "turns", "asr", "reply", "soak", "serve", "parity")
 
 
 def register(parser: argparse.ArgumentParser) -> None:
