@@ -7,6 +7,7 @@ times named `emitted` are seconds on the orchestrator's clock since the stream s
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
 
 import numpy as np
 
@@ -76,9 +77,12 @@ class SpeechEnded:
     forced: bool = False
 
 
+Role = Literal["system", "user", "assistant"]
+
+
 @dataclass(frozen=True)
 class ChatMessage:
-    role: str  # "system" | "user" | "assistant"
+    role: Role
     content: str
 
 

@@ -16,7 +16,7 @@ import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 MARKS = (
     "speech_start",
@@ -58,12 +58,16 @@ VOICE_MODE_GPT4_S = 5.4
 GPT4O_S = 0.32
 
 
+TurnStatus = Literal["ok", "failed", "truncated", "interrupted"]
+"""truncated: the LLM stream broke off; interrupted: barge-in, Ctrl-C, a lost client."""
+
+
 @dataclass
 class TurnRecord:
     """One finished (or failed, or interrupted) turn, as logged."""
 
     index: int
-    status: str = "ok"  # ok | failed | truncated (the LLM stream broke off) | interrupted
+    status: TurnStatus = "ok"
     user_text: str = ""
     reply_text: str = ""
     partial_reply: str = ""  # what the LLM had generated when a turn failed or was cut

@@ -40,7 +40,7 @@ from voicebot.listener import Listener
 from voicebot.llm.base import Llm
 from voicebot.llm.history import ChatHistory
 from voicebot.llm.prefill import Prefiller
-from voicebot.metrics import SessionLog, TurnRecord
+from voicebot.metrics import SessionLog, TurnRecord, TurnStatus
 from voicebot.reply import (
     AudioChunk,
     FirstToken,
@@ -521,7 +521,8 @@ class Conversation:
         self.view.turn_done(turn)
         self._offer_prefill("")  # the history as it now is, before the user speaks again
 
-    def _fail(self, reason: str, sink: AudioSink | None = None, status: str = "failed") -> None:
+    def _fail(self, reason: str, sink: AudioSink | None = None,
+              status: TurnStatus = "failed") -> None:
         if self._reply is not None:
             if self._turn is not None:  # logged, never spoken on or kept in the history
                 self._turn.partial_reply = self._reply.text

@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from voicebot.events import ChatMessage
+from voicebot.events import ChatMessage, Role
 
 MESSAGE_OVERHEAD = 4  # role markers and separators a chat template adds per message
 
@@ -50,7 +50,7 @@ class ChatHistory:
         self._system = self._entry("system", system_prompt)
         self._entries: list[_Entry] = []
 
-    def _entry(self, role: str, text: str, interrupted: bool = False) -> _Entry:
+    def _entry(self, role: Role, text: str, interrupted: bool = False) -> _Entry:
         return _Entry(ChatMessage(role, text), self._count(text) + MESSAGE_OVERHEAD, interrupted)
 
     @property
