@@ -39,24 +39,19 @@ def writing(path: Path, what: str) -> Iterator[None]:
         raise write_failure(path, what, exc) from None
 
 
-def open_early(path: Path, what: str, *, wav_rate: int | None = None) -> Path:
-    """Check now that `path` can be written: make its folder, then create the file (an empty
-    WAV when `wav_rate` is given, flushed, so even /dev/full is caught here; otherwise opened
-    for appending). Returns the path; raises OutputError."""
+def open_early(path: Path, what: str, *, placeholder: bytes | None = None) -> Path:
+    """Check now that `path` can be written: make its folder, then create the file (with
+    `placeholder` written and flushed, so even /dev/full is caught here; otherwise opened
+    for appending). Returns the path; raises OutputError. WAV files: `audio.wav.open_wav_early`."""
     if path.is_dir():
         raise OutputError(f"cannot write {what} {path}: it is a directory")
     with writing(path, what):
         if path.parent != Path():
             path.parent.mkdir(parents=True, exist_ok=True)
-        if wav_rate is not None:
-            import numpy as np
-
-            from voicebot.audio.wav import write_wav
-
+        if placeholder is not None:
             with path.open("wb") as f:  # plain bytes first: the OS names the reason
-                f.write(bytes(WAV_HEADER_BYTES))
+                f.write(placeholder)
                 f.flush()
-            write_wav(path, np.zeros(0, dtype=np.float32), wav_rate)
         else:
             with path.open("a", encoding="utf-8"):
                 pass

@@ -57,11 +57,11 @@ class WavSink:
     and writes it as a 16-bit WAV on `close()` (when `path` is given)."""
 
     def __init__(self, path: str | Path | None, sample_rate: int = 22050) -> None:
-        from voicebot.outputs import open_early
+        from voicebot.audio.wav import open_wav_early
 
         self.path = Path(path) if path is not None else None
         if self.path is not None:  # a bad path fails now, not after the session
-            open_early(self.path, "the reply audio", wav_rate=sample_rate)
+            open_wav_early(self.path, "the reply audio", sample_rate)
         self.sample_rate = sample_rate
         self.min_length_s = 0.0  # pad to this (the input's length) when written
         self._chunks: list[tuple[int, np.ndarray]] = []  # (start sample, samples)

@@ -13,6 +13,7 @@ import numpy as np
 
 from voicebot.audio.resample import resample
 from voicebot.errors import AudioInputError
+from voicebot.outputs import WAV_HEADER_BYTES, open_early, writing
 
 
 @dataclass(frozen=True)
@@ -141,8 +142,6 @@ def write_wav(path: str | Path, samples: np.ndarray, sample_rate: int) -> None:
     A failure (bad path, disk full) is one OutputError line."""
     import soundfile as sf
 
-    from voicebot.outputs import writing
-
     data = np.clip(np.asarray(samples, dtype=np.float32), -1.0, 1.0)
     p = Path(path)
     with writing(p, "the WAV"):
@@ -151,6 +150,13 @@ def write_wav(path: str | Path, samples: np.ndarray, sample_rate: int) -> None:
         with sf.SoundFile(str(p), "w", int(sample_rate), _channels(data), "PCM_16",
                           format="WAV") as f:
             f.write(data)
+
+
+def open_wav_early(path: Path, what: str, sample_rate: int) -> Path:
+    """`outputs.open_early` for a WAV: the file is left as a valid empty WAV."""
+    open_early(path, what, placeholder=bytes(WAV_HEADER_BYTES))
+    write_wav(path, np.zeros(0, dtype=np.float32), sample_rate)
+    return path
 
 
 def _channels(data: np.ndarray) -> int:

@@ -39,9 +39,9 @@ def run(args: argparse.Namespace) -> int:
     if not chunks:
         raise VoicebotError(f"nothing speakable in {args.text!r} (only markup or symbols)")
     if args.output:  # a bad path or a full disk is one line now, not after synthesis
-        from voicebot.outputs import open_early
+        from voicebot.audio.wav import open_wav_early
 
-        open_early(args.output, "the reply audio", wav_rate=22050)
+        open_wav_early(args.output, "the reply audio", 22050)
     sink = None if args.output else _open_speaker(cfg)
     try:
         from voicebot.loading import load_tts
