@@ -2,7 +2,7 @@
 
 llama.cpp's worker threads wait for each other at every layer, so a second thread speeds a
 reply up only while no other process wants that core: beside two busy processes two
-threads gave a 1.6x slower reply than one (README, *Measured figures*). `OtherLoad`
+threads gave a 1.6x slower reply than one (docs/figures.md). `OtherLoad`
 samples, every `period_s` on a daemon thread, the CPU time spent on our cores (/proc/stat)
 minus our own (/proc/self/stat), and keeps the busiest of the last `window` periods, so a
 job that just paused is not taken for an idle core.

@@ -1,5 +1,5 @@
 // voicebot page: microphone -> /ws (16 kHz s16le) ; events and reply audio <- /ws.
-// The protocol is in the README ("voicebot serve"). State is kept on window.voicebot so a
+// The protocol is in docs/serve.md. State is kept on window.voicebot so a
 // test driving the page over the DevTools protocol can read it.
 "use strict";
 
