@@ -16,7 +16,7 @@ from voicebot.clock import FakeClock
 from voicebot.config import ConversationConfig, EndpointConfig, StreamingConfig, TextConfig
 from voicebot.engines import Engines, reused
 from voicebot.events import ChatMessage
-from voicebot.metrics import SessionLog, read_log
+from voicebot.metrics import SessionLog, format_turn_table, read_log
 from voicebot.pipeline import Conversation
 from voicebot.testing.fakes import (
     FakeAsr,
@@ -417,3 +417,30 @@ def test_an_empty_speculative_reply_waits_for_the_final_before_failing() -> None
     assert turns[0].error == "the model returned an empty reply"
     assert turns[0].marks["turn_end"] >= turns[0].marks["endpoint"]
     assert len(llm.requests) == 2  # the speculative one, then the one on the final text
+
+
+def test_a_reply_over_the_users_speech_is_flagged_as_overlapped(tmp_path: Path) -> None:
+    # Half-duplex: the endpoint fires after the first 0.3 s pause, the reply plays from
+    # 3.27 s for 1.7 s, and the user goes on speaking 3.6-4.4 s, muted. The turn says the
+    # reply played over 0.8 s of their speech: its e2e is not what they heard.
+    clock = FakeClock()
+    llm = FakeLlm(clock, REPLY, ttft_s=0.2, per_token_s=0.05)
+    log = SessionLog(tmp_path / "s.jsonl")
+    conversation, _, _ = make_conversation(clock, llm, log=log)
+    audio = scripted_audio([(0.48, 2.52), (3.6, 4.4)], 7.0)
+    turns = conversation.run(replay(audio), WavSink(None, RATE))
+    assert turns[0].overlap_s == pytest.approx(0.8, abs=0.035)
+    assert turns[0].overlapped
+    assert "(ok, overlapped)" in format_turn_table(turns[0])
+    assert "played over 0.8 s of your speech" in format_turn_table(turns[0])
+    logged = read_log(tmp_path / "s.jsonl")[0]
+    assert logged["overlapped"] is True and logged["overlap_s"] == pytest.approx(0.8, abs=0.035)
+
+
+def test_a_clean_turn_is_not_overlapped() -> None:
+    clock = FakeClock()
+    llm = FakeLlm(clock, REPLY, ttft_s=0.2, per_token_s=0.05)
+    conversation, _, _ = make_conversation(clock, llm)
+    turns = conversation.run(replay(scripted_audio([(0.48, 2.52)], 6.0)), WavSink(None, RATE))
+    assert turns[0].overlap_s == 0.0 and not turns[0].overlapped
+    assert "overlapped" not in format_turn_table(turns[0])

@@ -58,6 +58,9 @@ VOICE_MODE_GPT4_S = 5.4
 GPT4O_S = 0.32
 
 
+OVERLAP_MIN_S = 0.3
+"""Voice under this while the reply plays is a click, a breath or a cough, not a cut-in."""
+
 TurnStatus = Literal["ok", "failed", "truncated", "interrupted"]
 """truncated: the LLM stream broke off; interrupted: barge-in, Ctrl-C, a lost client."""
 
@@ -75,6 +78,10 @@ class TurnRecord:
     reply_audio_s: float = 0.0
     forced: bool = False  # the utterance hit max_utterance_s and was cut
     muted_speech_s: float = 0.0  # voice heard (and dropped) while the microphone was muted
+    overlap_s: float = 0.0
+    """The user's voice heard while the reply played (a cut-in: the reply began before they
+    had finished). Half-duplex knows it only afterwards, from the muted input; on open
+    speakers without echo cancellation the bot's own voice counts too."""
     stall_s: float = 0.0
     """Silence the reply's audio ran dry for between its chunks (the next one was late)."""
     measured_e2e: float | None = None
@@ -91,6 +98,12 @@ class TurnRecord:
         self.marks.setdefault(name, t)
 
     @property
+    def overlapped(self) -> bool:
+        """The reply played over the user's speech for long enough to count (see
+        OVERLAP_MIN_S): its e2e is not what the user heard, and the turn is not plain ok."""
+        return self.overlap_s >= OVERLAP_MIN_S
+
+    @property
     def figures(self) -> dict[str, float]:
         return compute_figures(self.marks)
 
@@ -100,6 +113,8 @@ class TurnRecord:
         data["marks"] = {k: round(v, 4) for k, v in self.marks.items()}
         data["reply_audio_s"] = round(self.reply_audio_s, 3)
         data["muted_speech_s"] = round(self.muted_speech_s, 3)
+        data["overlap_s"] = round(self.overlap_s, 3)
+        data["overlapped"] = self.overlapped
         data["stall_s"] = round(self.stall_s, 3)
         if self.measured_e2e is None:
             del data["measured_e2e"]
@@ -120,7 +135,8 @@ def compute_figures(marks: dict[str, float]) -> dict[str, float]:
 def format_turn_table(turn: TurnRecord) -> str:
     """The per-turn latency table printed after each turn (plain text: works in a pipe)."""
     figures = turn.figures
-    lines = [f"── turn {turn.index} ({turn.status}) " + "─" * 30]
+    status = f"{turn.status}, overlapped" if turn.overlapped else turn.status
+    lines = [f"── turn {turn.index} ({status}) " + "─" * 30]
     if turn.error:
         lines.append(f"  error: {turn.error}")
     for name in FIGURES:
@@ -138,6 +154,9 @@ def format_turn_table(turn: TurnRecord) -> str:
         f"  {'':<{LABEL_W}}{'':>8}   GPT-4o {GPT4O_S * 1000:.0f} ms · old Voice Mode "
         f"{VOICE_MODE_GPT35_S:.1f}–{VOICE_MODE_GPT4_S:.1f} s"
     )
+    if turn.overlapped:
+        lines.append(f"  the reply played over {turn.overlap_s:.1f} s of your speech: it "
+                     "started before you had finished")
     if turn.reply_audio_s:
         lines.append(f"  {'reply audio':<{LABEL_W}}{turn.reply_audio_s:>7.1f}s")
     return "\n".join(lines)

@@ -239,19 +239,24 @@ class Conversation:
             self._audio_clock.observe(frames[-1].end, now)
         for frame in frames:
             if self._muted(sink):
-                self._note_muted(frame)
+                self._note_muted(frame, playing=sink.busy_until() > self.elapsed())
                 frame = AudioFrame(np.zeros_like(frame.samples), frame.sample_rate, frame.start)
             for event in self.listener.push_audio(frame):
                 self._on_vad_event(event, sink)
 
-    def _note_muted(self, frame: AudioFrame) -> None:
+    def _note_muted(self, frame: AudioFrame, *, playing: bool) -> None:
         """Dropped speech is never silent: voice-level sound while muted is added up on the
-        turn (`muted_speech_s` in the log; the view says so when the turn ends). Without
-        headphones this includes the bot's own voice picked up by the microphone."""
+        turn (`muted_speech_s` in the log; the view says so when the turn ends), and while
+        the reply is playing it is the turn's overlap (`overlap_s`: the reply began before
+        the user had finished). Without headphones this includes the bot's own voice
+        picked up by the microphone."""
         turn = self._turn
         if turn is not None and len(frame.samples) and \
                 rms_dbfs(frame.samples) >= MUTED_VOICE_DBFS:
-            turn.muted_speech_s += len(frame.samples) / frame.sample_rate
+            seconds = len(frame.samples) / frame.sample_rate
+            turn.muted_speech_s += seconds
+            if playing:
+                turn.overlap_s += seconds
 
     def _muted(self, sink: AudioSink) -> bool:
         """Half-duplex: the bot does not hear itself while its reply plays (gaps between

@@ -86,6 +86,9 @@ def _summary_table(results: Mapping[str, Sequence[TurnRecord]]) -> list[str]:
               for m in modes]
     rows.append(f"| replies whose audio ran dry (> {STALL_S * 1000:.0f} ms) | "
                 + " | ".join(f"{s} | " for s in stalls) + " |")
+    overlapped = [f"{sum(t.overlapped for t in results[m])}/{len(results[m])}" for m in modes]
+    rows.append("| replies that played over the user's speech (cut-ins) | "
+                + " | ".join(f"{o} | " for o in overlapped) + " |")
     ok = [f"{sum(t.status == 'ok' for t in results[m])}/{len(results[m])}" for m in modes]
     rows.append("| turns ok | " + " | ".join(f"{o} | " for o in ok) + " |")
     if gaps:
