@@ -38,3 +38,7 @@ def test_a_reply_before_the_resume_is_a_cut_in() -> None:
     assert early.cut_in and not late.cut_in and not silent.cut_in
     assert side_figures([early], "serve")["cut_ins"] == 1
     assert side_figures([late, silent], "talk")["cut_ins"] == 0
+    flagged = Outcome("talk", "pause", "p", [{**turn, "overlapped": True}], resume_at=2.5)
+    assert flagged.flagged and not early.flagged
+    figures = side_figures([flagged], "talk")
+    assert figures["cut_ins_flagged"] == 1 and figures["flagged_clean"] == 0

@@ -63,6 +63,11 @@ class Outcome:
         return self.resume_at is not None and start is not None and start < self.resume_at
 
     @property
+    def flagged(self) -> bool:
+        """The program itself said a reply played over the user's speech (`overlapped`)."""
+        return any(t.get("overlapped") for t in self.turns)
+
+    @property
     def e2e(self) -> float | None:
         values = [t["figures"]["e2e_latency"] for t in self.turns
                   if "e2e_latency" in t.get("figures", {})]
@@ -159,6 +164,8 @@ def _summary(outcome: Outcome) -> str:
         parts.append(f"e2e {outcome.e2e:.3f} s")
     if outcome.resume_at is not None:
         parts.append("CUT-IN" if outcome.cut_in else "no cut-in")
+    if outcome.flagged:
+        parts.append("flagged overlapped")
     return ", ".join(parts)
 
 
@@ -168,6 +175,8 @@ def side_figures(outcomes: list[Outcome], side: str) -> dict[str, float | int | 
     client = [o.client_e2e for o in mine if o.client_e2e is not None]
     return {
         "cut_ins": sum(o.cut_in for o in mine if o.kind == "pause"),
+        "cut_ins_flagged": sum(o.cut_in and o.flagged for o in mine if o.kind == "pause"),
+        "flagged_clean": sum(o.flagged and not o.cut_in for o in mine),
         "pauses": sum(o.kind == "pause" for o in mine),
         "answered": sum(bool(o.turns) for o in mine if o.kind == "question"),
         "questions": sum(o.kind == "question" for o in mine),
@@ -182,7 +191,8 @@ def write_report(outcomes: list[Outcome], cfg: Config, out: Path) -> Path:
     with (out / "outcomes.jsonl").open("w", encoding="utf-8") as f:
         for o in outcomes:
             f.write(json.dumps({"side": o.side, "kind": o.kind, "label": o.label,
-                                "cut_in": o.cut_in, "e2e": o.e2e, "client_e2e": o.client_e2e,
+                                "cut_in": o.cut_in, "flagged": o.flagged, "e2e": o.e2e,
+                                "client_e2e": o.client_e2e,
                                 "turns": o.turns}) + "\n")
     talk, serve = side_figures(outcomes, "talk"), side_figures(outcomes, "serve")
     lines = [f"# serve (one client) vs talk: {cfg.source}", "",
@@ -191,6 +201,9 @@ def write_report(outcomes: list[Outcome], cfg: Config, out: Path) -> Path:
              "| | talk | serve |", "|---|---|---|",
              f"| cut-ins on the pause set | {talk['cut_ins']}/{talk['pauses']} "
              f"| {serve['cut_ins']}/{serve['pauses']} |",
+             f"| of those, flagged by the program (`overlapped`) | {talk['cut_ins_flagged']} "
+             f"| {serve['cut_ins_flagged']} |",
+             f"| flagged without a cut-in | {talk['flagged_clean']} | {serve['flagged_clean']} |",
              f"| questions answered | {talk['answered']}/{talk['questions']} "
              f"| {serve['answered']}/{serve['questions']} |",
              f"| e2e median (turn record) | {_s(talk['e2e_median'])} "
