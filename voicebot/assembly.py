@@ -40,7 +40,8 @@ class Overrides:
     reply_fn: ReplyFn | None = None
     """A different reply path (bench turns stops each reply at its first audio)."""
     vad: Vad | None = None
-    """This VAD instead of the engines' (bench turns compares VAD backends)."""
+    """This VAD instead of the engines' (bench turns compares VAD backends); read by
+    `build_conversation`, which hands the listener its VAD."""
     listener_class: type[Listener] = Listener
     """A listener subclass that also records (bench turns notes every endpoint)."""
     prefill: bool | None = None
@@ -61,7 +62,7 @@ def build_listener(cfg: Config, vad: Vad, asr: Asr, turn: TurnDetector,
     if overrides.naive:
         streaming = dataclasses.replace(streaming, min_chunk_s=NAIVE_STREAMING_CHUNK_S)
     return overrides.listener_class(
-        overrides.vad or vad, asr, cfg.endpoint, streaming, cfg.audio.sample_rate,
+        vad, asr, cfg.endpoint, streaming, cfg.audio.sample_rate,
         decode_in_pauses=not overrides.naive, turn=turn, turn_cfg=cfg.turn,
         turn_thread=not overrides.inline,
     )

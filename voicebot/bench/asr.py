@@ -147,13 +147,12 @@ def run(args: argparse.Namespace) -> int:
 
 
 def bench_file(path: Path, reference: str, vad: Any, asr: Any, cfg: Any,
-               speed: float, turn: Any = None) -> FileResult:
-    """`turn`: the config's turn detector (loaded once by the caller; loaded here if None)."""
+               speed: float, turn: Any) -> FileResult:
+    """`turn`: the config's turn detector, loaded once by the caller."""
     from voicebot.assembly import Overrides, build_listener
     from voicebot.audio.sources import WavReplaySource
     from voicebot.audio.wav import read_wav
     from voicebot.commands.transcribe import stream_transcribe
-    from voicebot.loading import load_turn
 
     rate = cfg.audio.sample_rate
     audio = read_wav(path, rate)
@@ -162,8 +161,7 @@ def bench_file(path: Path, reference: str, vad: Any, asr: Any, cfg: Any,
     offline_compute = time.monotonic() - began
     vad.reset()
     # verdicts inline, as `voicebot transcribe` runs them
-    listener = build_listener(cfg, vad, asr, turn if turn is not None else load_turn(cfg),
-                              Overrides(inline=True))
+    listener = build_listener(cfg, vad, asr, turn, Overrides(inline=True))
     source = WavReplaySource(audio, rate, rate * cfg.audio.frame_ms // 1000, speed,
                              tail_silence_s=TAIL_SILENCE_S)
     streamed = stream_transcribe(listener, source, realtime=True)

@@ -22,14 +22,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from voicebot.bench.speech_set import DEFAULT_SPEECH_DIR
+from voicebot.bench.turns import AFTER_RESUME_S, LEAD_S
 
 if TYPE_CHECKING:
     from voicebot.config import Config
     from voicebot.engines import Engines
 
 HELP = "serve (one client) vs talk: cut-ins on the pause set and e2e, same run, at 1x"
-LEAD_S = 0.5
-AFTER_RESUME_S = 1.0  # as bench turns: the rest of a long sentence only costs run time
 SIDES = ("talk", "serve")
 
 
@@ -132,15 +131,9 @@ def _tail_s(cfg: Config) -> float:
 
 
 def _talk(item: Input, engines: Engines, cfg: Config) -> Outcome:
-    from voicebot.audio.sinks import WavSink
-    from voicebot.audio.sources import WavReplaySource
-    from voicebot.bench.talk import bench_conversation
+    from voicebot.bench.talk import replay
 
-    rate = cfg.audio.sample_rate
-    conversation = bench_conversation("streaming", engines, cfg)
-    source = WavReplaySource(item.audio, rate, rate * cfg.audio.frame_ms // 1000, speed=1.0,
-                             tail_silence_s=_tail_s(cfg))
-    turns = conversation.run(source, WavSink(None, sample_rate=engines.reply_sample_rate))
+    turns, _, _ = replay(item.audio, "streaming", engines, cfg, _tail_s(cfg))
     return Outcome("talk", item.kind, item.label, [t.to_json() for t in turns],
                    resume_at=item.resume_at)
 

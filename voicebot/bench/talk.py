@@ -15,8 +15,11 @@ from voicebot.bench.speech_set import DEFAULT_SPEECH_DIR, has_manifest, read_man
 from voicebot.bench.talk_report import mode_label
 
 if TYPE_CHECKING:
+    from voicebot.audio.sinks import WavSink
+    from voicebot.audio.sources import WavReplaySource
     from voicebot.config import Config
     from voicebot.engines import Engines
+    from voicebot.metrics import TurnRecord
     from voicebot.pipeline import Conversation
 
 HELP = "end-to-end latency: streaming pipeline vs naive cascade on spoken turns at 1x"
@@ -150,22 +153,30 @@ def bench_conversation(mode: str, engines: Engines, cfg: Config) -> Conversation
                               overrides=Overrides(naive=mode == "naive"))
 
 
-def run_turn(turn: SpokenTurn, mode: str, engines: Engines, cfg: Config) -> Any:
-    """Replay one spoken turn at 1x through a fresh conversation of the given mode."""
+def replay(audio: np.ndarray, mode: str, engines: Engines, cfg: Config,
+           tail_silence_s: float) -> tuple[list[TurnRecord], WavReplaySource, WavSink]:
+    """Replay `audio` at 1x through a fresh conversation of the given mode into a
+    time-aligned WAV sink at the input's rate; its turns, the source and the sink."""
     from voicebot.audio.sinks import WavSink
     from voicebot.audio.sources import WavReplaySource
+
+    rate = cfg.audio.sample_rate
+    conversation = bench_conversation(mode, engines, cfg)
+    source = WavReplaySource(audio, rate, rate * cfg.audio.frame_ms // 1000, speed=1.0,
+                             tail_silence_s=tail_silence_s)
+    sink = WavSink(None, sample_rate=rate)
+    return conversation.run(source, sink), source, sink
+
+
+def run_turn(turn: SpokenTurn, mode: str, engines: Engines, cfg: Config) -> Any:
+    """Replay one spoken turn at 1x through a fresh conversation of the given mode."""
     from voicebot.bench.audible import measure_turns
     from voicebot.metrics import TurnRecord
 
     rate = cfg.audio.sample_rate
-    conversation = bench_conversation(mode, engines, cfg)
     lead = np.zeros(int(LEAD_SILENCE_S * rate), dtype=np.float32)
-    source = WavReplaySource(np.concatenate([lead, turn.audio]), rate,
-                             rate * cfg.audio.frame_ms // 1000, speed=1.0,
-                             tail_silence_s=max(cfg.endpoint.end_ms, cfg.turn.max_silence_ms) / 1000
-                             + 0.5)
-    sink = WavSink(None, sample_rate=rate)
-    turns = conversation.run(source, sink)
+    tail_s = max(cfg.endpoint.end_ms, cfg.turn.max_silence_ms) / 1000 + 0.5
+    turns, source, sink = replay(np.concatenate([lead, turn.audio]), mode, engines, cfg, tail_s)
     if not turns:
         return TurnRecord(index=0, status="failed", error="no words recognised")
     measured = measure_turns(source.samples, sink.samples(), rate)
