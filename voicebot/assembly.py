@@ -12,9 +12,11 @@ callers and for the session log's header.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from dataclasses import dataclass
 
 from voicebot.asr.base import Asr
+from voicebot.audio.echo import EchoMode, WebRtcEchoCanceller
 from voicebot.clock import Clock
 from voicebot.config import Config
 from voicebot.engines import Engines, unwrapped
@@ -47,6 +49,9 @@ class Overrides:
     prefill: bool | None = None
     """Force the prompt prefill on or off (serve: off, its sessions share one LLM and a
     prefill would evict another session's prompt cache)."""
+    echo: EchoMode | None = None
+    """Echo cancellation on or off whatever the config says (bench duplex: on, with a
+    simulated room between a WAV sink and a replayed recording)."""
     inline: bool = False
     """Reply, prefill and turn verdicts on the loop's own thread: deterministic, for
     scenario tests on a FakeClock. Production (False) runs them on worker threads, so the
@@ -93,6 +98,9 @@ def build_conversation(
         text_cfg=cfg.text, conversation_cfg=conversation_cfg, clock=clock, view=view, log=log,
         reply_fn=reply_fn, reply_thread=not overrides.inline,
         prefill_thread=not overrides.inline,
+        echo_mode=overrides.echo or cfg.audio.echo_cancellation,
+        make_canceller=functools.partial(WebRtcEchoCanceller,
+                                         noise_suppression=cfg.audio.noise_suppression),
     )
 
 
@@ -112,7 +120,8 @@ def conversation_settings(conversation: Conversation) -> dict[str, object]:
         "llm": type(conversation.llm).__name__,
         "tts": type(unwrapped(conversation.tts)).__name__,
         "text": dataclasses.asdict(conversation.text_cfg),
-        "barge_in": conversation.barge_in,
+        "barge_in": conversation.barge_in_setting,
+        "echo_cancellation": conversation.echo_mode,
         "speculative_reply": conversation.speculative,
         "prefill": conversation.prefill,
         "history_tokens": conversation.history.budget_tokens,

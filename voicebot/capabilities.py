@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol, runtime_checkable
 
+from voicebot.audio.played import PlayedAudio
 from voicebot.events import ChatMessage
 
 
@@ -41,3 +42,19 @@ class Closeable(Protocol):
     """Holds native resources (threads, memory maps) that should go before the process."""
 
     def close(self) -> None: ...
+
+
+@runtime_checkable
+class LiveInput(Protocol):
+    """A source that may be a real microphone (`live`), whose sound comes from a room."""
+
+    live: bool
+
+
+@runtime_checkable
+class RecordsPlayback(Protocol):
+    """A sink that records what it played and when (`played`, the echo canceller's
+    reference); `live` when that sound goes into a room."""
+
+    live: bool
+    played: PlayedAudio

@@ -44,6 +44,11 @@ class AudioConfig:
     frame_ms: Literal[10, 20, 30] = 30
     input_device: str | int | None = None
     output_device: str | int | None = None
+    echo_cancellation: Literal["auto", "on", "off"] = "auto"
+    """WebRTC AEC3 in front of the VAD (audio/echo.py); auto: on when the input and the
+    output are live devices (a microphone and a speaker)."""
+    noise_suppression: bool = False
+    """WebRTC's noise suppressor with the canceller (it also colours the voice)."""
 
 
 @dataclass
@@ -138,7 +143,9 @@ class ConversationConfig:
 
     system_prompt: str = SPOKEN_SYSTEM_PROMPT
     history_tokens: int = 1024
-    barge_in: bool = False
+    barge_in: bool | Literal["auto"] = "auto"
+    """Speech over the reply stops it. auto: on when echo cancellation runs (else the bot
+    would hear itself and the loop is half-duplex: the microphone muted while it talks)."""
     speculative_reply: bool = True
     prefill: bool = True
     """The LLM reads the conversation and the words committed so far while the user speaks

@@ -6,9 +6,12 @@ LLM token / TTS chunk while the bot replies. Playback runs on the audio device's
 the LLM keeps generating while a sentence plays. Because every step is pulled from here, a
 FakeClock makes whole conversations exact and repeatable in tests.
 
-Half-duplex by default: while the bot is replying or playing, the microphone is muted (its
-frames are replaced by silence, so audio time stays continuous). With barge-in, the user's
-speech during a reply cancels the LLM and TTS and cuts playback; it becomes the next turn.
+With a microphone and a speaker in one room, an echo canceller (audio/echo.py) removes the
+bot's voice from the input, the microphone stays open while the bot talks, and the user's
+speech over a reply (barge-in) cancels the LLM and TTS and cuts playback; it becomes the next
+turn. Without one (or with `barge_in: false`) the loop is half-duplex: while the bot is
+replying or playing, the microphone is muted (its frames are replaced by silence, so audio
+time stays continuous).
 """
 
 from __future__ import annotations
@@ -20,10 +23,17 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from voicebot.audio.clockmap import AudioClockMap
+from voicebot.audio.echo import (
+    EchoCancellation,
+    EchoCanceller,
+    EchoMode,
+    WebRtcEchoCanceller,
+    echo_wanted,
+)
 from voicebot.audio.levels import first_audible, rms_dbfs
 from voicebot.audio.sinks import AudioSink, Playback
 from voicebot.audio.sources import AudioSource
-from voicebot.capabilities import SupportsPrefill
+from voicebot.capabilities import LiveInput, RecordsPlayback, SupportsPrefill
 from voicebot.clock import Clock
 from voicebot.config import ConversationConfig, TextConfig
 from voicebot.errors import AudioDeviceError
@@ -116,18 +126,26 @@ class Conversation:
         reply_fn: ReplyFn = reply_events,
         reply_thread: bool = False,
         prefill_thread: bool = True,
+        echo_mode: EchoMode = "off",
+        make_canceller: Callable[[int], EchoCanceller] = WebRtcEchoCanceller,
     ) -> None:
         """`reply_fn` makes the reply path: streaming by default; the benchmark passes
         `reply.whole_reply_events` to run the naive cascade on the same loop.
         `reply_thread` computes it on a worker thread (voicebot/reply_worker.py), so the
         microphone is read every few milliseconds while a sentence is synthesized; for a
         real clock only (the worker waits in real time). `prefill_thread=False` runs the
-        prompt prefill (llm/prefill.py) inline, for scenario tests on a fake clock."""
+        prompt prefill (llm/prefill.py) inline, for scenario tests on a fake clock.
+        `echo_mode` (auto, on, off) says whether `make_canceller(sample_rate)` cleans the
+        input of what the sink played (audio/echo.py); decided per run, from the devices."""
         self.listener = listener
         self.llm = llm
         self.tts = tts
         self.text_cfg = text_cfg
-        self.barge_in = conversation_cfg.barge_in
+        self.barge_in_setting = conversation_cfg.barge_in
+        self.barge_in = conversation_cfg.barge_in is True
+        self.echo_mode = echo_mode
+        self.make_canceller = make_canceller
+        self.echo: EchoCancellation | None = None
         self.speculative = conversation_cfg.speculative_reply
         self.prefill = conversation_cfg.prefill
         self.clock = clock
@@ -164,6 +182,12 @@ class Conversation:
         """
         self._sink = sink
         self._audio_clock = AudioClockMap(self.speed, source.latency)
+        self.echo = self._echo_stage(source, sink)
+        self.barge_in = self.barge_in_setting is True or \
+            (self.barge_in_setting == "auto" and self.echo is not None)
+        if self.echo is not None:
+            self.view.notice("(echo cancellation on: speak over the bot to interrupt it; it "
+                             "learns the room during its first seconds of speech)")
         if self.prefill and isinstance(self.llm, SupportsPrefill):
             self._prefiller = Prefiller(self.llm.prefill, self._prefill_failed,
                                         self.prefill_thread)
@@ -195,6 +219,18 @@ class Conversation:
                 self._prefiller = None
             self._join_workers()
         return self.turns
+
+    def _echo_stage(self, source: AudioSource, sink: AudioSink) -> EchoCancellation | None:
+        live_input = isinstance(source, LiveInput) and source.live
+        live_output = isinstance(sink, RecordsPlayback) and sink.live
+        if not echo_wanted(self.echo_mode, live_input=live_input, live_output=live_output):
+            return None
+        if not isinstance(sink, RecordsPlayback):
+            self.view.notice("(echo cancellation: this output does not say what it played, "
+                             "so there is nothing to cancel with; off)")
+            return None
+        return EchoCancellation(self.make_canceller(self.listener.sample_rate), sink.played,
+                                lambda audio_time: self._audio_clock.to_clock(audio_time))
 
     def _join_workers(self) -> None:
         """Wait for every reply thread, the cancelled ones too, to leave its backends.
@@ -238,6 +274,8 @@ class Conversation:
         if frames:
             self._audio_clock.observe(frames[-1].end, now)
         for frame in frames:
+            if self.echo is not None:
+                frame = self.echo.process(frame)
             if self._muted(sink):
                 self._note_muted(frame, playing=sink.busy_until() > self.elapsed())
                 frame = AudioFrame(np.zeros_like(frame.samples), frame.sample_rate, frame.start)

@@ -19,6 +19,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from voicebot.audio.played import PlayedAudio
 from voicebot.audio.resample import resample
 
 
@@ -54,7 +55,10 @@ class AudioSink(Protocol):
 
 class WavSink:
     """Collects the reply audio in one buffer aligned to session time (silence in the gaps)
-    and writes it as a 16-bit WAV on `close()` (when `path` is given)."""
+    and writes it as a 16-bit WAV on `close()` (when `path` is given). `played` holds what
+    was laid out, for an echo canceller or a simulated room (voicebot/testing/room.py)."""
+
+    live = False
 
     def __init__(self, path: str | Path | None, sample_rate: int = 22050) -> None:
         from voicebot.audio.wav import open_wav_early
@@ -68,6 +72,7 @@ class WavSink:
         self._length = 0  # samples laid out so far
         self._busy_until = 0.0
         self._closed = False
+        self.played = PlayedAudio()
 
     def play(self, samples: np.ndarray, sample_rate: int, at: float) -> Playback:
         data = resample(np.asarray(samples, dtype=np.float32).reshape(-1), sample_rate,
@@ -77,6 +82,8 @@ class WavSink:
         if len(data):
             self._chunks.append((index, data))
             self._length = index + len(data)
+            self.played.add(index / self.sample_rate,
+                            self.played.prepare(data, self.sample_rate))
         self._busy_until = start + len(data) / self.sample_rate
         return Playback(start, start)
 
@@ -94,6 +101,7 @@ class WavSink:
         self._chunks = kept
         self._length = min(self._length, cut)
         self._busy_until = max(at, 0.0)
+        self.played.cut(self._busy_until)
 
     def samples(self) -> np.ndarray:
         """Everything played so far, from session time 0, as float32."""
@@ -123,6 +131,7 @@ BLOCK_S = 0.010  # PortAudio callback block: stop() takes effect within one bloc
 class _Queued:
     data: np.ndarray
     playback: Playback
+    reference: np.ndarray  # the block at the echo reference's rate
 
 
 class SpeakerSink:
@@ -134,8 +143,11 @@ class SpeakerSink:
     (its DAC time, on the stream's clock); when the callback writes the first sample of a
     queued block it stamps that block's `Playback.started` with that moment. The stream's
     clock maps onto session time through the `at` values handed to `play` (each is the
-    session time at the call, read just before it).
+    session time at the call, read just before it). Each block is written to `played`, the
+    echo canceller's reference, at the moment it starts to be heard.
     """
+
+    live = True
 
     def __init__(self, device: str | int | None, sample_rate: int | None = None) -> None:
         from voicebot.audio.devices import (
@@ -156,7 +168,9 @@ class SpeakerSink:
         self._drained.set()
         self._busy_until = 0.0
         self._session_offset = -float("inf")  # session time minus the device's clock
+        self._written_until = 0.0  # session time at which the last sample written is heard
         self._closed = False
+        self.played = PlayedAudio()
         try:
             self._stream = sd.OutputStream(
                 device=info.index,
@@ -204,9 +218,12 @@ class SpeakerSink:
                     head.playback.started = started
                     queued = sum(len(q.data) for q in self._queue) / self.sample_rate
                     self._busy_until = started + queued
+                    self.played.add(started, head.reference)
                 take = min(frames - filled, len(head.data))
                 out[filled : filled + take] = head.data[:take]
                 filled += take
+                self._written_until = heard_at + filled / self.sample_rate + \
+                    self._session_offset
                 if take == len(head.data):
                     self._queue.popleft()
                 else:
@@ -219,11 +236,13 @@ class SpeakerSink:
         self._check_alive()
         data = resample(np.asarray(samples, dtype=np.float32).reshape(-1), sample_rate,
                         self.sample_rate)
+        clipped = np.clip(data, -1.0, 1.0)
+        reference = self.played.prepare(clipped, self.sample_rate)
         with self._lock:
             self._session_offset = max(self._session_offset, at - self._device_time())
             playback = Playback(max(at + self._lead, self._busy_until))
             if len(data):
-                self._queue.append(_Queued(np.clip(data, -1.0, 1.0), playback))
+                self._queue.append(_Queued(clipped, playback, reference))
                 self._drained.clear()
             self._busy_until = playback.expected + len(data) / self.sample_rate
         return playback
@@ -251,6 +270,7 @@ class SpeakerSink:
             self._drained.set()
             # what the device already holds still plays
             self._busy_until = min(self._busy_until, max(at + self._lead, 0.0))
+            self.played.cut(self._written_until)
 
     def close(self) -> None:
         """Let queued audio finish (at most a few seconds), then close the device."""

@@ -54,6 +54,8 @@ class WavReplaySource:
     The last block is zero-padded to full length, so every frame has `block_samples`.
     """
 
+    live = False
+
     def __init__(
         self,
         samples: np.ndarray,
@@ -168,6 +170,8 @@ class MicrophoneSource:
     resampler. The device is opened at construction (a bad device is reported at once) but
     records only from `start()`: audio from before the conversation began is never heard.
     """
+
+    live = True
 
     def __init__(self, device: str | int | None, sample_rate: int, block_samples: int) -> None:
         from voicebot.audio.devices import (

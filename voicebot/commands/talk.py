@@ -36,7 +36,14 @@ def register(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--barge-in", action="store_true",
-        help="let your speech interrupt the reply (use headphones, or the bot hears itself)",
+        help="let your speech interrupt the reply even without echo cancellation (then use "
+        "headphones, or the bot hears itself); with echo cancellation it is on already",
+    )
+    parser.add_argument(
+        "--echo-cancellation", choices=("auto", "on", "off"),
+        help="WebRTC echo cancellation in front of the VAD, so the bot can listen while it "
+        "talks on open speakers (default: the config's audio.echo_cancellation, auto: on "
+        "with a microphone and a speaker)",
     )
     parser.add_argument(
         "--no-table", action="store_true", help="do not print the latency table per turn"
@@ -54,6 +61,8 @@ def run(args: argparse.Namespace) -> int:
     cfg = load_config(args.config)
     if args.barge_in:
         cfg.conversation.barge_in = True
+    if args.echo_cancellation:
+        cfg.audio.echo_cancellation = args.echo_cancellation
     demo = _needs_demo(args, cfg)
     # Open the input and outputs before loading models: a bad file, a missing device or an
     # unwritable log or WAV is reported in a second, not after the models load.

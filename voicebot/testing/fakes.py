@@ -34,6 +34,13 @@ def scripted_audio(
     return audio
 
 
+def low_voice(rng: np.random.Generator, n: int, amplitude: float) -> np.ndarray:
+    """Noise below about 1 kHz at `amplitude` (its RMS): a voice unlike the scripted user's
+    (white), so an echo canceller can keep the user's voice while the bot's plays."""
+    noise = np.convolve(rng.standard_normal(n + 15), np.ones(16) / 16, mode="valid")
+    return (noise / (noise.std() or 1.0) * amplitude).astype(np.float32)
+
+
 class FakeVad:
     """Speech when a frame is loud: reads the script that `scripted_audio` wrote."""
 
@@ -124,7 +131,9 @@ class FakeLlm:
 
 class FakeTts:
     """Speaks `seconds_per_char` of audio per character, the first chunk after
-    `first_audio_s` of compute; audio is a quiet constant tone (non-zero)."""
+    `first_audio_s` of compute; audio is a constant level (non-zero), or with
+    `voice_amplitude` a voice-like noise at that amplitude (what a microphone picks up again
+    in a simulated room, voicebot/testing/room.py, and FakeVad takes for speech)."""
 
     def __init__(
         self,
@@ -132,12 +141,15 @@ class FakeTts:
         first_audio_s: float,
         sample_rate: int = 16000,
         seconds_per_char: float = 0.05,
+        voice_amplitude: float | None = None,
     ) -> None:
         self.clock = clock
         self.first_audio_s = first_audio_s
         self.sample_rate = sample_rate
         self.seconds_per_char = seconds_per_char
+        self.voice_amplitude = voice_amplitude
         self.spoken: list[str] = []
+        self._rng = np.random.default_rng(1)
 
     def synthesize(self, text: str) -> Iterator[np.ndarray]:
         if not text.strip():
@@ -145,7 +157,10 @@ class FakeTts:
         self.spoken.append(text)
         self.clock.sleep(self.first_audio_s)
         n = round(len(text) * self.seconds_per_char * self.sample_rate)
-        yield np.full(n, 0.25, dtype=np.float32)
+        if self.voice_amplitude is None:
+            yield np.full(n, 0.25, dtype=np.float32)
+        else:
+            yield low_voice(self._rng, n, self.voice_amplitude)
 
 
 @dataclass

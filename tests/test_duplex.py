@@ -1,0 +1,163 @@
+"""Full duplex on open speakers: the talk loop with WebRTC's echo canceller, in a simulated
+room where the bot's own voice comes back into the microphone (testing/room.py), on a
+FakeClock. The canceller is the real one (pywebrtc-audio); the other backends are fakes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from voicebot.assembly import Overrides, build_conversation
+from voicebot.audio.echo import EchoMode, echo_wanted
+from voicebot.audio.sinks import WavSink
+from voicebot.audio.sources import WavReplaySource
+from voicebot.clock import FakeClock
+from voicebot.config import ConversationConfig, EndpointConfig, StreamingConfig, TextConfig
+from voicebot.engines import Engines, reused
+from voicebot.metrics import TurnRecord
+from voicebot.pipeline import Conversation
+from voicebot.testing.fakes import (
+    FakeAsr,
+    FakeLlm,
+    FakeTts,
+    FakeVad,
+    RecordedView,
+    fake_config,
+    scripted_audio,
+)
+from voicebot.testing.room import EchoRoomSource, KnownRoomCanceller
+from voicebot.turn.silence import SilenceTurn
+
+RATE = 16000
+FRAME = 480
+# about 8 s of reply audio: it plays from ~3.3 s to ~11.4 s
+REPLY = ["The", " capital", " is", " Paris.", " It", " has", " many", " museums", " and",
+         " parks.", " The", " river", " Seine", " runs", " through", " the", " city.",
+         " Millions", " visit", " it", " every", " year."]
+BOT_VOICE = 0.15  # louder than the user's scripted voice (0.1): a speaker near the mic
+
+
+def converse(audio: np.ndarray, *, echo: EchoMode, barge_in: bool | str = "auto",
+             gain_db: float = 0.0, delay_ms: float = 100.0, known_room: bool = False,
+             ) -> tuple[list[TurnRecord], Conversation, WavSink, FakeLlm]:
+    """One session in a simulated room; `known_room` cancels with the room's exact response
+    instead of AEC3 (whose suppressor takes a synthetic voice under an equally synthetic
+    echo for echo, where it keeps real speech: see the test on recorded speech)."""
+    clock = FakeClock()
+    llm = FakeLlm(clock, REPLY, ttft_s=0.2, per_token_s=0.05)
+    cfg = fake_config(
+        endpoint=EndpointConfig(threshold=0.5, start_ms=90, end_ms=300, preroll_ms=300),
+        streaming=StreamingConfig(min_chunk_s=5.0),
+        text=TextConfig(early_first_chunk=False, max_reply_sentences=9, max_reply_words=99),
+        conversation=ConversationConfig(barge_in=barge_in,  # type: ignore[arg-type]
+                                        speculative_reply=False, prefill=False),
+    )
+    tts = FakeTts(clock, first_audio_s=0.05, sample_rate=RATE, voice_amplitude=BOT_VOICE)
+    engines = Engines(reused(FakeVad(RATE, FRAME)), FakeAsr(clock, "what about paris", 0.1),
+                      llm, tts, SilenceTurn())
+    conversation = build_conversation(cfg, engines, clock=clock, view=RecordedView(),
+                                      overrides=Overrides(inline=True, echo=echo))
+    sink = WavSink(None, sample_rate=RATE)
+    room = EchoRoomSource(WavReplaySource(audio, RATE, FRAME, speed=1.0), sink.played,
+                          gain_db=gain_db, delay_ms=delay_ms)
+    if known_room:
+        conversation.make_canceller = lambda rate: KnownRoomCanceller(room.response, rate)
+    return conversation.run(room, sink), conversation, sink, llm
+
+
+def test_without_a_canceller_an_open_microphone_hears_the_bot_and_cuts_it_off() -> None:
+    # the hazard the canceller removes: barge-in on open speakers with nothing cancelled
+    turns, conversation, _, _ = converse(scripted_audio([(0.48, 2.52)], 10.0), echo="off",
+                                         barge_in=True)
+    assert conversation.echo is None
+    assert turns[0].status == "interrupted"
+    assert "barge-in" in (turns[0].error or "")
+
+
+@pytest.mark.parametrize(("gain_db", "delay_ms"), [(0.0, 50.0), (0.0, 200.0), (-10.0, 100.0)])
+def test_with_the_canceller_the_bot_does_not_interrupt_itself(gain_db: float,
+                                                              delay_ms: float) -> None:
+    turns, conversation, sink, _ = converse(scripted_audio([(0.48, 2.52)], 10.0), echo="on",
+                                            gain_db=gain_db, delay_ms=delay_ms)
+    assert conversation.echo is not None and conversation.barge_in  # duplex: auto barge-in
+    assert [t.status for t in turns] == ["ok"]  # one turn: no words heard from the bot
+    played = sink.samples()
+    assert len(played) / RATE > 3.5  # the whole reply played
+    assert conversation.echo.cpu_s > 0 and conversation.echo.audio_s == pytest.approx(10.0,
+                                                                                       abs=0.1)
+
+
+def test_the_user_speaking_over_the_reply_stops_it_and_is_answered() -> None:
+    # the reply plays from ~3.3 s, and the canceller has learned the room 3 s later; the
+    # user speaks over it at 7.6-9.1 s
+    audio = scripted_audio([(0.48, 2.52), (7.6, 9.1)], 20.0)
+    turns, conversation, sink, llm = converse(audio, echo="on", known_room=True)
+    assert conversation.echo is not None and conversation.echo.learned
+    assert [t.status for t in turns] == ["interrupted", "ok"]
+    first, second = turns
+    onset = 7.6
+    assert onset < first.marks["turn_end"] < onset + 0.3  # silent within 300 ms
+    assert second.user_text == "what about paris"  # the speech over the reply is a turn
+    assert len(llm.requests) == 2
+    out = sink.samples()
+    cut = first.marks["turn_end"]
+    assert not out[int((cut + 0.01) * RATE): int(second.marks["playback_start"] * RATE)].any()
+
+
+def test_the_reference_is_aligned_with_the_microphone_sample_for_sample() -> None:
+    # A canceller that knows the room leaves nothing of the echo only if what the sink
+    # says it played, and when, lines up with the microphone's frames to the sample.
+    clock = FakeClock()
+    cfg = fake_config(conversation=ConversationConfig(speculative_reply=False, prefill=False))
+    engines = Engines(reused(FakeVad(RATE, FRAME)), FakeAsr(clock, "hello", 0.1),
+                      FakeLlm(clock, REPLY, ttft_s=0.2, per_token_s=0.05),
+                      FakeTts(clock, 0.05, RATE, voice_amplitude=BOT_VOICE), SilenceTurn())
+    conversation = build_conversation(cfg, engines, clock=clock, view=RecordedView(),
+                                      overrides=Overrides(inline=True, echo="on"))
+    sink = WavSink(None, sample_rate=RATE)
+    room = EchoRoomSource(WavReplaySource(scripted_audio([(0.48, 2.52)], 9.0), RATE, FRAME),
+                          sink.played, delay_ms=130.0)
+    residual: list[float] = []
+
+    class Recording(KnownRoomCanceller):
+        def process(self, near: np.ndarray, far: np.ndarray) -> np.ndarray:
+            out = super().process(near, far)
+            if np.abs(near).max() > 0.01:
+                residual.append(float(np.abs(out).max()))
+            return out
+
+    conversation.make_canceller = lambda rate: Recording(room.response, rate)
+    turns = conversation.run(room, sink)
+    assert [t.status for t in turns] == ["ok"]
+    assert room.echo  # the reply came back into the microphone ...
+    user_frames = round((2.52 - 0.48) / 0.01)
+    echo_residual = residual[user_frames + 1:]
+    assert len(echo_residual) > 200  # ... for seconds
+    assert max(echo_residual) < 1e-4  # ... and nothing of it is left
+
+
+def test_until_the_canceller_has_learned_the_room_the_reply_cannot_be_interrupted() -> None:
+    # AEC3 passes echo while it learns (audio/echo.py): speech 1.2 s into the session's
+    # first reply is silenced with the echo, as half-duplex would, and the reply goes on
+    audio = scripted_audio([(0.48, 2.52), (4.5, 5.5)], 14.0)
+    turns, conversation, _, _ = converse(audio, echo="on", known_room=True)
+    assert [t.status for t in turns] == ["ok"]
+    assert conversation.echo is not None and conversation.echo.gated_s > 2.5
+
+
+def test_half_duplex_stays_as_it_was_when_the_canceller_is_off() -> None:
+    # echo off, barge-in auto: muted while the bot talks, so its echo is never heard
+    turns, conversation, _, _ = converse(scripted_audio([(0.48, 2.52)], 10.0), echo="off")
+    assert conversation.echo is None and not conversation.barge_in
+    assert [t.status for t in turns] == ["ok"]
+
+
+def test_auto_turns_the_canceller_on_only_between_live_devices() -> None:
+    assert echo_wanted("auto", live_input=True, live_output=True)
+    assert not echo_wanted("auto", live_input=False, live_output=True)
+    assert not echo_wanted("auto", live_input=True, live_output=False)
+    assert echo_wanted("on", live_input=False, live_output=False)
+    assert not echo_wanted("off", live_input=True, live_output=True)
+    # a replayed WAV into a WAV sink: auto leaves the loop as it was (half-duplex)
+    _, conversation, _, _ = converse(scripted_audio([(0.48, 2.52)], 6.0), echo="auto")
+    assert conversation.echo is None and not conversation.barge_in

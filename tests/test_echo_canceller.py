@@ -1,0 +1,115 @@
+"""The echo canceller stage (audio/echo.py) and its reference (audio/played.py): exact unit
+tests, and WebRTC AEC3 on recorded speech played into a simulated room."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from voicebot.audio.echo import EchoCancellation, WebRtcEchoCanceller
+from voicebot.audio.played import PlayedAudio
+from voicebot.audio.sinks import WavSink
+from voicebot.audio.wav import read_wav
+from voicebot.events import AudioFrame
+from voicebot.testing.room import echo_path
+from voicebot.vad.silero import SileroVad
+
+RATE = 16000
+
+
+def test_played_audio_is_read_back_by_session_time() -> None:
+    played = PlayedAudio(RATE, keep_s=2.0)
+    played.add(1.0, np.ones(1600, dtype=np.float32))  # 1.0-1.1 s
+    out = played.read(0.95, 3200)  # 0.95-1.15 s
+    assert not out[:800].any() and out[800:2400].all() and not out[2400:].any()
+    assert played.playing_between(1.05, 1.06) and not played.playing_between(1.2, 1.3)
+
+
+def test_a_cut_removes_what_was_not_played_and_old_audio_is_dropped() -> None:
+    played = PlayedAudio(RATE, keep_s=2.0)
+    played.add(0.0, np.ones(RATE, dtype=np.float32))
+    played.cut(0.5)  # a barge-in stopped the reply at 0.5 s
+    assert played.read(0.0, RATE)[: RATE // 2].all()
+    assert not played.read(0.5, RATE // 2).any()
+    played.add(5.0, np.ones(RATE, dtype=np.float32))  # 3 s later: the first is too old
+    assert not played.read(0.0, RATE).any()
+    assert played.read(5.0, RATE).all()
+
+
+def test_a_wav_sink_records_what_it_laid_out_and_what_a_stop_cut() -> None:
+    sink = WavSink(None, sample_rate=22050)
+    sink.play(np.full(22050, 0.5, dtype=np.float32), 22050, at=1.0)  # 1-2 s
+    sink.stop(1.5)
+    ref = sink.played.read(0.9, round(1.2 * RATE))  # 0.9-2.1 s at 16 kHz
+    level = np.abs(ref)
+    assert level[round(0.15 * RATE): round(0.55 * RATE)].min() > 0.4  # 1.05-1.45 s played
+    assert not level[round(0.61 * RATE):].any()  # nothing after the stop
+
+
+def test_frames_must_be_whole_10_ms_at_the_canceller_rate() -> None:
+    stage = EchoCancellation(WebRtcEchoCanceller(RATE), PlayedAudio(RATE), lambda t: t)
+    with pytest.raises(ValueError, match="10 ms"):
+        stage.process(AudioFrame(np.zeros(500, dtype=np.float32), RATE, 0.0))
+
+
+def _cancel(far: np.ndarray, near: np.ndarray) -> tuple[np.ndarray, EchoCancellation]:
+    played = PlayedAudio(RATE)
+    played.add(0.0, far)
+    stage = EchoCancellation(WebRtcEchoCanceller(RATE), played, lambda t: t)
+    n = len(near) // 480 * 480
+    out = np.concatenate([stage.process(AudioFrame(near[i:i + 480], RATE, i / RATE)).samples
+                          for i in range(0, n, 480)])
+    return out, stage
+
+
+def _speech_onsets(vad: SileroVad, audio: np.ndarray) -> list[float]:
+    """Where Silero hears >= 3 frames (96 ms, the endpoint's start_ms) of speech in a row."""
+    vad.reset()
+    onsets, run = [], 0
+    for i in range(0, len(audio) - 512, 512):
+        run = run + 1 if vad.speech_prob(audio[i:i + 512]) >= 0.5 else 0
+        if run == 3:
+            onsets.append((i + 512) / RATE)
+    return onsets
+
+
+@pytest.mark.parametrize(("gain_db", "delay_ms"), [(0.0, 50.0), (0.0, 200.0), (6.0, 100.0)])
+def test_the_bots_voice_leaves_no_speech_for_the_vad(speech_dir: Path, gain_db: float,
+                                                      delay_ms: float) -> None:
+    vad = SileroVad()
+    response = echo_path(RATE, delay_ms=delay_ms, gain_db=gain_db)
+    checked = 0
+    for path in sorted(speech_dir.glob("*.wav"))[:10]:
+        far = read_wav(path, RATE)[: 8 * RATE]
+        near = np.convolve(far, response)[: len(far)].astype(np.float32)
+        assert _speech_onsets(vad, near)  # without the canceller the VAD hears the bot
+        out, stage = _cancel(far, near)
+        assert _speech_onsets(vad, out) == [], path.name
+        checked += 1
+    assert checked == 10
+
+
+def test_aec3_removes_at_least_25_db_of_echo_once_it_has_learned(speech_dir: Path) -> None:
+    far = np.concatenate([read_wav(speech_dir / f"lj_LJ001-000{i}.wav", RATE)
+                          for i in (1, 3)])
+    near = np.convolve(far, echo_path(RATE, delay_ms=100, gain_db=0.0))[: len(far)]
+    out, stage = _cancel(far, near.astype(np.float32))
+    assert stage.learned
+    later = slice(4 * RATE, len(out))
+    erle = 10 * np.log10(np.sum(near[later] ** 2) / max(np.sum(out[later] ** 2), 1e-12))
+    assert erle >= 25.0
+
+
+def test_the_users_voice_over_the_reply_is_heard_once_the_room_is_learned(
+        speech_dir: Path) -> None:
+    far = read_wav(speech_dir / "lj_LJ001-0001.wav", RATE)[: 8 * RATE]
+    user = read_wav(speech_dir / "lj_LJ001-0002.wav", RATE)
+    near = np.convolve(far, echo_path(RATE, delay_ms=100, gain_db=0.0))[: len(far)]
+    near = near.astype(np.float32)
+    near[4 * RATE: 4 * RATE + len(user)] += user[: len(near) - 4 * RATE]
+    out, stage = _cancel(far, near)
+    assert stage.learned
+    onsets = _speech_onsets(SileroVad(), out)
+    assert onsets and 4.0 < onsets[0] < 4.4

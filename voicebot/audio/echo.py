@@ -1,0 +1,162 @@
+"""Echo cancellation: the first stage of the input chain, in front of the VAD.
+
+On open speakers the microphone hears the bot. Without a canceller the loop must be
+half-duplex (the microphone muted while the bot talks); with one, it can keep listening, and
+the user can interrupt. The canceller is WebRTC's AEC3 (package pywebrtc-audio, the same
+processing module browsers and livekit's console mode run): it adapts a filter from the
+reference (what the speaker played) to the echo in the microphone and subtracts it, in
+10 ms frames. Its delay estimator finds the room's delay by itself; what it needs from us is
+a reference aligned with the microphone, and that is what the one time base gives: each
+microphone frame's audio time maps onto session time (audio/clockmap.py), and the sink has
+written what it played at each session time (audio/played.py).
+
+`EchoCancellation` is the stage the orchestrator calls per frame; the canceller itself is
+one hook, `process(near, far) -> cleaned`, so another implementation (livekit's APM, a test
+double) drops in.
+"""
+
+from __future__ import annotations
+
+import collections
+import time
+from collections.abc import Callable
+from typing import Literal, Protocol
+
+import numpy as np
+
+from voicebot.audio.levels import rms_dbfs
+from voicebot.audio.played import PlayedAudio
+from voicebot.events import AudioFrame
+
+EchoMode = Literal["auto", "on", "off"]
+FRAME_S = 0.010  # WebRTC's processing unit
+ECHO_TAIL_S = 0.5  # the room may return what played this long ago (delay and reverberation)
+REFERENCE_ACTIVE_DBFS = -60.0  # a quieter reference has no echo worth gating
+RESIDUE_REMOVED_DB = 12.0
+"""A 10 ms frame from which the canceller removed at least this much, while the bot's voice
+can be in the room, was mostly echo: what is left of it is residue, and it is silenced
+before the VAD. Measured on the dev recordings played into a simulated room: until AEC3 has
+converged (the first 1-2 s of the bot's voice in a session) it leaves bursts of the bot's
+words at -27 to -57 dBFS, 10-38 dB under the echo, that Silero takes for speech; the user's
+voice over the reply loses little (it is not in the reference), so it passes."""
+LEARN_FRAMES = 300
+RECENT_FRAMES = 50
+RECENT_REMOVED = 0.8
+"""AEC3 takes a while to learn the room: measured on the dev recordings in a simulated room,
+it removes 40-70 dB in the first second of the bot's first reply, then passes most of the
+echo for up to a second (3 dB removed), and holds 35-50 dB from the third second on. So
+until it has heard LEARN_FRAMES 10 ms frames of audible echo, and removed at least
+RESIDUE_REMOVED_DB from RECENT_REMOVED of the last RECENT_FRAMES of them, every frame that
+may hold echo is silenced, as half-duplex would: the first seconds of the session's first
+reply cannot be interrupted. Once learned, the echo path stays learned for the session."""
+AUDIBLE_ECHO_DBFS = -50.0  # frames quieter than this say nothing about the canceller
+
+
+class EchoCanceller(Protocol):
+    sample_rate: int
+
+    def process(self, near: np.ndarray, far: np.ndarray) -> np.ndarray:
+        """One 10 ms frame from the microphone and what the speaker played meanwhile."""
+        ...
+
+
+class WebRtcEchoCanceller:
+    """AEC3 with WebRTC's high-pass filter (which the canceller needs); noise suppression is
+    optional (it also colours the user's voice, so off unless asked for)."""
+
+    def __init__(self, sample_rate: int = 16000, *, noise_suppression: bool = False) -> None:
+        from voicebot.errors import ConfigError
+
+        try:
+            from pywebrtc_audio import AudioProcessor
+        except ImportError:
+            raise ConfigError(
+                "audio.echo_cancellation needs the package pywebrtc-audio "
+                "(`make install` installs it; or set audio.echo_cancellation: off)"
+            ) from None
+        self.sample_rate = sample_rate
+        self._processor = AudioProcessor(
+            sample_rate=sample_rate, num_channels=1, echo_cancellation=True,
+            high_pass_filter=True, noise_suppression=noise_suppression,
+        )
+
+    def process(self, near: np.ndarray, far: np.ndarray) -> np.ndarray:
+        out = self._processor.process(near, far)
+        return np.asarray(out, dtype=np.float32)
+
+
+class EchoCancellation:
+    """Cleans microphone frames of the bot's voice.
+
+    `to_session_time` maps a frame's audio time onto session time (the orchestrator's
+    AudioClockMap); `played` is the sink's record of what it played, on that time base.
+    Frames must be whole multiples of 10 ms (the config's frame_ms is 10, 20 or 30).
+    What the canceller leaves of a frame that was mostly echo is silenced (the residue
+    gate, `RESIDUE_REMOVED_DB`). `cpu_s` adds up the processor time the canceller took,
+    `gated_s` the audio silenced as residue, `echo_in` and `echo_out` the energy before and
+    after, over frames while the bot's voice was in the room (their ratio is the ERLE when
+    the user is silent): for `bench duplex`."""
+
+    def __init__(self, canceller: EchoCanceller, played: PlayedAudio,
+                 to_session_time: Callable[[float], float]) -> None:
+        if played.sample_rate != canceller.sample_rate:
+            raise ValueError(f"the reference is at {played.sample_rate} Hz, the canceller "
+                             f"at {canceller.sample_rate} Hz")
+        self.canceller = canceller
+        self.played = played
+        self.to_session_time = to_session_time
+        self.step = round(FRAME_S * canceller.sample_rate)
+        self.cpu_s = 0.0
+        self.audio_s = 0.0
+        self.gated_s = 0.0
+        self.heard_echo_frames = 0
+        self.learned = False
+        self._recent: collections.deque[bool] = collections.deque(maxlen=RECENT_FRAMES)
+        self.echo_in = 0.0
+        self.echo_out = 0.0
+
+    def process(self, frame: AudioFrame) -> AudioFrame:
+        near = np.asarray(frame.samples, dtype=np.float32)
+        if frame.sample_rate != self.canceller.sample_rate or len(near) % self.step:
+            raise ValueError(f"echo cancellation needs {self.canceller.sample_rate} Hz frames "
+                             f"of whole 10 ms, got {len(near)} samples at {frame.sample_rate}")
+        started = time.thread_time()
+        at = self.to_session_time(frame.start)
+        tail = round(ECHO_TAIL_S * self.canceller.sample_rate)
+        reference = self.played.read(at - ECHO_TAIL_S, tail + len(near))
+        far = reference[tail:]
+        echo_possible = rms_dbfs(reference) >= REFERENCE_ACTIVE_DBFS
+        out = np.empty_like(near)
+        for i in range(0, len(near), self.step):
+            part = near[i : i + self.step]
+            cleaned = self.canceller.process(part, far[i : i + self.step])
+            if echo_possible:
+                cleaned = self._gate(part, cleaned)
+            out[i : i + self.step] = cleaned
+        self.cpu_s += time.thread_time() - started
+        self.audio_s += len(near) / frame.sample_rate
+        return AudioFrame(out, frame.sample_rate, frame.start)
+
+    def _gate(self, near: np.ndarray, cleaned: np.ndarray) -> np.ndarray:
+        """`cleaned`, or silence where it is the canceller's residue (see the constants)."""
+        self.echo_in += float(np.dot(near, near))
+        self.echo_out += float(np.dot(cleaned, cleaned))
+        level = rms_dbfs(near)
+        removed = level - rms_dbfs(cleaned) >= RESIDUE_REMOVED_DB
+        if level >= AUDIBLE_ECHO_DBFS and not self.learned:
+            self.heard_echo_frames += 1
+            self._recent.append(removed)
+            self.learned = self.heard_echo_frames >= LEARN_FRAMES and \
+                sum(self._recent) >= RECENT_REMOVED * RECENT_FRAMES
+        if removed or not self.learned:
+            self.gated_s += FRAME_S
+            return np.zeros_like(cleaned)
+        return cleaned
+
+
+def echo_wanted(mode: EchoMode, *, live_input: bool, live_output: bool) -> bool:
+    """`auto`: on when the microphone and the speaker are real devices in one room (a WAV
+    replay, a WAV output or a browser client has no acoustic echo to cancel here)."""
+    if mode == "auto":
+        return live_input and live_output
+    return mode == "on"
