@@ -7,9 +7,10 @@ import argparse
 from voicebot.cli import available_modules
 
 HELP = ("benchmarks: asr (streaming WER and lag), reply (LLM/TTS speed), talk (end to end), "
+        "duplex (echo cancellation and barge-in), "
         "turns (end of turn: cut-ins vs latency), soak (a long session), serve (many sessions), "
         "parity (serve with one client vs talk)")
-BENCHMARKS = ("talk", "turns", "asr", "reply", "soak", "serve", "parity")
+BENCHMARKS = ("talk", "turns", "asr", "reply", "soak", "serve", "parity", "duplex")
 
 
 def register(parser: argparse.ArgumentParser) -> None:

@@ -1,0 +1,226 @@
+"""`voicebot bench duplex`: full duplex on open speakers, in a simulated room, at 1x.
+
+A simulated user (testing/user.py) says real recorded utterances to the default pipeline and
+takes turns with it; the bot's reply comes back into the microphone through an echo path
+(testing/room.py: 0 dB, 50-200 ms, a reverberant tail), and the echo canceller
+(audio/echo.py) has to keep it out. Three kinds of session, alternating:
+- `duplex`: the user waits for each reply to end. Any turn the bot interrupts, or any extra
+  turn (words heard from its own voice), is a self-interruption.
+- `half-duplex`: the same lines without a room or a canceller, the microphone muted while
+  the bot talks (today's behaviour with headphones): the e2e baseline.
+- `barge-in`: the fourth and sixth lines are spoken into the reply, 1.5 s after it began
+  (by then the canceller has learned the room: it cannot be interrupted while it learns).
+  Reaction time is measured from outside, on the reply audio: from the first audible sample
+  of the user's line to the last audible sample of the cut reply.
+The double-talk WER compares each barged-in line's transcript with the same line's in a
+duplex session (said alone), both against the recording's reference text.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from voicebot.bench.speech_set import DEFAULT_SPEECH_DIR, has_manifest, read_manifest
+
+if TYPE_CHECKING:
+    from voicebot.config import Config
+    from voicebot.engines import Engines
+    from voicebot.metrics import TurnRecord
+
+HELP = ("full duplex in a simulated room: self-interruptions, barge-in reaction, ERLE, "
+        "double-talk WER, canceller cost, e2e vs half-duplex, at 1x")
+ROOMS = ((0.0, 100.0), (0.0, 200.0), (0.0, 50.0), (-10.0, 100.0))  # (gain dB, delay ms)
+INTO_REPLY_S = 1.5
+AUDIBLE = 10 ** (-45 / 20)
+
+
+@dataclass
+class Session:
+    kind: str  # duplex | half-duplex | barge-in
+    room: tuple[float, float] | None
+    labels: list[str]
+    references: list[str]
+    into: list[bool]
+    turns: list[TurnRecord] = field(default_factory=list)
+    onsets: list[float] = field(default_factory=list)
+    reply: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.float32))
+    echo: dict[str, float] = field(default_factory=dict)
+
+
+def register(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", type=Path, help="YAML config (default: configs/default.yaml)")
+    parser.add_argument("--out", type=Path, default=Path("bench-out/duplex"),
+                        help="folder for report.md, duplex.png and sessions.jsonl")
+    parser.add_argument("--speech-dir", type=Path, default=DEFAULT_SPEECH_DIR,
+                        help="real speech with manifest.tsv (needed)")
+    parser.add_argument("--sessions", type=int, default=4,
+                        help="duplex sessions, each with a half-duplex one beside it (default "
+                        "4: 20 replies with a 0 dB echo path over the first three rooms and "
+                        "-10 dB in the fourth)")
+    parser.add_argument("--lines", type=int, default=5, help="lines per session (default 5)")
+    parser.add_argument("--barge-sessions", type=int, default=4,
+                        help="sessions with barge-ins (default 4: 6 lines each, 2 of them "
+                        "said into the reply)")
+
+
+def run(args: argparse.Namespace) -> int:
+    from voicebot.bench.duplex_report import write_report
+    from voicebot.config import load_config
+    from voicebot.engines import load_engines
+    from voicebot.progress import say
+
+    if not has_manifest(args.speech_dir):
+        say(f"bench duplex needs real speech with manifest.tsv: none at {args.speech_dir}")
+        return 2
+    cfg = load_config(args.config)
+    if cfg.conversation.barge_in is False:
+        say(f"{cfg.source}: conversation.barge_in is false, so nothing can interrupt a "
+            "reply: the barge-in figures will say so")
+    utterances = _utterances(args.speech_dir, cfg.audio.sample_rate,
+                             max(args.sessions * args.lines, 6))
+    engines = load_engines(cfg)
+    try:
+        sessions = _plan(utterances, args.sessions, args.lines, args.barge_sessions)
+        for i, session in enumerate(sessions, start=1):
+            say(f"[{i}/{len(sessions)}] {session.kind}"
+                + (f", room {session.room[0]:+.0f} dB {session.room[1]:.0f} ms"
+                   if session.room else ""))
+            run_session(session, utterances, engines, cfg)
+            say("    " + ", ".join(f"{t.status}" for t in session.turns))
+    finally:
+        engines.close()
+    args.out.mkdir(parents=True, exist_ok=True)
+    say(f"Report: {write_report(sessions, args.out)}")
+    return 0
+
+
+def _utterances(speech_dir: Path, rate: int, count: int) -> list[tuple[str, str, np.ndarray]]:
+    """(file, reference, audio) of the shortest recordings of 2 s or more."""
+    from voicebot.audio.wav import read_wav
+
+    rows = sorted((r for r in read_manifest(speech_dir) if float(r["duration_s"]) >= 2.0),
+                  key=lambda r: float(r["duration_s"]))[:count]
+    return [(r["file"], r["reference_text"], read_wav(speech_dir / r["file"], rate))
+            for r in rows]
+
+
+def _plan(utterances: list[tuple[str, str, np.ndarray]], sessions: int, lines: int,
+          barge_sessions: int) -> list[Session]:
+    plan: list[Session] = []
+    for s in range(sessions):
+        chosen = [utterances[(s * lines + i) % len(utterances)] for i in range(lines)]
+        labels, refs = [u[0] for u in chosen], [u[1] for u in chosen]
+        plan.append(Session("duplex", ROOMS[s % len(ROOMS)], labels, refs, [False] * lines))
+        plan.append(Session("half-duplex", None, labels, refs, [False] * lines))
+    for s in range(barge_sessions):
+        chosen = [utterances[(s * 6 + i) % len(utterances)] for i in range(6)]
+        into = [i in (3, 5) for i in range(6)]  # once the canceller has learned the room
+        plan.append(Session("barge-in", ROOMS[s % 2], [u[0] for u in chosen],
+                            [u[1] for u in chosen], into))
+    return plan
+
+
+def run_session(session: Session, utterances: list[tuple[str, str, np.ndarray]],
+                engines: Engines, cfg: Config) -> None:
+    from voicebot.assembly import Overrides, build_conversation
+    from voicebot.audio.echo import EchoMode
+    from voicebot.audio.sinks import WavSink
+    from voicebot.clock import MonotonicClock
+    from voicebot.testing.room import EchoRoomSource
+    from voicebot.testing.user import Line, SimulatedUser
+    from voicebot.view import QuietView
+
+    audio = {u[0]: u[2] for u in utterances}
+    rate = cfg.audio.sample_rate
+    sink = WavSink(None, sample_rate=rate)
+    lines = [Line(audio[label], INTO_REPLY_S if into else None)
+             for label, into in zip(session.labels, session.into, strict=True)]
+    user = SimulatedUser(lines, sink.played, rate * cfg.audio.frame_ms // 1000, pause_s=1.5)
+    source: Any = user
+    if session.room is not None:
+        source = EchoRoomSource(user, sink.played, gain_db=session.room[0],
+                                delay_ms=session.room[1])
+    echo: EchoMode = "on" if session.room is not None else "off"
+    conversation = build_conversation(cfg, engines, clock=MonotonicClock(), view=QuietView(),
+                                      overrides=Overrides(echo=echo))
+    session.turns = conversation.run(source, sink)
+    session.onsets = user.onsets
+    session.reply = sink.samples()
+    if conversation.echo is not None:
+        stage = conversation.echo
+        session.echo = {"cpu_s": stage.cpu_s, "audio_s": stage.audio_s,
+                        "gated_s": stage.gated_s, "echo_in": stage.echo_in,
+                        "echo_out": stage.echo_out, "learned": float(stage.learned)}
+
+
+# ---- figures --------------------------------------------------------------------------
+def turn_for_line(session: Session, line: int) -> TurnRecord | None:
+    """The turn that began with this line: the first whose speech start is within 0.3 s
+    before to 1.2 s after the line's onset (a barge-in is detected late, not early)."""
+    if line >= len(session.onsets):
+        return None
+    onset = session.onsets[line]
+    near = [t for t in session.turns
+            if -0.3 < t.marks.get("speech_start", -99.0) - onset < 1.2]
+    return near[0] if near else None
+
+
+def self_interruptions(session: Session) -> list[str]:
+    """In a session where the user never speaks over a reply: each interrupted turn, and
+    each turn that began while no line was being said (words heard from the bot)."""
+    found = [f"turn {t.index} interrupted: {t.error}" for t in session.turns
+             if t.status == "interrupted"]
+    matched = {id(turn_for_line(session, i)) for i in range(len(session.onsets))}
+    found += [f"turn {t.index} from no line: {t.user_text!r}" for t in session.turns
+              if id(t) not in matched]
+    return found
+
+
+def reactions(session: Session, rate: int = 16000) -> list[float | None]:
+    """For each line said into a reply: seconds from its onset to the last audible sample
+    of that reply, measured on the reply audio (None: the reply was not cut, it played to
+    its end)."""
+    out: list[float | None] = []
+    for i, into in enumerate(session.into):
+        if not into or i >= len(session.onsets):
+            continue
+        onset = session.onsets[i]
+        cut = [t for t in session.turns if t.status == "interrupted"
+               and t.marks.get("playback_start", 1e9) < onset < t.marks.get("turn_end", 0.0)]
+        if not cut:
+            out.append(None)
+            continue
+        later = [t.marks["playback_start"] for t in session.turns
+                 if t.marks.get("playback_start", -1.0) > onset]
+        until = min(later) if later else len(session.reply) / rate
+        span = session.reply[round(onset * rate): round(until * rate)]
+        loud = np.flatnonzero(np.abs(span) >= AUDIBLE)
+        out.append(float(loud[-1] + 1) / rate if len(loud) else 0.0)
+    return out
+
+
+def line_texts(session: Session) -> dict[str, str]:
+    """Line label -> what the bot heard of it (its turn's user text)."""
+    texts = {}
+    for i, label in enumerate(session.labels):
+        turn = turn_for_line(session, i)
+        if turn is not None:
+            texts[label] = turn.user_text
+    return texts
+
+
+def median(values: list[float]) -> float | None:
+    return statistics.median(values) if values else None
+
+
+def p90(values: list[float]) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(0.9 * (len(ordered) - 1)))]
