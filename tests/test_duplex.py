@@ -161,3 +161,26 @@ def test_auto_turns_the_canceller_on_only_between_live_devices() -> None:
     # a replayed WAV into a WAV sink: auto leaves the loop as it was (half-duplex)
     _, conversation, _, _ = converse(scripted_audio([(0.48, 2.52)], 6.0), echo="auto")
     assert conversation.echo is None and not conversation.barge_in
+
+
+def test_the_simulated_user_waits_for_the_reply_or_speaks_into_it() -> None:
+    from voicebot.audio.played import PlayedAudio
+    from voicebot.testing.user import Line, SimulatedUser
+
+    played = PlayedAudio(RATE)
+    line = np.full(RATE // 2, 0.1, dtype=np.float32)  # 0.5 s
+    user = SimulatedUser([Line(line), Line(line), Line(line, into_reply_s=1.0)], played,
+                         FRAME, lead_s=0.5, pause_s=1.0)
+    t = 0.0
+    while not user.finished and t < 60.0:
+        t += 0.03
+        user.read_available(t)
+        if abs(t - 2.0) < 0.015:  # the reply to line 1 plays 2-4 s
+            played.add(2.0, np.full(2 * RATE, 0.2, dtype=np.float32))
+        if abs(t - 6.0) < 0.015:  # the reply to line 2 plays 6-9 s
+            played.add(6.0, np.full(3 * RATE, 0.2, dtype=np.float32))
+    first, second, third = user.onsets
+    assert first == pytest.approx(0.51, abs=0.03)  # after the lead silence
+    assert second == pytest.approx(5.0, abs=0.04)  # the reply ended at 4 s, + 1 s pause
+    assert third == pytest.approx(7.0, abs=0.04)  # 1 s into the reply that began at 6 s
+    assert user.finished

@@ -95,9 +95,9 @@ class EchoCancellation:
     Frames must be whole multiples of 10 ms (the config's frame_ms is 10, 20 or 30).
     What the canceller leaves of a frame that was mostly echo is silenced (the residue
     gate, `RESIDUE_REMOVED_DB`). `cpu_s` adds up the processor time the canceller took,
-    `gated_s` the audio silenced as residue, `echo_in` and `echo_out` the energy before and
-    after, over frames while the bot's voice was in the room (their ratio is the ERLE when
-    the user is silent): for `bench duplex`."""
+    `gated_s` the audio silenced, `echo_in` and `echo_out` the energy before and after the
+    canceller (not the gate) over frames while the bot's voice was in the room, once it had
+    learned the room (their ratio is its ERLE when the user is silent): for `bench duplex`."""
 
     def __init__(self, canceller: EchoCanceller, played: PlayedAudio,
                  to_session_time: Callable[[float], float]) -> None:
@@ -142,8 +142,9 @@ class EchoCancellation:
 
     def _gate(self, near: np.ndarray, cleaned: np.ndarray) -> np.ndarray:
         """`cleaned`, or silence where it is the canceller's residue (see the constants)."""
-        self.echo_in += float(np.dot(near, near))
-        self.echo_out += float(np.dot(cleaned, cleaned))
+        if self.learned:
+            self.echo_in += float(np.dot(near, near))
+            self.echo_out += float(np.dot(cleaned, cleaned))
         level = rms_dbfs(near)
         removed_db = level - rms_dbfs(cleaned)
         if level >= AUDIBLE_ECHO_DBFS and not self.learned:

@@ -8,7 +8,7 @@ takes turns with it; the bot's reply comes back into the microphone through an e
   turn (words heard from its own voice), is a self-interruption.
 - `half-duplex`: the same lines without a room or a canceller, the microphone muted while
   the bot talks (today's behaviour with headphones): the e2e baseline.
-- `barge-in`: the fourth and sixth lines are spoken into the reply, 1.5 s after it began
+- `barge-in`: the fourth and sixth lines are spoken into the reply, 0.8 s after it began
   (by then the canceller has learned the room: it cannot be interrupted while it learns).
   Reaction time is measured from outside, on the reply audio: from the first audible sample
   of the user's line to the last audible sample of the cut reply.
@@ -19,6 +19,7 @@ duplex session (said alone), both against the recording's reference text.
 from __future__ import annotations
 
 import argparse
+import itertools
 import statistics
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,8 +36,11 @@ if TYPE_CHECKING:
 
 HELP = ("full duplex in a simulated room: self-interruptions, barge-in reaction, ERLE, "
         "double-talk WER, canceller cost, e2e vs half-duplex, at 1x")
-ROOMS = ((0.0, 100.0), (0.0, 200.0), (0.0, 50.0), (-10.0, 100.0))  # (gain dB, delay ms)
-INTO_REPLY_S = 1.5
+ROOMS = ((0.0, 100.0), (0.0, 200.0), (0.0, 50.0), (0.0, 150.0), (-10.0, 100.0))
+"""(gain dB, delay ms) of the echo path, session by session."""
+INTO_REPLY_S = 0.8
+LINE_S = (2.0, 6.0)  # lines this long: one sentence, one turn
+ENDED_BY_ITSELF_S = 0.4  # a reply not cut that fell silent this soon after the onset
 AUDIBLE = 10 ** (-45 / 20)
 
 
@@ -49,6 +53,7 @@ class Session:
     into: list[bool]
     turns: list[TurnRecord] = field(default_factory=list)
     onsets: list[float] = field(default_factory=list)
+    ends: list[float] = field(default_factory=list)
     reply: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.float32))
     echo: dict[str, float] = field(default_factory=dict)
 
@@ -59,10 +64,9 @@ def register(parser: argparse.ArgumentParser) -> None:
                         help="folder for report.md, duplex.png and sessions.jsonl")
     parser.add_argument("--speech-dir", type=Path, default=DEFAULT_SPEECH_DIR,
                         help="real speech with manifest.tsv (needed)")
-    parser.add_argument("--sessions", type=int, default=4,
+    parser.add_argument("--sessions", type=int, default=5,
                         help="duplex sessions, each with a half-duplex one beside it (default "
-                        "4: 20 replies with a 0 dB echo path over the first three rooms and "
-                        "-10 dB in the fourth)")
+                        "5: 20 replies with a 0 dB echo path, 50-200 ms, then 5 at -10 dB)")
     parser.add_argument("--lines", type=int, default=5, help="lines per session (default 5)")
     parser.add_argument("--barge-sessions", type=int, default=4,
                         help="sessions with barge-ins (default 4: 6 lines each, 2 of them "
@@ -101,11 +105,12 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _utterances(speech_dir: Path, rate: int, count: int) -> list[tuple[str, str, np.ndarray]]:
-    """(file, reference, audio) of the shortest recordings of 2 s or more."""
+    """(file, reference, audio) of up to `count` recordings of one sentence (LINE_S long),
+    in the manifest's order; sessions cycle through them."""
     from voicebot.audio.wav import read_wav
 
-    rows = sorted((r for r in read_manifest(speech_dir) if float(r["duration_s"]) >= 2.0),
-                  key=lambda r: float(r["duration_s"]))[:count]
+    rows = [r for r in read_manifest(speech_dir)
+            if LINE_S[0] <= float(r["duration_s"]) <= LINE_S[1]][:count]
     return [(r["file"], r["reference_text"], read_wav(speech_dir / r["file"], rate))
             for r in rows]
 
@@ -151,6 +156,7 @@ def run_session(session: Session, utterances: list[tuple[str, str, np.ndarray]],
                                       overrides=Overrides(echo=echo))
     session.turns = conversation.run(source, sink)
     session.onsets = user.onsets
+    session.ends = user.ends
     session.reply = sink.samples()
     if conversation.echo is not None:
         stage = conversation.echo
@@ -171,37 +177,64 @@ def turn_for_line(session: Session, line: int) -> TurnRecord | None:
     return near[0] if near else None
 
 
+def _said(session: Session, t: float) -> bool:
+    """Whether a line was being said at `t` (with 0.3 s of slack either side)."""
+    return any(onset - 0.3 <= t <= end + 0.3
+               for onset, end in zip(session.onsets, session.ends, strict=False))
+
+
 def self_interruptions(session: Session) -> list[str]:
-    """In a session where the user never speaks over a reply: each interrupted turn, and
-    each turn that began while no line was being said (words heard from the bot)."""
-    found = [f"turn {t.index} interrupted: {t.error}" for t in session.turns
-             if t.status == "interrupted"]
-    matched = {id(turn_for_line(session, i)) for i in range(len(session.onsets))}
-    found += [f"turn {t.index} from no line: {t.user_text!r}" for t in session.turns
-              if id(t) not in matched]
+    """Each reply cut by speech that was not the user's (no line was being said), and each
+    turn that began while no line was being said (words heard from the bot). A reply cut
+    by the user's own line going on after a pause is a cut-in (`cut_ins`), not this."""
+    found = []
+    turns = session.turns
+    for turn, after in itertools.pairwise(turns):
+        if turn.status == "interrupted" and not _said(session,
+                                                      after.marks.get("speech_start", -1)):
+            found.append(f"turn {turn.index} cut by {after.user_text!r}")
+    found += [f"turn {t.index} heard {t.user_text!r} while no line was said" for t in turns
+              if not _said(session, t.marks.get("speech_start", -99.0))]
     return found
 
 
+def cut_ins(session: Session) -> int:
+    """Replies cut by the user's own line, going on after a pause (not a line said into the
+    reply on purpose): the end of turn came too early."""
+    count = 0
+    for turn, after in itertools.pairwise(session.turns):
+        start = after.marks.get("speech_start", -99.0)
+        if turn.status == "interrupted" and _said(session, start) and not any(
+                abs(start - onset) < 1.2 for onset, into in
+                zip(session.onsets, session.into, strict=False) if into):
+            count += 1
+    return count
+
+
 def reactions(session: Session, rate: int = 16000) -> list[float | None]:
-    """For each line said into a reply: seconds from its onset to the last audible sample
-    of that reply, measured on the reply audio (None: the reply was not cut, it played to
-    its end)."""
+    """For each line said into a reply that was still playing: seconds from the line's
+    onset to the last audible sample of that reply, measured on the reply audio; None where
+    the reply was not cut and played on. A reply that ended by itself within
+    ENDED_BY_ITSELF_S of the onset, or before it, says nothing and is left out."""
     out: list[float | None] = []
     for i, into in enumerate(session.into):
         if not into or i >= len(session.onsets):
             continue
         onset = session.onsets[i]
-        cut = [t for t in session.turns if t.status == "interrupted"
-               and t.marks.get("playback_start", 1e9) < onset < t.marks.get("turn_end", 0.0)]
-        if not cut:
-            out.append(None)
-            continue
+        playing = [t for t in session.turns
+                   if t.marks.get("playback_start", 1e9) < onset < t.marks.get("turn_end", 0)]
+        if not playing:
+            continue  # the reply was over before the line began
         later = [t.marks["playback_start"] for t in session.turns
                  if t.marks.get("playback_start", -1.0) > onset]
         until = min(later) if later else len(session.reply) / rate
         span = session.reply[round(onset * rate): round(until * rate)]
         loud = np.flatnonzero(np.abs(span) >= AUDIBLE)
-        out.append(float(loud[-1] + 1) / rate if len(loud) else 0.0)
+        silent_after = float(loud[-1] + 1) / rate if len(loud) else 0.0
+        if playing[0].status == "interrupted":
+            out.append(silent_after)
+        elif silent_after > ENDED_BY_ITSELF_S:
+            out.append(None)
     return out
 
 

@@ -12,6 +12,7 @@ import numpy as np
 from voicebot.bench.asr import word_errors
 from voicebot.bench.duplex import (
     Session,
+    cut_ins,
     line_texts,
     median,
     p90,
@@ -83,9 +84,13 @@ def write_report(sessions: list[Session], out: Path) -> Path:
         f"| self-interruptions, 0 dB echo path | {selfs_0db} in {replies_0db} replies | "
         "0 in 20 |",
         f"| self-interruptions, all rooms | {sum(len(v) for v in selfs.values())} | 0 |",
+        f"| cut-ins (a reply cut by the user's line going on after a pause) | "
+        f"{sum(cut_ins(s) for s in duplex)} | (the end-of-turn issue) |",
         f"| barge-in reaction, median / p90 | {_ms(median(stopped))} / {_ms(p90(stopped))} "
-        f"({len(stopped)} of {len(reacts)} stopped) | <= 250 / 400 ms |",
-        "| ERLE of AEC3 over the duplex sessions (echo-only frames, before the gate) | "
+        f"({len(stopped)} of {len(reacts)} replies still playing stopped) | "
+        "<= 250 / 400 ms |",
+        "| ERLE of AEC3 once it has learned the room (duplex sessions, echo-only frames, "
+        "before the gate) | "
         + (f"{erle:.1f} dB" if erle is not None else "n/a") + " | >= 25 dB |",
         f"| double-talk WER vs the same lines alone ({compared} lines) | "
         + (f"{over:.1%} vs {clean:.1%}" if over is not None and clean is not None

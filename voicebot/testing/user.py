@@ -5,7 +5,8 @@ It is a source driven by the orchestrator's `elapsed` like a replayed file (1x: 
 ready once its end has passed), but what it says next depends on what the bot has played,
 read from the sink's `PlayedAudio` on the same session time. Frames carry audio time equal
 to session time, as a replay from time 0 does. `onsets` records when each line began (its
-first audible sample), the reference for reaction times measured from outside.
+first audible sample) and `ends` when it ended: the references for reaction times measured
+from outside and for telling the user's words from the bot's.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ class SimulatedUser:
         self.pause_s = pause_s
         self.wait_s = wait_s
         self.onsets: list[float] = []
+        self.ends: list[float] = []  # when each line ended
         self._samples = 0  # samples delivered
         self._line: np.ndarray | None = None  # the rest of the line being said
         self._next = 0
@@ -77,6 +79,7 @@ class SimulatedUser:
             if not len(self._line):
                 self._line = None
                 self._said_until = end
+                self.ends.append(end)
                 self._reply_from = None
         elif self._next >= len(self.lines) and self._session_over(start):
             self._done = True
