@@ -113,3 +113,17 @@ def test_the_users_voice_over_the_reply_is_heard_once_the_room_is_learned(
     assert stage.learned
     onsets = _speech_onsets(SileroVad(), out)
     assert onsets and 4.0 < onsets[0] < 4.4
+
+
+def test_with_no_echo_path_the_room_counts_as_learned_and_the_user_is_heard(
+        speech_dir: Path) -> None:
+    # headphones: the bot's voice never reaches the microphone; after 3 s of it the
+    # canceller stops holding the microphone, and the user's voice over the bot passes
+    far = read_wav(speech_dir / "lj_LJ001-0001.wav", RATE)[: 8 * RATE]
+    user = read_wav(speech_dir / "lj_LJ001-0002.wav", RATE)
+    near = np.zeros(len(far), dtype=np.float32)
+    near[5 * RATE: 5 * RATE + len(user)] = user[: len(near) - 5 * RATE]
+    out, stage = _cancel(far, near)
+    assert stage.learned and stage.no_echo_path
+    onsets = _speech_onsets(SileroVad(), out)
+    assert onsets and 5.0 < onsets[0] < 5.4

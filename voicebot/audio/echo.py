@@ -52,6 +52,13 @@ LEARN_REMOVED_DB from RECENT_REMOVED of the last RECENT_FRAMES of them, every fr
 may hold echo is silenced, as half-duplex would: the first seconds of the session's first
 reply cannot be interrupted. Once learned, the echo path stays learned for the session."""
 AUDIBLE_ECHO_DBFS = -50.0  # frames quieter than this say nothing about the canceller
+LOUD_REFERENCE_DBFS = -35.0  # the bot's voice over the last half second: clearly speaking
+NO_PATH_SHARE = 0.9
+"""With headphones, or a speaker the microphone does not hear, there is no echo to learn:
+once the bot has spoken loudly for LEARN_FRAMES frames and the microphone stayed under
+AUDIBLE_ECHO_DBFS in this share of them, the room counts as learned (`no_echo_path`), so
+the user can interrupt from then on; otherwise a headset user would never be heard over
+the bot."""
 
 
 class EchoCanceller(Protocol):
@@ -114,6 +121,9 @@ class EchoCancellation:
         self.residue_db = RESIDUE_REMOVED_DB
         self.heard_echo_frames = 0
         self.learned = False
+        self.no_echo_path = False
+        self._loud_reference_frames = 0
+        self._silent_mic_frames = 0
         self._recent: collections.deque[bool] = collections.deque(maxlen=RECENT_FRAMES)
         self.echo_in = 0.0
         self.echo_out = 0.0
@@ -128,7 +138,10 @@ class EchoCancellation:
         tail = round(ECHO_TAIL_S * self.canceller.sample_rate)
         reference = self.played.read(at - ECHO_TAIL_S, tail + len(near))
         far = reference[tail:]
-        echo_possible = rms_dbfs(reference) >= REFERENCE_ACTIVE_DBFS
+        reference_db = rms_dbfs(reference)
+        echo_possible = reference_db >= REFERENCE_ACTIVE_DBFS
+        if not self.learned and reference_db >= LOUD_REFERENCE_DBFS:
+            self._check_for_no_echo_path(near)
         out = np.empty_like(near)
         for i in range(0, len(near), self.step):
             part = near[i : i + self.step]
@@ -139,6 +152,15 @@ class EchoCancellation:
         self.cpu_s += time.thread_time() - started
         self.audio_s += len(near) / frame.sample_rate
         return AudioFrame(out, frame.sample_rate, frame.start)
+
+    def _check_for_no_echo_path(self, near: np.ndarray) -> None:
+        for i in range(0, len(near), self.step):
+            self._loud_reference_frames += 1
+            if rms_dbfs(near[i : i + self.step]) < AUDIBLE_ECHO_DBFS:
+                self._silent_mic_frames += 1
+        if self._loud_reference_frames >= LEARN_FRAMES and \
+                self._silent_mic_frames >= NO_PATH_SHARE * self._loud_reference_frames:
+            self.learned = self.no_echo_path = True
 
     def _gate(self, near: np.ndarray, cleaned: np.ndarray) -> np.ndarray:
         """`cleaned`, or silence where it is the canceller's residue (see the constants)."""

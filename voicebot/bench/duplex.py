@@ -55,6 +55,7 @@ class Session:
     onsets: list[float] = field(default_factory=list)
     ends: list[float] = field(default_factory=list)
     reply: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.float32))
+    outside_e2e: list[float] = field(default_factory=list)
     echo: dict[str, float] = field(default_factory=dict)
 
 
@@ -136,6 +137,7 @@ def run_session(session: Session, utterances: list[tuple[str, str, np.ndarray]],
     from voicebot.assembly import Overrides, build_conversation
     from voicebot.audio.echo import EchoMode
     from voicebot.audio.sinks import WavSink
+    from voicebot.bench.audible import measure_turns
     from voicebot.clock import MonotonicClock
     from voicebot.testing.room import EchoRoomSource
     from voicebot.testing.user import Line, SimulatedUser
@@ -158,6 +160,7 @@ def run_session(session: Session, utterances: list[tuple[str, str, np.ndarray]],
     session.onsets = user.onsets
     session.ends = user.ends
     session.reply = sink.samples()
+    session.outside_e2e = [turn.e2e for turn in measure_turns(user.track(), session.reply, rate)]
     if conversation.echo is not None:
         stage = conversation.echo
         session.echo = {"cpu_s": stage.cpu_s, "audio_s": stage.audio_s,

@@ -71,6 +71,8 @@ def write_report(sessions: list[Session], out: Path) -> Path:
     audio = sum(s.echo.get("audio_s", 0.0) for s in sessions)
     over, clean, compared = double_talk(sessions)
     on, off = _e2e(sessions, "duplex"), _e2e(sessions, "half-duplex")
+    outside_on = [e for s in sessions if s.kind == "duplex" for e in s.outside_e2e]
+    outside_off = [e for s in sessions if s.kind == "half-duplex" for e in s.outside_e2e]
     lines = [
         "# Full duplex in a simulated room",
         "",
@@ -100,6 +102,9 @@ def write_report(sessions: list[Session], out: Path) -> Path:
         "| canceller cost | n/a | <= 5 % |",
         f"| e2e median, duplex vs half-duplex (alternating sessions) | "
         f"{_ms(median(on))} vs {_ms(median(off))} ({len(on)} / {len(off)} turns) | unchanged |",
+        f"| e2e median measured from outside (the user's line and the reply audio), duplex vs "
+        f"half-duplex | {_ms(median(outside_on))} vs {_ms(median(outside_off))} "
+        f"({len(outside_on)} / {len(outside_off)} turns) | unchanged |",
         "| backchannels resumed | not built (issue 21 item 3) | >= 4 of 5 |",
         "| cut-ins recovered | not built (issue 21 item 4) | all |",
         "",
@@ -123,7 +128,8 @@ def write_report(sessions: list[Session], out: Path) -> Path:
     with (out / "sessions.jsonl").open("w", encoding="utf-8") as f:
         for s in sessions:
             f.write(json.dumps({"kind": s.kind, "room": s.room, "labels": s.labels,
-                                "into": s.into, "onsets": s.onsets, "echo": s.echo,
+                                "into": s.into, "onsets": s.onsets, "ends": s.ends,
+                                "outside_e2e": s.outside_e2e, "echo": s.echo,
                                 "turns": [t.to_json() for t in s.turns]}) + "\n")
     return report
 

@@ -186,6 +186,20 @@ class PulseServer:
                 return int(fields[0])
         raise RuntimeError(f"no loaded module with {name_arg!r}")
 
+    def add_echo_path(self, delay_ms: int, gain_db: float) -> None:
+        """Feed the bot's speaker back into the user's side of the room, `delay_ms` later
+        at `gain_db`: an open speaker the microphone hears. A plain copy (no drift
+        correction), so the recording's left channel is the user plus exactly this."""
+        self.pactl("load-module", "module-loopback", "source=speaker.monitor", "sink=voice",
+                   f"latency_msec={delay_ms}", "adjust_time=0", "remix=no",
+                   "source_dont_move=true", "sink_dont_move=true")
+        for line in self.pactl("list", "short", "sink-inputs").splitlines():
+            fields = line.split("\t")
+            if len(fields) >= 4 and fields[3] == "module-loopback.c":
+                self.pactl("set-sink-input-volume", fields[0], f"{gain_db:g}dB")
+                return
+        raise RuntimeError("the echo path's loopback stream did not appear")
+
     def play(self, wav: Path, sink: str = "voice") -> subprocess.Popen[bytes]:
         """Start playing `wav` into `sink` (the user's voice by default)."""
         return subprocess.Popen(["paplay", "-d", sink, str(wav)], env=self.env,

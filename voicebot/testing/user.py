@@ -45,6 +45,7 @@ class SimulatedUser:
         self.wait_s = wait_s
         self.onsets: list[float] = []
         self.ends: list[float] = []  # when each line ended
+        self._said: list[np.ndarray] = []
         self._samples = 0  # samples delivered
         self._line: np.ndarray | None = None  # the rest of the line being said
         self._next = 0
@@ -84,7 +85,12 @@ class SimulatedUser:
         elif self._next >= len(self.lines) and self._session_over(start):
             self._done = True
         self._samples += self.block
+        self._said.append(out)
         return AudioFrame(out, self.sample_rate, start)
+
+    def track(self) -> np.ndarray:
+        """Everything the user said, from time 0 (what a microphone with no room heard)."""
+        return np.concatenate(self._said) if self._said else np.zeros(0, dtype=np.float32)
 
     def _watch_reply(self, start: float, end: float) -> None:
         if self._reply_from is None and start >= self._said_until and \

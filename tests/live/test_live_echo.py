@@ -1,0 +1,113 @@
+"""Open speakers on a real sound server: the bot's speaker fed back into the microphone
+(PulseAudio loopback: 100 ms, 0 dB), `voicebot talk` with its defaults (echo cancellation
+auto: on between a microphone and a speaker, so barge-in is on too).
+
+(a) Replies that play into the echo path interrupt nothing, and no words are heard from the
+bot's own voice. (b) The user speaking over a reply silences the speaker within 300 ms,
+measured on the recording, and what they said is the next turn. The user's onset is found
+in the room's left channel (user + echo) after subtracting the echo, which is an exact
+delayed copy of the right channel (the speaker).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+from live_helpers import Voicebot, read_rows, wait_for_log
+from test_live_interruptions import _wait_for_speaker
+
+from voicebot.bench.audible import audible_ends, audible_onsets
+from voicebot.testing.pulse import SPEAKER_CHANNEL, VOICE_CHANNEL, PulseServer, stop_recording
+
+READY_TIMEOUT_S = 240.0
+ECHO_DELAY_MS = 100
+BARGE_IN_STOP_S = 0.300
+LEARN_S = 4.0  # the canceller holds the microphone while it learns the room (3 s of voice)
+
+
+def test_replies_into_an_echo_path_interrupt_nothing_and_are_not_heard_as_words(
+    pulse: PulseServer, questions: dict[str, Path], voicebot: Callable[..., Voicebot],
+    tmp_path: Path,
+) -> None:
+    pulse.add_echo_path(ECHO_DELAY_MS, 0.0)
+    log = tmp_path / "talk.jsonl"
+    bot = voicebot("talk", "--log", str(log))
+    bot.wait_for("Listening", READY_TIMEOUT_S)
+    time.sleep(1.0)
+    for count, key in enumerate(("story", "france"), start=1):
+        pulse.play(questions[key]).wait(timeout=30)
+        wait_for_log(log, count, 120.0, bot)
+        time.sleep(2.0)  # the echo's tail, and anything it might set off
+    status = bot.interrupt()
+    rows = read_rows(log)
+    facts = "; ".join(f"{r['index']} {r['status']} {r['user_text']!r} -> "
+                      f"{r.get('reply_text', '')[:60]!r}" for r in rows)
+    assert status == 130 and "Traceback" not in bot.stderr, bot.stderr[-3000:]
+    assert "echo cancellation on" in bot.stderr + bot.stdout
+    assert [r["status"] for r in rows] == ["ok", "ok"], facts  # no third turn from the echo
+    # (tiny.en hears piper's "France" as "friends" at times, with or without a canceller)
+    assert "story" in rows[0]["user_text"].lower() and "capital" in rows[1]["user_text"].lower()
+    assert len(rows[0].get("reply_text", "").split()) >= 15, f"reply too short to tell: {facts}"
+
+
+def test_speaking_over_the_reply_on_open_speakers_stops_it_within_300_ms(
+    pulse: PulseServer, questions: dict[str, Path], voicebot: Callable[..., Voicebot],
+    tmp_path: Path,
+) -> None:
+    pulse.add_echo_path(ECHO_DELAY_MS, 0.0)
+    log = tmp_path / "talk.jsonl"
+    recording = tmp_path / "room.wav"
+    recorder = pulse.record(recording)
+    try:
+        bot = voicebot("talk", "--log", str(log))
+        bot.wait_for("Listening", READY_TIMEOUT_S)
+        time.sleep(1.0)
+        pulse.play(questions["story"]).wait(timeout=30)
+        assert _wait_for_speaker(pulse, timeout_s=60.0), bot.stderr[-3000:]
+        time.sleep(LEARN_S)
+        pulse.play(questions["stop"]).wait(timeout=30)
+        rows = wait_for_log(log, 2, 90.0, bot)  # the cut reply, then the answer to "stop"
+        time.sleep(1.0)
+        status = bot.interrupt()
+    finally:
+        stop_recording(recorder)
+
+    room, rate = sf.read(recording, dtype="float32", always_2d=True)
+    speaker = room[:, SPEAKER_CHANNEL]
+    user = _without_echo(room[:, VOICE_CHANNEL], speaker, rate)
+    rows = read_rows(log)
+    user_onsets = audible_onsets(user, rate, level_dbfs=-40.0)
+    reply_onsets, reply_ends = audible_onsets(speaker, rate), audible_ends(speaker, rate)
+    facts = (f"user onsets {np.round(user_onsets, 3).tolist()}, reply onsets "
+             f"{np.round(reply_onsets, 3).tolist()}, ends {np.round(reply_ends, 3).tolist()}; "
+             "log: " + "; ".join(f"{r['index']} {r['status']} {r['user_text']!r}"
+                                for r in rows))
+    assert status == 130 and "Traceback" not in bot.stderr, bot.stderr[-3000:]
+    assert len(user_onsets) == 2, facts
+    over = user_onsets[1]
+    playing = [end for start, end in zip(reply_onsets, reply_ends, strict=True)
+               if start < over < end + 0.5]
+    assert playing, f"the reply was not playing when the user spoke: {facts}"
+    stopped_after = max(playing) - over
+    assert stopped_after <= BARGE_IN_STOP_S, (
+        f"playback went on {stopped_after * 1000:.0f} ms after the user spoke: {facts}")
+    assert rows[0]["status"] == "interrupted", facts
+    assert "stop" in rows[1]["user_text"].lower(), facts  # heard, and answered as a turn
+
+
+def _without_echo(left: np.ndarray, speaker: np.ndarray, rate: int) -> np.ndarray:
+    """The user's side of the room without the echo: the loopback is an exact copy of the
+    speaker, so subtract it at the lag (within 10 ms of ECHO_DELAY_MS) where it leaves
+    least over the first 2 s of the reply."""
+    onsets = audible_onsets(speaker, rate)
+    first = max(round(onsets[0] * rate) if onsets else 0, rate // 2)
+    span = 2 * rate
+    nominal = round(ECHO_DELAY_MS * rate / 1000)
+    lags = range(nominal - rate // 100, nominal + rate // 100)
+    best = min(lags, key=lambda lag: float(np.sum(
+        (left[first:first + span] - speaker[first - lag:first - lag + span]) ** 2)))
+    return left - np.concatenate([np.zeros(best, dtype=np.float32), speaker[:-best]])
