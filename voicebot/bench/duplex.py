@@ -1,7 +1,8 @@
 """`voicebot bench duplex`: full duplex on open speakers, in a simulated room, at 1x.
 
-A simulated user (testing/user.py) says real recorded utterances to the default pipeline and
-takes turns with it; the bot's reply comes back into the microphone through an echo path
+A simulated user (testing/user.py) says real recorded utterances (each at LINE_DBFS) to the
+default pipeline and takes turns with it; the bot's reply comes back into the microphone
+through an echo path
 (testing/room.py: 0 dB, 50-200 ms, a reverberant tail), and the echo canceller
 (audio/echo.py) has to keep it out. Three kinds of session, alternating:
 - `duplex`: the user waits for each reply to end. Any turn the bot interrupts, or any extra
@@ -40,6 +41,10 @@ ROOMS = ((0.0, 100.0), (0.0, 200.0), (0.0, 50.0), (0.0, 150.0), (-10.0, 100.0))
 """(gain dB, delay ms) of the echo path, session by session."""
 INTO_REPLY_S = 0.8
 LINE_S = (2.0, 6.0)  # lines this long: one sentence, one turn
+LINE_DBFS = -26.0
+"""Each line is said at this RMS level (the recordings range from -17 to -44 dBFS); the bot's
+voice comes back at about -20 dBFS through a 0 dB echo path, so the user speaks 6 dB under
+the bot's echo, as someone near a laptop playing at a comfortable level."""
 ENDED_BY_ITSELF_S = 0.4  # a reply not cut that fell silent this soon after the onset
 AUDIBLE = 10 ** (-45 / 20)
 
@@ -112,8 +117,15 @@ def _utterances(speech_dir: Path, rate: int, count: int) -> list[tuple[str, str,
 
     rows = [r for r in read_manifest(speech_dir)
             if LINE_S[0] <= float(r["duration_s"]) <= LINE_S[1]][:count]
-    return [(r["file"], r["reference_text"], read_wav(speech_dir / r["file"], rate))
+    return [(r["file"], r["reference_text"], _at_level(read_wav(speech_dir / r["file"], rate)))
             for r in rows]
+
+
+def _at_level(audio: np.ndarray) -> np.ndarray:
+    from voicebot.audio.levels import rms_dbfs
+
+    gain = 10 ** ((LINE_DBFS - rms_dbfs(audio)) / 20)
+    return np.clip(audio * gain, -1.0, 1.0).astype(np.float32)
 
 
 def _plan(utterances: list[tuple[str, str, np.ndarray]], sessions: int, lines: int,
