@@ -92,8 +92,7 @@ def write_report(sessions: list[Session], out: Path) -> Path:
         f"| barge-in reaction, median / p90 | {_ms(median(stopped))} / {_ms(p90(stopped))} "
         f"({len(stopped)} of {len(reacts)} replies still playing stopped) | "
         "<= 250 / 400 ms |",
-        "| ERLE of AEC3 once it has learned the room (duplex sessions, echo-only frames, "
-        "before the gate) | "
+        "| ERLE of AEC3 once it has learned the room (duplex sessions, echo-only frames) | "
         + (f"{erle:.1f} dB" if erle is not None else "n/a") + " | >= 25 dB |",
         f"| double-talk WER vs the same lines alone ({compared} lines) | "
         + (f"{over:.1%} vs {clean:.1%}" if over is not None and clean is not None
