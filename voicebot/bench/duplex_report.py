@@ -78,8 +78,7 @@ def write_report(sessions: list[Session], out: Path) -> Path:
         "",
         "Command: `voicebot bench duplex` (default config; real recorded lines from "
         "../shared/speech/dev said by a simulated user at 1x; the bot's voice fed back into "
-        "the microphone through an echo path; WebRTC AEC3, the microphone held while it "
-        "learns the room, "
+        "the microphone through an echo path; WebRTC AEC3 with the residue gate, "
         "voicebot/audio/echo.py).",
         "",
         "| figure | value | target |",
