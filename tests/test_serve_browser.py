@@ -17,7 +17,10 @@ from voicebot.metrics import read_log
 from voicebot.testing.cdp import Chromium, find_chromium
 
 pytestmark = pytest.mark.slow
-QUESTION = "What is the capital of France?"
+QUESTION = "How many legs does a spider have?"
+"""(Not "What is the capital of France?": through Chromium's capture path tiny.en heard
+piper's "France" as "friends" in full-suite runs again and again (commits eb1531b, 76311bb),
+the last time also "What" as "but": two wrong words.)"""
 DEFAULT_CONFIG = Path(__file__).resolve().parents[1] / "configs" / "default.yaml"
 CHROMIUM = find_chromium()
 START_TIMEOUT_S = 180.0  # model loading on a busy machine
@@ -113,10 +116,9 @@ def test_talk_from_the_browser_page(served: tuple[ServeProcess, Path], tmp_path:
     assert server.stop() == 0, "".join(server.output)
     print(f"screenshot: {shot}\n{shown['transcript']}\n{shown['table']}")
     assert turn["status"] == "ok", turn
-    # The browser's capture path (Chromium's fake device, its resampling) is not the WAV:
-    # tiny.en heard "capital of friends" there in 1 of 2 full-suite runs, never on the WAV
-    # itself. Whisper's accuracy is `bench asr`'s business; this test checks the path, so
-    # one wrong word of six is allowed, and the page must show what the server heard.
+    # The browser's capture path (Chromium's fake device, its resampling) is not the WAV.
+    # Whisper's accuracy is `bench asr`'s business; this test checks the path, so one wrong
+    # word of the question is allowed, and the page must show what the server heard.
     errors, words = word_errors(QUESTION, turn["user_text"])
     assert errors <= 1, (turn["user_text"], errors, words)
     assert turn["reply_text"]
