@@ -46,6 +46,9 @@ LINE_DBFS = -26.0
 voice comes back at about -20 dBFS through a 0 dB echo path, so the user speaks 6 dB under
 the bot's echo, as someone near a laptop playing at a comfortable level."""
 ENDED_BY_ITSELF_S = 0.4  # a reply not cut that fell silent this soon after the onset
+NEXT_REPLY_MARGIN_S = 0.02
+"""The next reply's logged start is its first audible sample; the span measured for the cut
+reply ends this much before it (a span up to it counted that sample as the old reply's)."""
 AUDIBLE = 10 ** (-45 / 20)
 
 
@@ -242,7 +245,7 @@ def reactions(session: Session, rate: int = 16000) -> list[float | None]:
             continue  # the reply was over before the line began
         later = [t.marks["playback_start"] for t in session.turns
                  if t.marks.get("playback_start", -1.0) > onset]
-        until = min(later) if later else len(session.reply) / rate
+        until = min(later) - NEXT_REPLY_MARGIN_S if later else len(session.reply) / rate
         span = session.reply[round(onset * rate): round(until * rate)]
         loud = np.flatnonzero(np.abs(span) >= AUDIBLE)
         silent_after = float(loud[-1] + 1) / rate if len(loud) else 0.0
