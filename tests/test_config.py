@@ -76,6 +76,13 @@ def test_literal_lists_allowed_values(tmp_path: Path) -> None:
     assert "asr.device" in message and "'tpu'" in message and "'cpu'" in message
 
 
+def test_bare_yaml_on_and_off_are_the_words_not_booleans(tmp_path: Path) -> None:
+    path = tmp_path / "switch.yaml"
+    for word in ("on", "off"):
+        path.write_text(f"extends: {DEFAULT_CONFIG}\naudio:\n  echo_cancellation: {word}\n")
+        assert load_config(path).audio.echo_cancellation == word
+
+
 def test_range_check_says_what_is_allowed(tmp_path: Path) -> None:
     message = config_error(write_config(tmp_path, endpoint__threshold=1.5))
     assert "endpoint.threshold" in message and "1.5" in message and "between 0 and 1" in message

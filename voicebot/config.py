@@ -302,11 +302,19 @@ def build_dataclass(cls: type[T], data: object, source: Path, section: str) -> T
     return obj
 
 
+def _yaml_switch(value: object, allowed: tuple[object, ...]) -> object:
+    """YAML 1.1 reads a bare `on`/`off` as true/false; give the word back where it is a choice."""
+    if isinstance(value, bool) and "on" in allowed and "off" in allowed:
+        return "on" if value else "off"
+    return value
+
+
 def _coerce(value: object, hint: Any, source: Path, key: str) -> Any:
     """Return `value` if it fits type `hint` (int is accepted for float), else raise."""
     origin = typing.get_origin(hint)
     if origin is Literal:
         allowed = typing.get_args(hint)
+        value = _yaml_switch(value, allowed)
         if value in allowed:
             return value
         shown = ", ".join(repr(a) for a in allowed)
