@@ -51,7 +51,7 @@ def built(tmp_path: Path) -> dict[str, Conversation]:
     session = Session("s1", many, cfg, post=lambda message: None, on_done=lambda: None,
                       log_path=None)
     return {
-        "talk": talk_conversation(argparse.Namespace(no_table=True), cfg, one,
+        "talk": talk_conversation(argparse.Namespace(no_table=True, echo_recording=None), cfg, one,
                                   SessionLog(tmp_path / "talk.jsonl")),
         "serve": session.build(),
         "bench talk": bench_conversation("streaming", one, cfg),

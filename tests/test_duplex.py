@@ -4,8 +4,11 @@ FakeClock. The canceller is the real one (pywebrtc-audio); the other backends ar
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
+import soundfile as sf
 
 from voicebot.assembly import Overrides, build_conversation
 from voicebot.audio.echo import EchoMode, echo_wanted
@@ -134,6 +137,40 @@ def test_the_reference_is_aligned_with_the_microphone_sample_for_sample() -> Non
     echo_residual = residual[user_frames + 1:]
     assert len(echo_residual) > 200  # ... for seconds
     assert max(echo_residual) < 1e-4  # ... and nothing of it is left
+
+
+def test_the_echo_recording_holds_microphone_reference_and_cleaned_on_one_time_base(
+        tmp_path: Path) -> None:
+    clock = FakeClock()
+    cfg = fake_config(conversation=ConversationConfig(speculative_reply=False, prefill=False))
+    engines = Engines(reused(FakeVad(RATE, FRAME)), FakeAsr(clock, "hello", 0.1),
+                      FakeLlm(clock, REPLY, ttft_s=0.2, per_token_s=0.05),
+                      FakeTts(clock, 0.05, RATE, voice_amplitude=BOT_VOICE), SilenceTurn())
+    recording = tmp_path / "echo.wav"
+    conversation = build_conversation(
+        cfg, engines, clock=clock, view=RecordedView(),
+        overrides=Overrides(inline=True, echo="on", echo_recording=recording))
+    sink = WavSink(None, sample_rate=RATE)
+    audio = scripted_audio([(0.48, 2.52)], 9.0)
+    room = EchoRoomSource(WavReplaySource(audio, RATE, FRAME), sink.played, delay_ms=130.0)
+    conversation.run(room, sink)
+    data, rate = sf.read(recording, dtype="float32", always_2d=True)
+    assert rate == RATE and data.shape == (len(audio), 3)
+    mic, reference, cleaned = data.T
+    before_reply = int(2.6 * RATE)
+    assert np.array_equal(mic[:before_reply], audio[:before_reply])  # the user, as heard
+    assert room.echo and np.abs(mic - audio).max() > 0.01  # and then the bot's echo
+    played = sink.samples()[: len(mic)]
+    assert np.array_equal(reference[: len(played)], played)  # what it played, and when
+    lag = _best_lag(mic[int(3.5 * RATE):], reference[int(3.5 * RATE):], RATE // 4)
+    assert lag == round(0.130 * RATE)  # the room's delay, found in the recording
+    assert np.abs(cleaned[int(2.6 * RATE):]).max() < np.abs(mic[int(2.6 * RATE):]).max()
+
+
+def _best_lag(near: np.ndarray, far: np.ndarray, most: int) -> int:
+    span = len(near) - most
+    scores = [float(np.dot(near[lag:lag + span], far[:span])) for lag in range(most)]
+    return int(np.argmax(scores))
 
 
 def test_until_the_canceller_has_learned_the_room_the_reply_cannot_be_interrupted() -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 from dataclasses import dataclass
+from pathlib import Path
 
 from voicebot.asr.base import Asr
 from voicebot.audio.echo import EchoMode, WebRtcEchoCanceller
@@ -52,6 +53,8 @@ class Overrides:
     echo: EchoMode | None = None
     """Echo cancellation on or off whatever the config says (bench duplex: on, with a
     simulated room between a WAV sink and a replayed recording)."""
+    echo_recording: Path | None = None
+    """Write what the echo canceller saw to this WAV (talk --echo-recording)."""
     inline: bool = False
     """Reply, prefill and turn verdicts on the loop's own thread: deterministic, for
     scenario tests on a FakeClock. Production (False) runs them on worker threads, so the
@@ -101,6 +104,7 @@ def build_conversation(
         echo_mode=overrides.echo or cfg.audio.echo_cancellation,
         make_canceller=functools.partial(WebRtcEchoCanceller,
                                          noise_suppression=cfg.audio.noise_suppression),
+        echo_recording=overrides.echo_recording,
     )
 
 

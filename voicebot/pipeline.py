@@ -19,6 +19,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -27,6 +28,7 @@ from voicebot.audio.echo import (
     EchoCancellation,
     EchoCanceller,
     EchoMode,
+    EchoTap,
     WebRtcEchoCanceller,
     echo_wanted,
 )
@@ -128,6 +130,7 @@ class Conversation:
         prefill_thread: bool = True,
         echo_mode: EchoMode = "off",
         make_canceller: Callable[[int], EchoCanceller] = WebRtcEchoCanceller,
+        echo_recording: Path | None = None,
     ) -> None:
         """`reply_fn` makes the reply path: streaming by default; the benchmark passes
         `reply.whole_reply_events` to run the naive cascade on the same loop.
@@ -136,7 +139,8 @@ class Conversation:
         real clock only (the worker waits in real time). `prefill_thread=False` runs the
         prompt prefill (llm/prefill.py) inline, for scenario tests on a fake clock.
         `echo_mode` (auto, on, off) says whether `make_canceller(sample_rate)` cleans the
-        input of what the sink played (audio/echo.py); decided per run, from the devices."""
+        input of what the sink played (audio/echo.py); decided per run, from the devices.
+        `echo_recording`: a WAV of what the canceller saw (audio/echo.py's EchoTap)."""
         self.listener = listener
         self.llm = llm
         self.tts = tts
@@ -145,6 +149,7 @@ class Conversation:
         self.barge_in = conversation_cfg.barge_in is True
         self.echo_mode = echo_mode
         self.make_canceller = make_canceller
+        self.echo_recording = echo_recording
         self.echo: EchoCancellation | None = None
         self.speculative = conversation_cfg.speculative_reply
         self.prefill = conversation_cfg.prefill
@@ -218,6 +223,8 @@ class Conversation:
                 self._prefiller.close()
                 self._prefiller = None
             self._join_workers()
+            if self.echo is not None and self.echo.tap is not None:
+                self.echo.tap.close()
         return self.turns
 
     def _echo_stage(self, source: AudioSource, sink: AudioSink) -> EchoCancellation | None:
@@ -229,8 +236,10 @@ class Conversation:
             self.view.notice("(echo cancellation: this output does not say what it played, "
                              "so there is nothing to cancel with; off)")
             return None
-        return EchoCancellation(self.make_canceller(self.listener.sample_rate), sink.played,
-                                lambda audio_time: self._audio_clock.to_clock(audio_time))
+        rate = self.listener.sample_rate
+        tap = EchoTap(self.echo_recording, rate) if self.echo_recording else None
+        return EchoCancellation(self.make_canceller(rate), sink.played,
+                                lambda audio_time: self._audio_clock.to_clock(audio_time), tap)
 
     def _join_workers(self) -> None:
         """Wait for every reply thread, the cancelled ones too, to leave its backends.

@@ -20,7 +20,8 @@ from __future__ import annotations
 import collections
 import time
 from collections.abc import Callable
-from typing import Literal, Protocol
+from pathlib import Path
+from typing import Any, Literal, Protocol
 
 import numpy as np
 
@@ -96,6 +97,28 @@ class WebRtcEchoCanceller:
         return np.asarray(out, dtype=np.float32)
 
 
+class EchoTap:
+    """Writes what the canceller saw, frame by frame, to a 3-channel float WAV on one time
+    base: the microphone, the reference (what the speaker played, where the canceller was
+    told it played) and what went on to the VAD. `voicebot talk --echo-recording` makes
+    one, to see why an echo got through (cross-correlate channels 1 and 2 for the delay)."""
+
+    CHANNELS = ("microphone", "reference", "cleaned")
+
+    def __init__(self, path: Path, sample_rate: int) -> None:
+        import soundfile as sf
+
+        self.path = path
+        self._file: Any = sf.SoundFile(str(path), "w", samplerate=sample_rate,
+                                       channels=len(self.CHANNELS), subtype="FLOAT")
+
+    def write(self, near: np.ndarray, far: np.ndarray, cleaned: np.ndarray) -> None:
+        self._file.write(np.stack([near, far, cleaned], axis=1))
+
+    def close(self) -> None:
+        self._file.close()
+
+
 class EchoCancellation:
     """Cleans microphone frames of the bot's voice.
 
@@ -109,13 +132,14 @@ class EchoCancellation:
     learned the room (their ratio is its ERLE when the user is silent): for `bench duplex`."""
 
     def __init__(self, canceller: EchoCanceller, played: PlayedAudio,
-                 to_session_time: Callable[[float], float]) -> None:
+                 to_session_time: Callable[[float], float], tap: EchoTap | None = None) -> None:
         if played.sample_rate != canceller.sample_rate:
             raise ValueError(f"the reference is at {played.sample_rate} Hz, the canceller "
                              f"at {canceller.sample_rate} Hz")
         self.canceller = canceller
         self.played = played
         self.to_session_time = to_session_time
+        self.tap = tap
         self.step = round(FRAME_S * canceller.sample_rate)
         self.cpu_s = 0.0
         self.audio_s = 0.0
@@ -152,6 +176,8 @@ class EchoCancellation:
                 cleaned = self._gate(part, cleaned)
             out[i : i + self.step] = cleaned
         self.cpu_s += time.thread_time() - started
+        if self.tap is not None:
+            self.tap.write(near, far, out)
         self.audio_s += len(near) / frame.sample_rate
         return AudioFrame(out, frame.sample_rate, frame.start)
 

@@ -46,6 +46,12 @@ def register(parser: argparse.ArgumentParser) -> None:
         "with a microphone and a speaker)",
     )
     parser.add_argument(
+        "--echo-recording", type=Path, metavar="WAV",
+        help="write what the echo canceller saw to this 3-channel WAV (microphone, what the "
+        "speaker played on the same time base, what went on to the VAD), to find out why "
+        "an echo got through",
+    )
+    parser.add_argument(
         "--no-table", action="store_true", help="do not print the latency table per turn"
     )
     parser.add_argument(
@@ -168,14 +174,16 @@ def _log_path(args: argparse.Namespace, cfg: Any) -> Path:
 
 def talk_conversation(args: argparse.Namespace, cfg: Config, engines: Engines,
                       log: SessionLog) -> Conversation:
-    """The conversation `voicebot talk` runs (the builder's, with no overrides)."""
-    from voicebot.assembly import build_conversation
+    """The conversation `voicebot talk` runs (the builder's; its one override only records
+    what the echo canceller saw, when asked to)."""
+    from voicebot.assembly import Overrides, build_conversation
     from voicebot.clock import MonotonicClock
     from voicebot.slow_machine import checked_view
     from voicebot.view import TerminalView
 
     view = checked_view(TerminalView(show_table=not args.no_table), _llm_model(cfg))
-    return build_conversation(cfg, engines, clock=MonotonicClock(), view=view, log=log)
+    return build_conversation(cfg, engines, clock=MonotonicClock(), view=view, log=log,
+                              overrides=Overrides(echo_recording=args.echo_recording))
 
 
 def _converse(
