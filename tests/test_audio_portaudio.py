@@ -210,6 +210,62 @@ def test_speaker_callback_plays_queue_and_stop_silences(monkeypatch: pytest.Monk
     assert stream.stopped and stream.closed
 
 
+@pytest.mark.usefixtures("patched")
+def test_speaker_reference_is_counted_in_samples_not_read_from_jittery_dac_times(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Two replies 1 s apart; the DAC times the callbacks report wander by +-7 ms. The echo
+    # canceller's reference must keep the two replies exactly 1 s apart (the device plays
+    # its samples back to back), or AEC3 loses the echo path at the second.
+    monkeypatch.setattr(devices, "load_sounddevice", lambda: fake_sd(accept_rate=True))
+    sink = SpeakerSink(None, sample_rate=1000)
+    stream = FakeStream.opened[0]
+    reply = np.full(30, 0.5, dtype=np.float32)
+    out = np.ones((10, 1), dtype=np.float32)
+    jitter = [0.0, 0.007, -0.005, 0.003, -0.007, 0.006]
+    for block in range(120):
+        now = 5.0 + 0.01 * block
+        stream.time = now
+        if block in (0, 100):
+            sink.play(reply, 1000, at=now - 3.0)
+        stream.callback(out, 10, SimpleNamespace(
+            currentTime=now, outputBufferDacTime=now + 0.05 + jitter[block % 6]), None)
+    reference = sink.played.read(0.0, round(4.0 * sink.played.sample_rate))
+    rate = sink.played.sample_rate
+    onsets = np.flatnonzero(np.diff((reference > 0).astype(int)) == 1) + 1
+    assert len(onsets) == 2
+    assert (onsets[1] - onsets[0]) / rate == pytest.approx(1.0, abs=1 / rate)
+    assert onsets[0] / rate == pytest.approx(2.05, abs=0.001)
+
+
+@pytest.mark.usefixtures("patched")
+def test_speaker_pause_holds_the_rest_and_resume_plays_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(devices, "load_sounddevice", lambda: fake_sd(accept_rate=True))
+    sink = SpeakerSink(None, sample_rate=1000)
+    stream = FakeStream.opened[0]
+    sink.play(np.arange(1, 31, dtype=np.float32) / 100, 1000, at=2.0)
+    out = np.ones((10, 1), dtype=np.float32)
+    written = []
+    stream.callback(out, 10, None, None)
+    written.append(out[:, 0].copy())
+    sink.pause(2.01)
+    later = sink.play(np.full(5, 0.9, dtype=np.float32), 1000, at=2.02)  # while paused
+    for _ in range(3):
+        stream.callback(out, 10, None, None)
+        assert out.max() == 0.0  # nothing plays while paused
+    sink.resume(2.5)
+    assert later.started is None and sink.busy_until() >= 2.5 + 0.025
+    for _ in range(3):
+        stream.callback(out, 10, None, None)
+        written.append(out[:, 0].copy())
+    heard = np.concatenate(written)
+    expected = np.concatenate([np.arange(1, 31) / 100, np.full(5, 0.9)]).astype(np.float32)
+    assert np.allclose(heard[:35], expected)  # no sample lost or repeated
+    assert later.started is not None
+
+
 NULL_ALSA = """
 pcm.!default {
     type null

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from voicebot.audio.echo import EchoCancellation, WebRtcEchoCanceller
+from voicebot.audio.echo import EchoCancellation, SteadyTimeMap, WebRtcEchoCanceller
 from voicebot.audio.played import PlayedAudio
 from voicebot.audio.sinks import WavSink
 from voicebot.audio.wav import read_wav
@@ -46,6 +46,37 @@ def test_a_wav_sink_records_what_it_laid_out_and_what_a_stop_cut() -> None:
     level = np.abs(ref)
     assert level[round(0.15 * RATE): round(0.55 * RATE)].min() > 0.4  # 1.05-1.45 s played
     assert not level[round(0.61 * RATE):].any()  # nothing after the stop
+
+
+def test_a_paused_wav_sink_holds_the_rest_and_lays_it_out_when_resumed() -> None:
+    sink = WavSink(None, sample_rate=1000)
+    first = sink.play(np.arange(1, 101, dtype=np.float32) / 1000, 1000, at=1.0)  # 1.0-1.1 s
+    sink.pause(1.04)
+    assert sink.busy_until() == pytest.approx(1.04)
+    later = sink.play(np.full(20, 0.5, dtype=np.float32), 1000, at=1.2)  # while paused
+    assert later.start == float("inf")  # not heard until resumed
+    sink.resume(2.0)
+    assert first.start == 1.0 and later.start == pytest.approx(2.06)
+    out = sink.samples()
+    assert np.allclose(out[1000:1040], np.arange(1, 41) / 1000)  # before the pause
+    assert not out[1040:2000].any()  # silence while paused
+    assert np.allclose(out[2000:2060], np.arange(41, 101) / 1000)  # the rest, whole
+    assert np.allclose(out[2060:2080], 0.5) and len(out) == 2080
+    assert sink.busy_until() == pytest.approx(2.08)
+    ref = sink.played.read(1.0, RATE * 2)
+    assert not ref[round(0.05 * RATE): RATE].any() and ref[round(1.01 * RATE)] > 0
+
+
+def test_the_canceller_keeps_its_time_map_through_small_corrections() -> None:
+    # The loop's map tightens by 12 ms mid-session (a block came sooner than any before):
+    # the canceller's reference must not move with it; a 200 ms change is followed.
+    offset = [0.030]
+    steady = SteadyTimeMap(lambda audio_time: audio_time + offset[0])
+    assert steady(1.0) == pytest.approx(1.030)
+    offset[0] = 0.018
+    assert steady(30.0) == pytest.approx(30.030) and steady.moves == 0
+    offset[0] = 0.230
+    assert steady(40.0) == pytest.approx(40.230) and steady.moves == 1
 
 
 def test_frames_must_be_whole_10_ms_at_the_canceller_rate() -> None:

@@ -58,3 +58,14 @@ class RecordsPlayback(Protocol):
 
     live: bool
     played: PlayedAudio
+
+
+@runtime_checkable
+class SupportsPause(Protocol):
+    """A sink that can hold what it has not played yet and go on with it later: a reply
+    paused while the user says something that may be only "mm-hm" (turn/interjection.py).
+    While paused nothing plays, and audio handed to `play` waits too."""
+
+    def pause(self, at: float) -> None: ...
+
+    def resume(self, at: float) -> None: ...

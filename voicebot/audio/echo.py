@@ -33,16 +33,14 @@ EchoMode = Literal["auto", "on", "off"]
 FRAME_S = 0.010  # WebRTC's processing unit
 ECHO_TAIL_S = 0.5  # the room may return what played this long ago (delay and reverberation)
 REFERENCE_ACTIVE_DBFS = -60.0  # a quieter reference has no echo worth gating
-RESIDUE_REMOVED_DB = 24.0
-"""Once AEC3 has learned the room (below), a 10 ms frame from which it removed at least this
-much, while the bot's voice can be in the room, was echo: what is left is residue, and it is
-silenced before the VAD. The user's voice over the reply is not in the reference, so little
-of it is removed: only a user 24 dB quieter than the bot's echo is lost. In the simulated
-room (exact alignment) no residue reached the VAD even without the gate, and the gate
-delayed Silero's onset on a user 6 dB over the echo from 178 to 339 ms (median); but on
-the real sound server (tests/live/test_live_echo.py, a device's timing) a run without it
-heard "Thank you for the." in the echo of a short second reply and cut it: the gate
-stays."""
+RESIDUE_REMOVED_DB: float | None = None
+"""A residue gate, off: with it (e.g. 24), a 10 ms frame from which AEC3 removed at least
+this much once it has learned the room was taken for echo residue and silenced before the
+VAD. It was there for a leak on the real sound server, where the echo of a short second
+reply got through and cut it; the cause was the reference moving 10-15 ms between replies
+(SteadyTimeMap below, and the speaker's sample count in audio/sinks.py). With the reference
+steady, 7 live runs without the gate heard nothing of the bot, and the gate only delayed
+Silero's onset on a user 6 dB over the echo (178 -> 339 ms median, docs/duplex.md)."""
 LEARN_REMOVED_DB = 12.0
 LEARN_FRAMES = 300
 RECENT_FRAMES = 50
@@ -62,6 +60,31 @@ once the bot has spoken loudly for LEARN_FRAMES frames and the microphone stayed
 AUDIBLE_ECHO_DBFS in this share of them, the room counts as learned (`no_echo_path`), so
 the user can interrupt from then on; otherwise a headset user would never be heard over
 the bot."""
+
+
+STEADY_TOLERANCE_S = 0.040
+"""The canceller needs the reference where the microphone heard it, steadily: a shift of
+10-15 ms between replies made AEC3 lose the echo path for 100-200 ms on the real sound
+server, and the bot heard its own words. The loop's map from microphone time to session
+time (audio/clockmap.py) tightens whenever a block arrives sooner than any before, which
+happens now and then mid-session; the canceller keeps its first map and follows only a
+change larger than this (a device that restarted or dropped input)."""
+
+
+class SteadyTimeMap:
+    """`to_session_time`, less its small corrections (see STEADY_TOLERANCE_S)."""
+
+    def __init__(self, to_session_time: Callable[[float], float]) -> None:
+        self.to_session_time = to_session_time
+        self._base: float | None = None  # session time of audio time 0, as kept
+        self.moves = 0  # changes followed
+
+    def __call__(self, audio_time: float) -> float:
+        base = self.to_session_time(0.0)
+        if self._base is None or abs(base - self._base) > STEADY_TOLERANCE_S:
+            self.moves += self._base is not None
+            self._base = base
+        return self.to_session_time(audio_time) - base + self._base
 
 
 class EchoCanceller(Protocol):
@@ -125,8 +148,8 @@ class EchoCancellation:
     `to_session_time` maps a frame's audio time onto session time (the orchestrator's
     AudioClockMap); `played` is the sink's record of what it played, on that time base.
     Frames must be whole multiples of 10 ms (the config's frame_ms is 10, 20 or 30).
-    What the canceller leaves of a frame that was mostly echo is silenced (the residue
-    gate, `RESIDUE_REMOVED_DB`). `cpu_s` adds up the processor time the canceller took,
+    Until the canceller has learned the room, every frame that may hold echo is silenced
+    (`LEARN_FRAMES`). `cpu_s` adds up the processor time the canceller took,
     `gated_s` the audio silenced, `echo_in` and `echo_out` the energy before and after the
     canceller (not the gate) over frames while the bot's voice was in the room, once it had
     learned the room (their ratio is its ERLE when the user is silent): for `bench duplex`."""
@@ -138,13 +161,13 @@ class EchoCancellation:
                              f"at {canceller.sample_rate} Hz")
         self.canceller = canceller
         self.played = played
-        self.to_session_time = to_session_time
+        self.to_session_time = SteadyTimeMap(to_session_time)
         self.tap = tap
         self.step = round(FRAME_S * canceller.sample_rate)
         self.cpu_s = 0.0
         self.audio_s = 0.0
         self.gated_s = 0.0
-        self.residue_db = RESIDUE_REMOVED_DB
+        self.residue_db: float | None = RESIDUE_REMOVED_DB
         self.heard_echo_frames = 0
         self.learned = False
         self.no_echo_path = False
@@ -202,7 +225,8 @@ class EchoCancellation:
             self._recent.append(removed_db >= LEARN_REMOVED_DB)
             self.learned = self.heard_echo_frames >= LEARN_FRAMES and \
                 sum(self._recent) >= RECENT_REMOVED * RECENT_FRAMES
-        if removed_db >= self.residue_db or not self.learned:
+        residue = self.residue_db is not None and removed_db >= self.residue_db
+        if residue or not self.learned:
             self.gated_s += FRAME_S
             return np.zeros_like(cleaned)
         return cleaned

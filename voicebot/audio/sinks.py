@@ -11,6 +11,7 @@ mapped onto session time with the `at` values it is handed, so the loop keeps on
 from __future__ import annotations
 
 import collections
+import math
 import threading
 import time
 from dataclasses import dataclass
@@ -73,10 +74,18 @@ class WavSink:
         self._busy_until = 0.0
         self._closed = False
         self.played = PlayedAudio()
+        self._held: list[tuple[np.ndarray, Playback | None]] | None = None  # while paused
 
     def play(self, samples: np.ndarray, sample_rate: int, at: float) -> Playback:
         data = resample(np.asarray(samples, dtype=np.float32).reshape(-1), sample_rate,
                         self.sample_rate)
+        if self._held is not None:  # paused: it plays after what is held, once resumed
+            playback = Playback(math.inf)
+            self._held.append((data, playback))
+            return playback
+        return self._lay_out(data, at)
+
+    def _lay_out(self, data: np.ndarray, at: float) -> Playback:
         start = max(at, self._busy_until)
         index = max(round(start * self.sample_rate), self._length)
         if len(data):
@@ -91,17 +100,39 @@ class WavSink:
         return self._busy_until
 
     def stop(self, at: float) -> None:
+        self._held = None
+        self._cut(at)
+
+    def _cut(self, at: float) -> np.ndarray:
+        """Drop what was laid out from `at` on, and return it (silent gaps included)."""
         if at >= self._busy_until:
-            return
+            return np.zeros(0, dtype=np.float32)
         cut = max(round(at * self.sample_rate), 0)
+        rest = np.zeros(max(self._length - cut, 0), dtype=np.float32)
         kept = []
         for index, data in self._chunks:
             if index < cut:
                 kept.append((index, data[: cut - index]))
+            tail = data[max(cut - index, 0):]
+            if len(tail):
+                offset = max(index - cut, 0)
+                rest[offset : offset + len(tail)] = tail
         self._chunks = kept
         self._length = min(self._length, cut)
         self._busy_until = max(at, 0.0)
         self.played.cut(self._busy_until)
+        return rest
+
+    def pause(self, at: float) -> None:
+        if self._held is None:
+            self._held = [(self._cut(at), None)]
+
+    def resume(self, at: float) -> None:
+        held, self._held = self._held, None
+        for data, playback in held or []:
+            laid = self._lay_out(data, at)
+            if playback is not None:
+                playback.expected = playback.started = laid.start
 
     def samples(self) -> np.ndarray:
         """Everything played so far, from session time 0, as float32."""
@@ -132,6 +163,13 @@ class _Queued:
     data: np.ndarray
     playback: Playback
     reference: np.ndarray  # the block at the echo reference's rate
+    written: int = 0  # samples of it already written to the device
+
+    def rest(self, reference_rate: int, rate: int) -> _Queued:
+        """What is left of the block, as a block of its own whose start is not known yet
+        (a paused reply goes on with it)."""
+        skip = round(self.written * reference_rate / rate)
+        return _Queued(self.data, Playback(math.inf), self.reference[skip:])
 
 
 class SpeakerSink:
@@ -169,7 +207,10 @@ class SpeakerSink:
         self._busy_until = 0.0
         self._session_offset = -float("inf")  # session time minus the device's clock
         self._written_until = 0.0  # session time at which the last sample written is heard
+        self._frames_done = 0  # samples handed to the device so far, silence included
+        self._anchor: float | None = None  # session time at which sample 0 is heard
         self._closed = False
+        self._paused = False
         self.played = PlayedAudio()
         try:
             self._stream = sd.OutputStream(
@@ -206,31 +247,46 @@ class SpeakerSink:
     def _callback(self, outdata: np.ndarray, frames: int, time_info: Any, status: Any) -> None:
         if status and status.output_underflow:
             self.underflows += 1
+            self._anchor = None  # the device played silence we did not write: count anew
         heard_at, lead = self._heard_at(time_info)
         out = outdata[:, 0]
         filled = 0
         with self._lock:
             self._lead = lead
-            while filled < frames and self._queue:
+            while filled < frames and self._queue and not self._paused:
                 head = self._queue[0]
                 if head.playback.started is None:
                     started = heard_at + filled / self.sample_rate + self._session_offset
                     head.playback.started = started
                     queued = sum(len(q.data) for q in self._queue) / self.sample_rate
                     self._busy_until = started + queued
-                    self.played.add(started, head.reference)
+                    self.played.add(self._on_the_count(started, filled), head.reference)
                 take = min(frames - filled, len(head.data))
                 out[filled : filled + take] = head.data[:take]
                 filled += take
-                self._written_until = heard_at + filled / self.sample_rate + \
-                    self._session_offset
+                self._written_until = self._on_the_count(
+                    heard_at + filled / self.sample_rate + self._session_offset, filled)
                 if take == len(head.data):
                     self._queue.popleft()
                 else:
                     head.data = head.data[take:]
+                    head.written += take
             if not self._queue:
                 self._drained.set()
+            self._frames_done += frames
         out[filled:] = 0.0
+
+    def _on_the_count(self, heard: float, filled: int) -> float:
+        """When the sample `filled` into this callback's buffer is heard, for the echo
+        reference: counted in samples from a fixed anchor rather than read from this
+        callback's DAC time. The DAC times jitter, and the session offset is re-estimated
+        at every `play`; on the real sound server that moved the reference of a second
+        reply 10-15 ms against the first, AEC3 lost the echo path for 100-200 ms, and the
+        bot heard its own words. The device plays its samples back to back, so their count
+        is exact; the anchor is set at the first block (and again after an underflow)."""
+        if self._anchor is None:
+            self._anchor = heard - (self._frames_done + filled) / self.sample_rate
+        return self._anchor + (self._frames_done + filled) / self.sample_rate
 
     def play(self, samples: np.ndarray, sample_rate: int, at: float) -> Playback:
         self._check_alive()
@@ -240,12 +296,43 @@ class SpeakerSink:
         reference = self.played.prepare(clipped, self.sample_rate)
         with self._lock:
             self._session_offset = max(self._session_offset, at - self._device_time())
+            if self._paused:
+                playback = Playback(math.inf)
+                self._queue.append(_Queued(clipped, playback, reference))
+                return playback
             playback = Playback(max(at + self._lead, self._busy_until))
             if len(data):
                 self._queue.append(_Queued(clipped, playback, reference))
                 self._drained.clear()
             self._busy_until = playback.expected + len(data) / self.sample_rate
         return playback
+
+    def pause(self, at: float) -> None:
+        """Stop writing: what the device holds still plays (its buffer, within `latency`),
+        the rest waits for `resume`."""
+        with self._lock:
+            if self._paused:
+                return
+            self._paused = True
+            if self._queue and self._queue[0].playback.started is not None:
+                self._queue[0] = self._queue[0].rest(self.played.sample_rate,
+                                                     self.sample_rate)
+            self._busy_until = min(self._busy_until, max(at + self._lead, 0.0))
+            self.played.cut(self._written_until)
+            self._drained.set()
+
+    def resume(self, at: float) -> None:
+        with self._lock:
+            if not self._paused:
+                return
+            self._paused = False
+            start = max(at + self._lead, self._busy_until)
+            for queued in self._queue:
+                queued.playback.expected = start
+                start += len(queued.data) / self.sample_rate
+            self._busy_until = start
+            if self._queue:
+                self._drained.clear()
 
     def busy_until(self) -> float:
         self._check_alive()
@@ -266,6 +353,7 @@ class SpeakerSink:
 
     def stop(self, at: float) -> None:
         with self._lock:
+            self._paused = False
             self._queue.clear()
             self._drained.set()
             # what the device already holds still plays
