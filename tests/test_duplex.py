@@ -17,9 +17,11 @@ from voicebot.audio.sources import WavReplaySource
 from voicebot.clock import FakeClock
 from voicebot.config import ConversationConfig, EndpointConfig, StreamingConfig, TextConfig
 from voicebot.engines import Engines, reused
+from voicebot.events import Word
 from voicebot.metrics import TurnRecord
 from voicebot.pipeline import Conversation
 from voicebot.testing.fakes import (
+    SPEECH_AMPLITUDE,
     FakeAsr,
     FakeLlm,
     FakeTts,
@@ -42,6 +44,8 @@ BOT_VOICE = 0.15  # louder than the user's scripted voice (0.1): a speaker near 
 
 def converse(audio: np.ndarray, *, echo: EchoMode, barge_in: bool | str = "auto",
              gain_db: float = 0.0, delay_ms: float = 100.0, known_room: bool = False,
+             asr: FakeAsr | None = None, resume_after_s: float = 1.5,
+             continue_within_s: float = 1.5,
              ) -> tuple[list[TurnRecord], Conversation, WavSink, FakeLlm]:
     """One session in a simulated room; `known_room` cancels with the room's exact response
     instead of AEC3 (whose suppressor takes a synthetic voice under an equally synthetic
@@ -53,11 +57,15 @@ def converse(audio: np.ndarray, *, echo: EchoMode, barge_in: bool | str = "auto"
         streaming=StreamingConfig(min_chunk_s=5.0),
         text=TextConfig(early_first_chunk=False, max_reply_sentences=9, max_reply_words=99),
         conversation=ConversationConfig(barge_in=barge_in,  # type: ignore[arg-type]
-                                        speculative_reply=False, prefill=False),
+                                        speculative_reply=False, prefill=False,
+                                        resume_after_s=resume_after_s,
+                                        continue_within_s=continue_within_s),
     )
     tts = FakeTts(clock, first_audio_s=0.05, sample_rate=RATE, voice_amplitude=BOT_VOICE)
-    engines = Engines(reused(FakeVad(RATE, FRAME)), FakeAsr(clock, "what about paris", 0.1),
-                      llm, tts, SilenceTurn())
+    if asr is not None:
+        asr.clock = clock
+    engines = Engines(reused(FakeVad(RATE, FRAME)),
+                      asr or FakeAsr(clock, "what about paris", 0.1), llm, tts, SilenceTurn())
     conversation = build_conversation(cfg, engines, clock=clock, view=RecordedView(),
                                       overrides=Overrides(inline=True, echo=echo))
     sink = WavSink(None, sample_rate=RATE)
@@ -71,10 +79,13 @@ def converse(audio: np.ndarray, *, echo: EchoMode, barge_in: bool | str = "auto"
 def test_without_a_canceller_an_open_microphone_hears_the_bot_and_cuts_it_off() -> None:
     # the hazard the canceller removes: barge-in on open speakers with nothing cancelled
     turns, conversation, _, _ = converse(scripted_audio([(0.48, 2.52)], 10.0), echo="off",
-                                         barge_in=True)
+                                         barge_in=True, resume_after_s=0.0)
     assert conversation.echo is None
     assert turns[0].status == "interrupted"
     assert "barge-in" in (turns[0].error or "")
+    # pausing for a voice without words only turns the cut into a stutter
+    turns, _, _, _ = converse(scripted_audio([(0.48, 2.52)], 10.0), echo="off", barge_in=True)
+    assert turns[0].pauses
 
 
 @pytest.mark.parametrize(("gain_db", "delay_ms"), [(0.0, 50.0), (0.0, 200.0), (-10.0, 100.0)])
@@ -99,12 +110,13 @@ def test_the_user_speaking_over_the_reply_stops_it_and_is_answered() -> None:
     assert [t.status for t in turns] == ["interrupted", "ok"]
     first, second = turns
     onset = 7.6
-    assert onset < first.marks["turn_end"] < onset + 0.3  # silent within 300 ms
+    out = sink.samples()
+    assert out[int((onset - 0.2) * RATE): int(onset * RATE)].any()  # playing until then
+    # silent within 300 ms (paused at the onset, stopped once the words were known)
+    assert not out[int((onset + 0.3) * RATE): int(second.marks["playback_start"] * RATE)].any()
+    assert first.marks["turn_end"] > 9.1 and not first.pauses
     assert second.user_text == "what about paris"  # the speech over the reply is a turn
     assert len(llm.requests) == 2
-    out = sink.samples()
-    cut = first.marks["turn_end"]
-    assert not out[int((cut + 0.01) * RATE): int(second.marks["playback_start"] * RATE)].any()
 
 
 def test_the_reference_is_aligned_with_the_microphone_sample_for_sample() -> None:
@@ -221,3 +233,102 @@ def test_the_simulated_user_waits_for_the_reply_or_speaks_into_it() -> None:
     assert second == pytest.approx(5.0, abs=0.04)  # the reply ended at 4 s, + 1 s pause
     assert third == pytest.approx(7.0, abs=0.04)  # 1 s into the reply that began at 6 s
     assert user.finished
+
+
+class ByLengthAsr(FakeAsr):
+    """Hears the text of the first (longest span, text) whose span the utterance's voice
+    fits in: "mm-hm" for a short one, a sentence for a long one."""
+
+    def __init__(self, texts: list[tuple[float, str]]) -> None:
+        super().__init__(FakeClock(), "", 0.1, words_per_second=20.0)
+        self.texts = texts
+
+    def transcribe(self, audio: np.ndarray, *, prompt: str = "") -> list[Word]:
+        loud = np.flatnonzero(np.abs(audio) > SPEECH_AMPLITUDE / 2)
+        span = (loud[-1] - loud[0] + 1) / RATE if len(loud) else 0.0
+        self.words = next(text for longest, text in self.texts if span <= longest).split()
+        return super().transcribe(audio, prompt=prompt)
+
+
+def test_a_backchannel_pauses_the_reply_and_it_resumes_where_it_paused() -> None:
+    # "mm-hm" at 7.6-8.0 s over the reply (which plays from ~3.3 s)
+    audio = scripted_audio([(0.48, 2.52), (7.6, 8.0)], 20.0)
+    asr = ByLengthAsr([(0.5, "Mm-hm."), (9.0, "what about paris")])
+    turns, _, sink, llm = converse(audio, echo="on", known_room=True, asr=asr)
+    assert [t.status for t in turns] == ["ok"] and len(llm.requests) == 1
+    (pause,) = turns[0].pauses
+    assert pause.kind == "backchannel" and pause.heard == "Mm-hm."
+    assert 7.6 < pause.at < 7.7 and 0.3 < pause.paused_s < 1.0
+    out = sink.samples()
+    silent = _silent_spans(out, RATE)
+    assert any(s < 7.75 and e > pause.at + pause.paused_s - 0.05 for s, e in silent)
+    whole = converse(scripted_audio([(0.48, 2.52)], 20.0), echo="on", known_room=True)[2]
+    # nothing of the reply lost or repeated: the same audio, a pause longer
+    assert abs(np.count_nonzero(out) - np.count_nonzero(whole.samples())) < RATE * 0.02
+    assert len(out) - len(whole.samples()) == pytest.approx(pause.paused_s * RATE,
+                                                            abs=RATE * 0.05)
+
+
+def test_a_cough_without_words_and_the_bots_own_echo_let_the_reply_go_on() -> None:
+    audio = scripted_audio([(0.48, 2.52), (7.0, 7.2), (9.0, 10.2)], 20.0)
+    asr = ByLengthAsr([(0.25, ""), (1.5, "the capital is Paris"), (9.0, "what about paris")])
+    turns, _, _, llm = converse(audio, echo="on", known_room=True, asr=asr)
+    assert [t.status for t in turns] == ["ok"] and len(llm.requests) == 1
+    assert [p.kind for p in turns[0].pauses] == ["nothing", "echo"]
+
+
+def test_words_in_the_first_seconds_of_the_reply_continue_the_turn_answered_once() -> None:
+    # A question, its answer, a second question; 0.6 s into its answer the user goes on.
+    audio = scripted_audio([(0.48, 2.52), (12.5, 14.1), (15.3, 16.3)], 30.0)
+    asr = ByLengthAsr([(1.1, "and Spain"), (9.0, "what about paris")])
+    turns, conversation, sink, llm = converse(audio, echo="on", known_room=True, asr=asr)
+    assert [t.status for t in turns] == ["ok", "interrupted", "ok"]
+    dropped, answered = turns[1], turns[2]
+    assert dropped.continued_by == 3 and "went on" in (dropped.error or "")
+    assert answered.user_text == "what about paris and Spain"
+    users = [m.content for m in llm.requests[2] if m.role == "user"]
+    assert users[-1].split() == answered.user_text.split()  # one user turn, not two
+    assert len(users) == 2  # the first question, and this one
+    history = conversation.history.messages()
+    assert [m.role for m in history[1:]] == ["user", "assistant", "user", "assistant"]
+    out = sink.samples()
+    reply_began = dropped.marks["playback_start"]
+    assert 15.3 - 1.5 < reply_began < 15.3  # the user went on within its first seconds
+    assert not out[int(15.6 * RATE): int(answered.marks["playback_start"] * RATE)].any()
+
+
+def test_the_timer_resumes_a_voice_without_words_and_late_words_still_take_the_floor() -> None:
+    # a timer (10 ms) that runs out in the pause before the voice's only decode: the reply
+    # resumes; then the final's words stop it for good
+    audio = scripted_audio([(0.48, 2.52), (7.6, 9.1)], 20.0)
+    turns, _, _, llm = converse(audio, echo="on", known_room=True, resume_after_s=0.01)
+    assert [t.status for t in turns] == ["interrupted", "ok"]
+    assert [p.kind for p in turns[0].pauses] == ["silence"]
+    assert turns[1].user_text == "what about paris" and len(llm.requests) == 2
+
+
+def test_once_a_decode_has_heard_words_the_timer_waits_for_the_final() -> None:
+    # the endpoint (0.3 s of silence) comes after the timer (0.2 s), but the pause decode
+    # heard words first: the reply stays paused, and the words are the next turn
+    audio = scripted_audio([(0.48, 2.52), (7.6, 9.1)], 20.0)
+    asr = FakeAsr(FakeClock(), "what about paris", 0.02)
+    turns, _, _, _ = converse(audio, echo="on", known_room=True, resume_after_s=0.2,
+                              asr=asr)
+    assert [t.status for t in turns] == ["interrupted", "ok"]
+    assert turns[0].pauses == []  # never resumed while the user was being heard
+
+
+def test_with_resume_after_s_0_any_voice_stops_the_reply_at_once() -> None:
+    audio = scripted_audio([(0.48, 2.52), (7.6, 8.0)], 20.0)
+    asr = ByLengthAsr([(0.5, "Mm-hm."), (9.0, "what about paris")])
+    turns, _, _, _ = converse(audio, echo="on", known_room=True, asr=asr, resume_after_s=0.0)
+    assert [t.status for t in turns] == ["interrupted", "ok"]
+    assert 7.6 < turns[0].marks["turn_end"] < 7.9
+
+
+def _silent_spans(audio: np.ndarray, rate: int, least_s: float = 0.2) -> list[tuple[float, float]]:
+    """(start, end) seconds of runs of exact silence at least `least_s` long."""
+    quiet = np.concatenate([[False], audio == 0, [False]])
+    edges = np.flatnonzero(np.diff(quiet.astype(int)))
+    spans = [(a / rate, b / rate) for a, b in zip(edges[::2], edges[1::2], strict=True)]
+    return [(a, b) for a, b in spans if b - a >= least_s]

@@ -46,6 +46,7 @@ def make_conversation(
     max_utterance_s: float = 30.0,
     speculative: bool = False,
     prefill: bool = True,
+    resume_after_s: float = 1.5,
 ) -> tuple[Conversation, RecordedView, FakeTts]:
     endpoint = EndpointConfig(threshold=0.5, start_ms=90, end_ms=300, preroll_ms=300,
                               max_utterance_s=max_utterance_s)
@@ -53,7 +54,7 @@ def make_conversation(
         endpoint=endpoint, streaming=StreamingConfig(min_chunk_s=min_chunk_s),
         text=TextConfig(early_first_chunk=False),
         conversation=ConversationConfig(barge_in=barge_in, speculative_reply=speculative,
-                                        prefill=prefill),
+                                        prefill=prefill, resume_after_s=resume_after_s),
     )
     tts = FakeTts(clock, first_audio_s=tts_first_audio_s, sample_rate=RATE)
     vad = FakeVad(RATE, FRAME)
@@ -256,7 +257,9 @@ def test_barge_in_cuts_playback_and_starts_the_next_turn() -> None:
     clock = FakeClock()
     long_reply = [*REPLY, " It", " has", " many", " museums.", " People", " love", " it."]
     llm = FakeLlm(clock, long_reply, ttft_s=0.2, per_token_s=0.05)
-    conversation, view, _ = make_conversation(clock, llm, barge_in=True)
+    # resume_after_s 0: speech over the reply stops it at once (no pause to judge the words
+    # first, tests/test_duplex.py)
+    conversation, view, _ = make_conversation(clock, llm, barge_in=True, resume_after_s=0.0)
     sink = WavSink(None, sample_rate=RATE)
     # The reply plays from 3.27 s (1.05 s a sentence); the user cuts in at 4.6 s, during the
     # second sentence.

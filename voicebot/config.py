@@ -146,11 +146,24 @@ class ConversationConfig:
     barge_in: bool | Literal["auto"] = "auto"
     """Speech over the reply stops it. auto: on when echo cancellation runs (else the bot
     would hear itself and the loop is half-duplex: the microphone muted while it talks)."""
+    resume_after_s: float = 1.5
+    """With barge-in, the user's voice pauses the reply; if no real words come (a
+    backchannel such as "mm-hm", a cough, the bot's own echo), it resumes once the voice has
+    been quiet this long, or as soon as the words show it was nothing. 0: any voice over
+    the reply stops it at once."""
+    continue_within_s: float = 1.5
+    """Words said over a reply that began less than this before them continue the user's
+    turn: the reply is dropped and the whole sentence is answered once (0: never)."""
     speculative_reply: bool = True
     prefill: bool = True
     """The LLM reads the conversation and the words committed so far while the user speaks
     (backends with a prompt cache: llama.cpp), so the reply evaluates only what is new."""
     log_dir: str | None = None
+
+    def check(self) -> None:
+        for key in ("resume_after_s", "continue_within_s"):
+            if not 0 <= getattr(self, key) <= 10:
+                raise ParamError(key, getattr(self, key), "must be between 0 and 10 seconds")
 
 
 @dataclass

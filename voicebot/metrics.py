@@ -66,6 +66,16 @@ TurnStatus = Literal["ok", "failed", "truncated", "interrupted"]
 
 
 @dataclass
+class PauseRecord:
+    """The reply paused for the user's voice and went on (turn/interjection.py)."""
+
+    at: float  # session time it paused
+    paused_s: float  # how long it stayed paused
+    heard: str  # what the voice said ("" for none)
+    kind: str  # backchannel, echo, nothing (no words), or silence (no words by the timer)
+
+
+@dataclass
 class TurnRecord:
     """One finished (or failed, or interrupted) turn, as logged."""
 
@@ -89,6 +99,11 @@ class TurnRecord:
     llm_threads: int | None = None
     """The thread count of the LLM engine that answered, where the backend says (llama.cpp:
     with n_threads: adaptive it varies with the machine's load)."""
+    pauses: list[PauseRecord] = field(default_factory=list)
+    """Times the reply paused for the user's voice and then resumed (full duplex)."""
+    continued_by: int | None = None
+    """The user went on speaking in the reply's first seconds: this reply was dropped and
+    turn `continued_by` answers the whole sentence once."""
     marks: dict[str, float] = field(default_factory=dict)
 
     def mark(self, name: str, t: float) -> None:

@@ -16,6 +16,7 @@ time stays continuous).
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -35,7 +36,7 @@ from voicebot.audio.echo import (
 from voicebot.audio.levels import first_audible, rms_dbfs
 from voicebot.audio.sinks import AudioSink, Playback
 from voicebot.audio.sources import AudioSource
-from voicebot.capabilities import LiveInput, RecordsPlayback, SupportsPrefill
+from voicebot.capabilities import LiveInput, RecordsPlayback, SupportsPause, SupportsPrefill
 from voicebot.clock import Clock
 from voicebot.config import ConversationConfig, TextConfig
 from voicebot.errors import AudioDeviceError
@@ -52,7 +53,7 @@ from voicebot.listener import Listener
 from voicebot.llm.base import Llm
 from voicebot.llm.history import ChatHistory
 from voicebot.llm.prefill import Prefiller
-from voicebot.metrics import SessionLog, TurnRecord, TurnStatus
+from voicebot.metrics import PauseRecord, SessionLog, TurnRecord, TurnStatus
 from voicebot.reply import (
     AudioChunk,
     FirstToken,
@@ -64,6 +65,7 @@ from voicebot.reply import (
 )
 from voicebot.reply_worker import Pending, ReplyWorker
 from voicebot.tts.base import Tts
+from voicebot.turn.interjection import classify
 from voicebot.view import ConversationView
 
 WORKER_JOIN_TIMEOUT_S = 30.0  # a prompt evaluation cannot be stopped; it ends within this
@@ -76,6 +78,19 @@ REPLY_MARKS = ("llm_start", "llm_first_token", "first_sentence", "tts_first_audi
 ReplyFn = Callable[
     [Llm, Tts, TextConfig, Sequence[ChatMessage], threading.Event], Iterator[ReplyEvent]
 ]
+
+
+@dataclass
+class _Pause:
+    """The reply paused at `at` (session time) for the user's voice that began at `onset`
+    (audio time); `quiet_since` is when that voice last went quiet (None while it goes on)."""
+
+    at: float
+    onset: float
+    quiet_since: float | None = None
+    speech_end: float | None = None  # the interjection's end of speech and endpoint, kept
+    endpoint: float | None = None  # for the turn it becomes if it takes the floor
+    words_heard: bool = False  # a decode of it had real words: wait for its final
 
 
 @dataclass
@@ -177,6 +192,10 @@ class Conversation:
         self._part_start = 0  # self.words from here on were said since the last onset
         self._prefill_due: str | None = None  # words to prefill once the input is read
         self._workers: list[ReplyWorker] = []  # reply threads, cancelled ones until they end
+        self.resume_after_s = conversation_cfg.resume_after_s
+        self.continue_within_s = conversation_cfg.continue_within_s
+        self._pause: _Pause | None = None  # the reply is paused for the user's voice
+        self._resumed: _Pause | None = None  # resumed by the timer, its utterance still open
 
     # ---- the loop -------------------------------------------------------------------
     def run(self, source: AudioSource, sink: AudioSink) -> list[TurnRecord]:
@@ -201,6 +220,7 @@ class Conversation:
         try:
             while not self._finished(source, sink):
                 self._take_input(source, sink)
+                self._follow_the_voice()
                 self._prefill_if_speaking()
                 self._maybe_speculate()
                 if self.listener.has_work():
@@ -272,6 +292,8 @@ class Conversation:
         playing = sink.busy_until() - now
         if self._reply is not None and playing > 0:  # wake when the reply has played
             wait = min(wait, playing)
+        if self._pause is not None:  # and for the pause's timer
+            wait = min(wait, 0.05)
         if wait == float("inf"):
             return
         self.clock.sleep(min(wait, 0.05))
@@ -323,6 +345,10 @@ class Conversation:
     def _on_vad_event(self, event: SpeechStarted | SpeechEnded, sink: AudioSink) -> None:
         if isinstance(event, SpeechStarted):
             self._on_speech_started(event, sink)
+        elif (over := self._pause or self._resumed) is not None:
+            # the end of what was said over the reply
+            over.speech_end = self._audio_clock.to_clock(event.last_speech)
+            over.endpoint = self.elapsed()
         elif self._turn is not None:
             self._turn.mark("speech_end", self._audio_clock.to_clock(event.last_speech))
             self._turn.mark("endpoint", self.elapsed())
@@ -332,7 +358,12 @@ class Conversation:
 
     def _on_speech_started(self, event: SpeechStarted, sink: AudioSink) -> None:
         turn = self._turn
+        if self._pause is not None:
+            return  # more of what is being said over the paused reply
         if turn is not None and "playback_start" in turn.marks:
+            if self.resume_after_s > 0 and isinstance(sink, SupportsPause):
+                self._pause_reply(event, sink)
+                return
             self.interrupt(sink, "barge-in: the user spoke over the reply")
         elif turn is not None and turn.forced:
             # A monologue cut at max_utterance_s goes on while its first part is answered:
@@ -360,6 +391,9 @@ class Conversation:
             return
         now = self.elapsed()
         if isinstance(result, TranscriptUpdate):
+            if self._pause is not None or self._resumed is not None:
+                self._note_words_over_reply(result)
+                return  # words said over the reply: judged on the final
             self.words.extend(EmittedWord(w, now) for w in result.committed)
             committed = " ".join(w.word.text for w in self.words)
             self.view.partial(committed, " ".join(w.text for w in result.partial))
@@ -374,6 +408,12 @@ class Conversation:
             self._on_utterance(result, now)
 
     def _on_utterance(self, final: UtteranceFinal, now: float) -> None:
+        if self._resumed is not None and final.speech_start == self._resumed.onset:
+            self._judge_resumed(final)
+            return
+        if self._pause is not None:
+            self._judge_pause(final)
+            return
         turn = self._turn
         if final.speech_start in self._dropped_onsets:
             self._dropped_onsets.discard(final.speech_start)
@@ -522,7 +562,7 @@ class Conversation:
     def _play(self, chunk: AudioChunk, now: float) -> None:
         reply, turn, sink = self._reply, self._turn, self._sink
         assert reply is not None and turn is not None and sink is not None
-        if reply.starts and (late := now - sink.busy_until()) > 0:
+        if reply.starts and self._pause is None and (late := now - sink.busy_until()) > 0:
             turn.stall_s += late  # the reply had started and ran dry: a gap in its audio
         playback = sink.play(chunk.samples, chunk.sample_rate, now)
         reply.starts.setdefault(chunk.sentence_index, playback)
@@ -547,10 +587,131 @@ class Conversation:
 
     def _finish_playback_if_done(self, sink: AudioSink) -> None:
         reply = self._reply
-        if reply is None or reply.generating or reply.speculative_text is not None:
-            return  # still generating, or waiting for the endpoint to confirm it
+        if reply is None or reply.generating or reply.speculative_text is not None or \
+                self._pause is not None:
+            return  # still generating, waiting for the endpoint to confirm it, or paused
         if sink.busy_until() <= self.elapsed():
             self._end_turn()
+
+    # ---- the user's voice over the reply (full duplex) -------------------------------
+    def _pause_reply(self, event: SpeechStarted, sink: SupportsPause) -> None:
+        """The reply goes silent at once; what the voice says decides whether it resumes
+        (turn/interjection.py)."""
+        now = self.elapsed()
+        sink.pause(now)
+        self._pause = _Pause(at=now, onset=event.at)
+        self.view.notice("(paused: you spoke)")
+
+    def _judge_pause(self, final: UtteranceFinal) -> None:
+        kind = self._classify(final.text)
+        if kind == "words":
+            self._take_floor(final)
+        else:
+            self._resume(kind, final.text)
+
+    def _judge_resumed(self, final: UtteranceFinal) -> None:
+        """The final of a voice the timer gave up on: real words take the floor late (as
+        LiveKit's agents do); anything else only goes in the log."""
+        pause, self._resumed = self._resumed, None
+        assert pause is not None and self._turn is not None
+        kind = self._classify(final.text)
+        if kind == "words" and self._reply is not None and isinstance(self._sink, SupportsPause):
+            pause.at = self.elapsed()
+            self._sink.pause(pause.at)
+            self._pause = pause
+            self._take_floor(final)
+        elif self._turn.pauses:
+            record = self._turn.pauses[-1]
+            record.heard, record.kind = final.text.strip(), kind
+
+    def _note_words_over_reply(self, update: TranscriptUpdate) -> None:
+        """Real words in a decode of the voice over the reply: it is speech, so the timer
+        waits for the final (a turn detector may hold an unfinished phrase for 2 s)."""
+        pause = self._pause or self._resumed
+        heard = " ".join(w.text for w in (*update.committed, *update.partial))
+        if pause is not None and self._classify(heard) == "words":
+            pause.words_heard = True
+
+    def _classify(self, text: str) -> str:
+        echo_possible = self.echo is not None and not self.echo.no_echo_path
+        reply_text = self._reply.text if self._reply is not None else ""
+        return classify(text, reply_text, echo_possible=echo_possible)
+
+    def _follow_the_voice(self) -> None:
+        """While paused, resume once the voice has been quiet `resume_after_s` and no decode
+        of it had real words; a voice the timer gave up on that speaks again pauses the reply
+        again (it is the same utterance, so no new onset comes)."""
+        voice = self.listener.in_speech and not self.listener.in_pause
+        now = self.elapsed()
+        if self._pause is None:
+            resumed, sink = self._resumed, self._sink
+            if resumed is not None and voice and isinstance(sink, SupportsPause):
+                self._resumed = None
+                sink.pause(now)
+                self._pause = dataclasses.replace(resumed, at=now, quiet_since=None)
+                self.view.notice("(paused: you spoke)")
+            return
+        pause = self._pause
+        if voice:
+            pause.quiet_since = None
+        elif pause.quiet_since is None:
+            pause.quiet_since = now
+        elif now - pause.quiet_since >= self.resume_after_s and not pause.words_heard:
+            self._resume("silence", "")
+
+    def _resume(self, kind: str, heard: str) -> None:
+        pause, turn, sink = self._pause, self._turn, self._sink
+        assert pause is not None and turn is not None and isinstance(sink, SupportsPause)
+        self._pause = None
+        if self.listener.in_speech:  # its utterance is still open: its final may have words
+            self._resumed = pause
+        now = self.elapsed()
+        sink.resume(now)
+        turn.pauses.append(PauseRecord(at=pause.at, paused_s=now - pause.at,
+                                       heard=heard.strip(), kind=kind))
+        if self._reply is not None and not self._reply.generating:
+            turn.marks["playback_end"] = self._sink_busy_until()
+        said = f"'{heard.strip()}' is {kind}" if heard.strip() else "no words"
+        self.view.notice(f"(resumed: {said})")
+
+    def _sink_busy_until(self) -> float:
+        assert self._sink is not None
+        return self._sink.busy_until()
+
+    def _take_floor(self, final: UtteranceFinal) -> None:
+        """Real words over the reply: it stops for good, and they are the next turn. Said
+        in the reply's first seconds they continue the user's turn instead: the reply is
+        dropped (not kept in the history) and the whole sentence is answered once."""
+        pause, turn, reply, sink = self._pause, self._turn, self._reply, self._sink
+        assert pause is not None and turn is not None and reply is not None
+        assert sink is not None
+        self._pause = None
+        heard_from = turn.marks.get("playback_start", pause.at)
+        continues = pause.at - heard_from < self.continue_within_s
+        if continues:
+            reply.cancel.set()
+            _close(reply.events)
+            sink.stop(self.elapsed())
+            turn.status = "interrupted"
+            turn.error = "the user went on: the whole sentence is answered once"
+            turn.reply_text = reply.heard_by(pause.at)
+            turn.partial_reply = reply.text
+            turn.continued_by = turn.index + 1
+            earlier = turn.user_text
+            self.view.notice("(you went on: answering the whole sentence)")
+            self._end_turn()  # not kept in the history: the user message goes on
+        else:
+            earlier = ""
+            self.interrupt(sink, "barge-in: the user spoke over the reply")
+        new = TurnRecord(index=len(self.turns) + 1, user_text=earlier)
+        new.mark("speech_start", self._audio_clock.to_clock(pause.onset))
+        if pause.speech_end is not None and pause.endpoint is not None:
+            new.mark("speech_end", pause.speech_end)
+            new.mark("endpoint", pause.endpoint)
+        self._turn = new
+        self.words = []
+        self._part_start = 0
+        self._on_utterance(final, self.elapsed())
 
     # ---- endings --------------------------------------------------------------------
     def _end_turn(self) -> None:
@@ -559,6 +720,7 @@ class Conversation:
             turn.marks["playback_start"] = heard  # the device's figure, now that it played
         self._reply = None
         self._turn = None
+        self._pause = self._resumed = None
         if turn is None:
             return
         if turn.status == "ok":

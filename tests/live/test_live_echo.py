@@ -1,6 +1,6 @@
 """Open speakers on a real sound server: the bot's speaker fed back into the microphone
-(PulseAudio loopback: 100 ms, 0 dB), `voicebot talk --echo-cancellation on` (barge-in is
-then on too).
+(PulseAudio loopback: 100 ms, 0 dB), `voicebot talk` with its defaults (echo cancellation
+auto, which is on between a microphone and a speaker, and barge-in with it).
 
 (a) Replies that play into the echo path interrupt nothing, and no words are heard from the
 bot's own voice. (b) The user speaking over a reply silences the speaker within 300 ms,
@@ -16,7 +16,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
-import pytest
 import soundfile as sf
 from live_helpers import Voicebot, read_rows, wait_for_log
 from test_live_interruptions import _wait_for_speaker
@@ -30,17 +29,13 @@ BARGE_IN_STOP_S = 0.300
 LEARN_S = 4.0  # the canceller holds the microphone while it learns the room (3 s of voice)
 
 
-@pytest.mark.xfail(strict=False, reason=(
-    "known defect (docs/duplex.md): on the real sound server the echo of the second, short "
-    "reply leaked through the canceller in 2 of 3 runs ('Friends.', 'Thank you for the.') "
-    "and cut it; why it leaks here and not in the simulated room is not found yet"))
 def test_replies_into_an_echo_path_interrupt_nothing_and_are_not_heard_as_words(
     pulse: PulseServer, questions: dict[str, Path], voicebot: Callable[..., Voicebot],
     tmp_path: Path,
 ) -> None:
     pulse.add_echo_path(ECHO_DELAY_MS, 0.0)
     log = tmp_path / "talk.jsonl"
-    bot = voicebot("talk", "--echo-cancellation", "on", "--log", str(log))
+    bot = voicebot("talk", "--log", str(log))  # the defaults: auto is on here
     bot.wait_for("Listening", READY_TIMEOUT_S)
     time.sleep(1.0)
     for count, key in enumerate(("story", "france"), start=1):
@@ -68,7 +63,7 @@ def test_speaking_over_the_reply_on_open_speakers_stops_it_within_300_ms(
     recording = tmp_path / "room.wav"
     recorder = pulse.record(recording)
     try:
-        bot = voicebot("talk", "--echo-cancellation", "on", "--log", str(log))
+        bot = voicebot("talk", "--log", str(log))  # the defaults: auto is on here
         bot.wait_for("Listening", READY_TIMEOUT_S)
         time.sleep(1.0)
         pulse.play(questions["story"]).wait(timeout=30)

@@ -12,7 +12,12 @@ through an echo path
 - `barge-in`: the fourth and sixth lines are spoken into the reply, 0.8 s after it began
   (by then the canceller has learned the room: it cannot be interrupted while it learns).
   Reaction time is measured from outside, on the reply audio: from the first audible sample
-  of the user's line to the last audible sample of the cut reply.
+  of the user's line to the last audible sample of the cut reply. Said that early, within
+  `conversation.continue_within_s`, a line continues the user's turn (the reply is dropped
+  and the two lines answered once); its words are still compared alone.
+- `backchannel`: four lines, with a backchannel ("Mm-hm.", "Okay."... spoken by the TTS at
+  the lines' level) said 0.8 s into the third and fourth replies. The reply should pause
+  and go on where it paused; "resumed" counts the replies that did and were not cut.
 The double-talk WER compares each barged-in line's transcript with the same line's in a
 duplex session (said alone), both against the recording's reference text.
 """
@@ -50,6 +55,8 @@ NEXT_REPLY_MARGIN_S = 0.02
 """The next reply's logged start is its first audible sample; the span measured for the cut
 reply ends this much before it (a span up to it counted that sample as the old reply's)."""
 AUDIBLE = 10 ** (-45 / 20)
+BACKCHANNELS = ("Mm-hm.", "Okay.", "Yeah.", "Uh-huh.", "Right.", "I see.")
+BACKCHANNEL_LABEL = "backchannel: "
 
 
 @dataclass
@@ -80,6 +87,9 @@ def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--barge-sessions", type=int, default=4,
                         help="sessions with barge-ins (default 4: 6 lines each, 2 of them "
                         "said into the reply)")
+    parser.add_argument("--backchannel-sessions", type=int, default=3,
+                        help="sessions with backchannels (default 3: 4 lines each, and a "
+                        "backchannel said into the third and fourth replies)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -100,6 +110,8 @@ def run(args: argparse.Namespace) -> int:
     engines = load_engines(cfg)
     try:
         sessions = _plan(utterances, args.sessions, args.lines, args.barge_sessions)
+        utterances = utterances + _backchannels(engines, cfg.audio.sample_rate)
+        sessions += _plan_backchannels(utterances, args.backchannel_sessions)
         for i, session in enumerate(sessions, start=1):
             say(f"[{i}/{len(sessions)}] {session.kind}"
                 + (f", room {session.room[0]:+.0f} dB {session.room[1]:.0f} ms"
@@ -122,6 +134,33 @@ def _utterances(speech_dir: Path, rate: int, count: int) -> list[tuple[str, str,
             if LINE_S[0] <= float(r["duration_s"]) <= LINE_S[1]][:count]
     return [(r["file"], r["reference_text"], _at_level(read_wav(speech_dir / r["file"], rate)))
             for r in rows]
+
+
+def _backchannels(engines: Engines, rate: int) -> list[tuple[str, str, np.ndarray]]:
+    """The backchannels, spoken by the TTS, at the lines' level (labelled apart)."""
+    from voicebot.audio.resample import resample
+
+    out = []
+    for text in BACKCHANNELS:
+        audio = np.concatenate(list(engines.tts.synthesize(text)))
+        out.append((BACKCHANNEL_LABEL + text, text,
+                    _at_level(resample(audio, engines.tts.sample_rate, rate))))
+    return out
+
+
+def _plan_backchannels(utterances: list[tuple[str, str, np.ndarray]],
+                       sessions: int) -> list[Session]:
+    lines = [u for u in utterances if not u[0].startswith(BACKCHANNEL_LABEL)]
+    channels = [u for u in utterances if u[0].startswith(BACKCHANNEL_LABEL)]
+    plan = []
+    for s in range(sessions):
+        said = [lines[(s * 4 + i) % len(lines)] for i in range(4)]
+        chosen = [*said[:3], channels[(2 * s) % len(channels)], said[3],
+                  channels[(2 * s + 1) % len(channels)]]
+        into = [u[0].startswith(BACKCHANNEL_LABEL) for u in chosen]
+        plan.append(Session("backchannel", ROOMS[s % 2], [u[0] for u in chosen],
+                            [u[1] for u in chosen], into))
+    return plan
 
 
 def _at_level(audio: np.ndarray) -> np.ndarray:
@@ -216,17 +255,29 @@ def self_interruptions(session: Session) -> list[str]:
     return found
 
 
-def cut_ins(session: Session) -> int:
+def cut_ins(session: Session) -> list[tuple[bool, float]]:
     """Replies cut by the user's own line, going on after a pause (not a line said into the
-    reply on purpose): the end of turn came too early."""
-    count = 0
+    reply on purpose): the end of turn came too early. For each: (recovered: the reply was
+    dropped and the whole line answered once, seconds from the continuation's onset to the
+    reply's last audible sample, measured on the reply audio)."""
+    found = []
     for turn, after in itertools.pairwise(session.turns):
         start = after.marks.get("speech_start", -99.0)
         if turn.status == "interrupted" and _said(session, start) and not any(
                 abs(start - onset) < 1.2 for onset, into in
                 zip(session.onsets, session.into, strict=False) if into):
-            count += 1
-    return count
+            found.append((turn.continued_by == after.index,
+                          _silent_after(session, start, after)))
+    return found
+
+
+def _silent_after(session: Session, start: float, after: TurnRecord, rate: int = 16000,
+                  ) -> float:
+    """Seconds from `start` to the last audible reply sample before `after`'s reply."""
+    until = after.marks.get("playback_start", len(session.reply) / rate) - NEXT_REPLY_MARGIN_S
+    span = session.reply[round(start * rate): round(until * rate)]
+    loud = np.flatnonzero(np.abs(span) >= AUDIBLE)
+    return float(loud[-1] + 1) / rate if len(loud) else 0.0
 
 
 def reactions(session: Session, rate: int = 16000) -> list[float | None]:
@@ -257,13 +308,56 @@ def reactions(session: Session, rate: int = 16000) -> list[float | None]:
 
 
 def line_texts(session: Session) -> dict[str, str]:
-    """Line label -> what the bot heard of it (its turn's user text)."""
+    """Line label -> what the bot heard of it (its turn's user text, less the earlier
+    line's words where the line continued that turn)."""
     texts = {}
     for i, label in enumerate(session.labels):
         turn = turn_for_line(session, i)
-        if turn is not None:
+        if turn is None:
+            continue
+        went_on = [t for t in session.turns if t.index == turn.continued_by]
+        if went_on:  # the line went on after a pause: the turn that answered all of it
+            turn = went_on[0]
             texts[label] = turn.user_text
+            continue
+        text = turn.user_text
+        earlier = [t for t in session.turns if t.continued_by == turn.index]
+        if earlier and text.startswith(earlier[0].user_text):
+            text = text[len(earlier[0].user_text):].strip()  # a barge-in that continued
+        texts[label] = text
     return texts
+
+
+def continued(session: Session) -> int:
+    """Replies dropped because a line went on with the user's turn (continue_within_s)."""
+    return sum(1 for t in session.turns if t.continued_by is not None)
+
+
+def backchannels(session: Session) -> list[tuple[str, str]]:
+    """For each backchannel said over a reply: (what was said, what became of the reply:
+    `resumed` (paused, went on and was not cut), `cut`, or `not paused`)."""
+    out = []
+    for i, label in enumerate(session.labels):
+        if not label.startswith(BACKCHANNEL_LABEL) or i >= len(session.onsets):
+            continue
+        onset = session.onsets[i]
+        playing = [t for t in session.turns
+                   if t.marks.get("playback_start", 1e9) < onset < t.marks.get("turn_end", 0)]
+        if not playing:
+            out.append((label[len(BACKCHANNEL_LABEL):], "reply over before it"))
+            continue
+        turn = playing[0]
+        paused = [p for p in turn.pauses if onset - 0.3 < p.at < onset + 1.2]
+        fate = "cut" if turn.status != "ok" else "resumed" if paused else \
+            "went on (not paused)"
+        heard = f" (heard {paused[0].heard!r} as {paused[0].kind})" if paused else ""
+        out.append((label[len(BACKCHANNEL_LABEL):], fate + heard))
+    return out
+
+
+def self_pauses(session: Session) -> int:
+    """Pauses while no line was being said: the bot paused for its own voice."""
+    return sum(1 for t in session.turns for p in t.pauses if not _said(session, p.at))
 
 
 def median(values: list[float]) -> float | None:

@@ -12,12 +12,15 @@ import numpy as np
 from voicebot.bench.asr import word_errors
 from voicebot.bench.duplex import (
     Session,
+    backchannels,
+    continued,
     cut_ins,
     line_texts,
     median,
     p90,
     reactions,
     self_interruptions,
+    self_pauses,
 )
 
 
@@ -64,8 +67,11 @@ def write_report(sessions: list[Session], out: Path) -> Path:
     selfs_0db = sum(len(selfs[id(s)]) for s in duplex if s.room and s.room[0] == 0.0)
     reacts = [r for s in sessions if s.kind == "barge-in" for r in reactions(s)]
     stopped = [r for r in reacts if r is not None]
-    echo_in = sum(s.echo.get("echo_in", 0.0) for s in duplex)
-    echo_out = sum(s.echo.get("echo_out", 0.0) for s in duplex)
+    # ERLE on echo alone: sessions where no line went on over a reply (a cut-in's voice
+    # is not echo, and the canceller rightly keeps it)
+    echo_only = [s for s in duplex if not cut_ins(s)]
+    echo_in = sum(s.echo.get("echo_in", 0.0) for s in echo_only)
+    echo_out = sum(s.echo.get("echo_out", 0.0) for s in echo_only)
     erle = 10 * math.log10(echo_in / echo_out) if echo_out > 0 else None
     cpu = sum(s.echo.get("cpu_s", 0.0) for s in sessions)
     audio = sum(s.echo.get("audio_s", 0.0) for s in sessions)
@@ -73,25 +79,34 @@ def write_report(sessions: list[Session], out: Path) -> Path:
     on, off = _e2e(sessions, "duplex"), _e2e(sessions, "half-duplex")
     outside_on = [e for s in sessions if s.kind == "duplex" for e in s.outside_e2e]
     outside_off = [e for s in sessions if s.kind == "half-duplex" for e in s.outside_e2e]
+    channels = [b for s in sessions if s.kind == "backchannel" for b in backchannels(s)]
+    over_reply = [fate for _, fate in channels if not fate.startswith("reply over")]
+    resumed = sum(1 for fate in over_reply if not fate.startswith("cut"))
+    cuts = [c for s in duplex for c in cut_ins(s)]
+    recovered = [after for ok, after in cuts if ok]
+    pauses = [p.paused_s for s in sessions if s.kind == "backchannel" for t in s.turns
+              for p in t.pauses]
     lines = [
         "# Full duplex in a simulated room",
         "",
         "Command: `voicebot bench duplex` (default config; real recorded lines from "
         "../shared/speech/dev said by a simulated user at 1x; the bot's voice fed back into "
-        "the microphone through an echo path; WebRTC AEC3 with the residue gate, "
-        "voicebot/audio/echo.py).",
+        "the microphone through an echo path; WebRTC AEC3, voicebot/audio/echo.py).",
         "",
         "| figure | value | target |",
         "|---|---|---|",
         f"| self-interruptions, 0 dB echo path | {selfs_0db} in {replies_0db} replies | "
         "0 in 20 |",
         f"| self-interruptions, all rooms | {sum(len(v) for v in selfs.values())} | 0 |",
-        f"| cut-ins (a reply cut by the user's line going on after a pause) | "
-        f"{sum(cut_ins(s) for s in duplex)} | (the end-of-turn issue) |",
+        f"| cut-ins (a reply begun before the user's line went on after a pause) | "
+        f"{len(cuts)}: {len(recovered)} recovered (dropped, the whole line answered once; "
+        f"the reply silent {', '.join(_ms(r) for r in recovered) or 'n/a'} after the "
+        "continuation began) | every cut-in recovered |",
         f"| barge-in reaction, median / p90 | {_ms(median(stopped))} / {_ms(p90(stopped))} "
         f"({len(stopped)} of {len(reacts)} replies still playing stopped) | "
         "<= 250 / 400 ms |",
-        "| ERLE of AEC3 once it has learned the room (duplex sessions, echo-only frames) | "
+        f"| ERLE of AEC3 once it has learned the room ({len(echo_only)} duplex sessions "
+        "without a cut-in) | "
         + (f"{erle:.1f} dB" if erle is not None else "n/a") + " | >= 25 dB |",
         f"| double-talk WER vs the same lines alone ({compared} lines) | "
         + (f"{over:.1%} vs {clean:.1%}" if over is not None and clean is not None
@@ -104,12 +119,18 @@ def write_report(sessions: list[Session], out: Path) -> Path:
         f"| e2e median measured from outside (the user's line and the reply audio), duplex vs "
         f"half-duplex | {_ms(median(outside_on))} vs {_ms(median(outside_off))} "
         f"({len(outside_on)} / {len(outside_off)} turns) | unchanged |",
-        "| backchannels resumed | not built (issue 21 item 3) | >= 4 of 5 |",
-        "| cut-ins recovered | not built (issue 21 item 4) | all |",
+        f"| self-pauses (the reply paused for its own voice, duplex sessions) | "
+        f"{sum(self_pauses(s) for s in duplex)} | 0 |",
+        f"| backchannels said over a reply after which it went on (resumed, or never "
+        f"paused) | {resumed} of {len(over_reply)} (pause median {_ms(median(pauses))}) "
+        "| >= 4 of 5 |",
+        f"| barge-ins that continued the user's turn (said within continue_within_s) | "
+        f"{sum(continued(s) for s in sessions if s.kind == 'barge-in')} | |",
         "",
         "## Sessions",
         "",
-        "| # | kind | room | turns (status) | self-interruptions | reactions | gated |",
+        "| # | kind | room | turns (status) | self-interruptions | reactions, backchannels "
+        "| gated |",
         "|---|---|---|---|---|---|---|",
     ]
     for i, s in enumerate(sessions, start=1):
@@ -117,7 +138,8 @@ def write_report(sessions: list[Session], out: Path) -> Path:
         statuses = ", ".join(t.status for t in s.turns)
         found = "; ".join(selfs.get(id(s), [])) or ("0" if s.kind == "duplex" else "")
         react = ", ".join(_ms(r) if r is not None else "not stopped"
-                          for r in reactions(s)) if s.kind == "barge-in" else ""
+                          for r in reactions(s)) if s.kind == "barge-in" else \
+            "; ".join(f"{said} {fate}" for said, fate in backchannels(s))
         gated = f"{s.echo['gated_s']:.1f} s" if s.echo else ""
         lines.append(f"| {i} | {s.kind} | {room} | {statuses} | {found} | {react} | {gated} |")
     plot = _plot(sessions, on, off, out / "duplex.png")

@@ -1,0 +1,47 @@
+"""bench duplex's figures, on hand-made sessions (voicebot/bench/duplex.py)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from voicebot.bench.duplex import BACKCHANNEL_LABEL, Session, backchannels, cut_ins, line_texts
+from voicebot.metrics import PauseRecord, TurnRecord
+
+RATE = 16000
+
+
+def turn(index: int, text: str, start: float, playback: float, end: float,
+         **fields: object) -> TurnRecord:
+    record = TurnRecord(index=index, user_text=text, **fields)  # type: ignore[arg-type]
+    record.marks = {"speech_start": start, "playback_start": playback, "turn_end": end}
+    return record
+
+
+def test_a_line_that_went_on_is_a_recovered_cut_in_and_its_words_are_the_whole_line() -> None:
+    reply = np.zeros(20 * RATE, dtype=np.float32)
+    reply[int(3.0 * RATE): int(3.7 * RATE)] = 0.3  # the dropped reply, silent at 3.7 s
+    reply[int(6.0 * RATE): int(8.0 * RATE)] = 0.3  # the answer to the whole line
+    session = Session("duplex", (0.0, 100.0), ["a.wav"], ["a man said sir i exist"], [False],
+                      onsets=[0.5], ends=[4.5], reply=reply)
+    session.turns = [
+        turn(1, "A man said", 0.5, 3.0, 3.6, status="interrupted", continued_by=2),
+        turn(2, "A man said sir I exist", 3.5, 6.0, 8.0),
+    ]
+    ((recovered, silent_after),) = cut_ins(session)
+    assert recovered and silent_after == 0.2  # 3.5 s -> 3.7 s
+    assert line_texts(session) == {"a.wav": "A man said sir I exist"}
+
+
+def test_a_backchannel_resumed_cut_or_never_paused() -> None:
+    labels = ["q.wav", BACKCHANNEL_LABEL + "Mm-hm.", "q2.wav", BACKCHANNEL_LABEL + "Okay.",
+              "q3.wav", BACKCHANNEL_LABEL + "Yeah."]
+    session = Session("backchannel", (0.0, 100.0), labels, [""] * 6,
+                      [False, True, False, True, False, True],
+                      onsets=[0.5, 4.0, 10.0, 14.0, 20.0, 24.0])
+    paused = turn(1, "q", 0.5, 3.2, 8.0, pauses=[PauseRecord(4.2, 1.4, "Mm-hm.",
+                                                            "backchannel")])
+    cut = turn(2, "q2", 10.0, 13.2, 14.5, status="interrupted")
+    never = turn(4, "q3", 20.0, 23.2, 27.0)
+    session.turns = [paused, cut, turn(3, "Okay", 14.0, 15.5, 16.0), never]
+    fates = [fate.split(" (")[0] for _, fate in backchannels(session)]
+    assert fates == ["resumed", "cut", "went on"]

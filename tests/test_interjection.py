@@ -1,0 +1,39 @@
+"""What the user's voice over a reply was (turn/interjection.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from voicebot.turn.interjection import classify, words_of
+
+REPLY = "The capital of France is Paris. It is known for the Eiffel Tower."
+
+
+@pytest.mark.parametrize("text", ["Mm-hm.", "yeah", "Okay.", "uh huh", "Right, right.",
+                                  "I see."])
+def test_backchannels_do_not_take_the_floor(text: str) -> None:
+    assert classify(text, REPLY, echo_possible=True) == "backchannel"
+
+
+@pytest.mark.parametrize("text", ["", "  ", "...", "-"])
+def test_no_words_is_nothing(text: str) -> None:
+    assert classify(text, REPLY, echo_possible=True) == "nothing"
+
+
+@pytest.mark.parametrize("text", ["Stop.", "Wait, what about Spain?", "Yeah, but why?",
+                                  "No.", "Tell me more about the tower please."])
+def test_real_words_take_the_floor(text: str) -> None:
+    assert classify(text, REPLY, echo_possible=True) == "words"
+
+
+def test_the_bots_own_words_are_echo_only_where_its_voice_can_reach_the_microphone() -> None:
+    assert classify("capital of France is Paris", REPLY, echo_possible=True) == "echo"
+    assert classify("known for the tower", REPLY, echo_possible=True) == "echo"
+    assert classify("capital of France is Paris", REPLY, echo_possible=False) == "words"
+    # the reply's words out of order, or mostly new ones, are the user's
+    assert classify("Paris is the capital", REPLY, echo_possible=True) == "words"
+    assert classify("what about the capital of Spain", REPLY, echo_possible=True) == "words"
+
+
+def test_words_are_lower_case_without_punctuation() -> None:
+    assert words_of("Mm-hm. Don't STOP!") == ["mm-hm", "don't", "stop"]

@@ -1,0 +1,72 @@
+"""What the user's speech over a reply was: words that take the floor, or not.
+
+In full duplex a reply pauses the moment the user's voice starts (audio/echo.py keeps the
+bot's own voice out). Whether it resumes depends on what that voice said: a backchannel
+("mm-hm", "yeah", "okay"), a cough or a breath with no words, or the bot's own words come
+back through the room (an echo the canceller let through) do not take the floor, and the
+reply goes on where it paused. Anything else does. LiveKit's agents do the same with a
+timer; here the words decide, and the timer (`conversation.resume_after_s`) only covers the
+case where no words come at all.
+
+Pure functions of text: the orchestrator (pipeline.py) calls them.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+Interjection = Literal["words", "backchannel", "echo", "nothing"]
+
+BACKCHANNELS = frozenset({
+    "mm", "mhm", "mmhm", "mm-hm", "mm-hmm", "hmm", "hm", "uh-huh", "uhhuh", "uh", "um",
+    "ah", "oh", "yeah", "yes", "yep", "yup", "ok", "okay", "right", "sure", "alright",
+    "i see", "wow", "cool", "nice", "great", "got it", "uh huh", "mm hm", "oh okay",
+    "oh yeah", "yeah yeah", "okay okay", "right right", "i see i see",
+})
+"""Whole interjections that only say "go on". A longer one ("yeah, but what about...") has
+other words and takes the floor."""
+ECHO_SHARE = 0.6
+ECHO_LEAST_WORDS = 2
+"""At least this share of the interjection's words, and this many, are a run of the
+reply's own words: the room gave the bot's voice back and the canceller let some through
+(a leak is a stretch of the reply, so the run must be unbroken; a user who says "Paris?"
+over a reply about Paris is heard)."""
+_WORD = re.compile(r"[a-z0-9']+(?:-[a-z0-9']+)*")
+
+
+def words_of(text: str) -> list[str]:
+    """Lower-case words, punctuation dropped ("Mm-hm." -> ["mm-hm"])."""
+    return _WORD.findall(text.lower())
+
+
+def classify(text: str, reply_text: str, *, echo_possible: bool) -> Interjection:
+    """`text`: what the user said over the reply; `reply_text`: what the reply had said
+    around then. `echo_possible`: the bot's voice can reach the microphone (open speakers)."""
+    words = words_of(text)
+    if not words:
+        return "nothing"
+    if " ".join(words) in BACKCHANNELS:
+        return "backchannel"
+    if echo_possible and _is_echo(words, words_of(reply_text)):
+        return "echo"
+    return "words"
+
+
+def _is_echo(words: list[str], reply: list[str]) -> bool:
+    run = _longest_common_run(words, reply)
+    return run >= ECHO_LEAST_WORDS and run >= ECHO_SHARE * len(words)
+
+
+def _longest_common_run(a: list[str], b: list[str]) -> int:
+    """The longest stretch of words that `a` and `b` share, unbroken in both."""
+    best = 0
+    previous = [0] * (len(b) + 1)
+    for word in a:
+        current = [0] * (len(b) + 1)
+        for j, other in enumerate(b):
+            if word == other:
+                current[j + 1] = previous[j] + 1
+                best = max(best, current[j + 1])
+        previous = current
+    return best
