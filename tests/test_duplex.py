@@ -297,6 +297,15 @@ def test_words_in_the_first_seconds_of_the_reply_continue_the_turn_answered_once
     assert not out[int(15.6 * RATE): int(answered.marks["playback_start"] * RATE)].any()
 
 
+def test_a_stop_in_the_first_seconds_of_the_reply_stops_it_and_is_not_merged() -> None:
+    audio = scripted_audio([(0.48, 2.52), (12.5, 14.1), (15.3, 16.3)], 30.0)
+    asr = ByLengthAsr([(1.1, "Wait, stop."), (9.0, "what about paris")])
+    turns, _, _, _ = converse(audio, echo="on", known_room=True, asr=asr)
+    assert [t.status for t in turns] == ["ok", "interrupted", "ok"]
+    assert turns[1].continued_by is None and "barge-in" in (turns[1].error or "")
+    assert turns[2].user_text == "Wait, stop."
+
+
 def test_the_timer_resumes_a_voice_without_words_and_late_words_still_take_the_floor() -> None:
     # a timer (10 ms) that runs out in the pause before the voice's only decode: the reply
     # resumes; then the final's words stop it for good

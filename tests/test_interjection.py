@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from voicebot.turn.interjection import classify, words_of
+from voicebot.turn.interjection import asks_to_stop, classify, words_of
 
 REPLY = "The capital of France is Paris. It is known for the Eiffel Tower."
 
@@ -37,3 +37,10 @@ def test_the_bots_own_words_are_echo_only_where_its_voice_can_reach_the_micropho
 
 def test_words_are_lower_case_without_punctuation() -> None:
     assert words_of("Mm-hm. Don't STOP!") == ["mm-hm", "don't", "stop"]
+
+
+def test_stop_requests_are_told_from_more_of_a_question() -> None:
+    for text in ("Stop.", "Wait, stop please.", "Never mind.", "Hold on.", "OK, enough."):
+        assert asks_to_stop(text), text
+    for text in ("And what about Spain?", "in the morning", "Mm-hm."):
+        assert not asks_to_stop(text), text

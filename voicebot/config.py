@@ -153,7 +153,8 @@ class ConversationConfig:
     the reply stops it at once."""
     continue_within_s: float = 1.5
     """Words said over a reply that began less than this before them continue the user's
-    turn: the reply is dropped and the whole sentence is answered once (0: never)."""
+    turn: the reply is dropped and the whole sentence is answered once (0: never). Words
+    that ask it to stop ("stop", "wait", "never mind") are a new turn all the same."""
     speculative_reply: bool = True
     prefill: bool = True
     """The LLM reads the conversation and the words committed so far while the user speaks

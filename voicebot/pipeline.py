@@ -65,7 +65,7 @@ from voicebot.reply import (
 )
 from voicebot.reply_worker import Pending, ReplyWorker
 from voicebot.tts.base import Tts
-from voicebot.turn.interjection import classify
+from voicebot.turn.interjection import asks_to_stop, classify
 from voicebot.view import ConversationView
 
 WORKER_JOIN_TIMEOUT_S = 30.0  # a prompt evaluation cannot be stopped; it ends within this
@@ -687,7 +687,8 @@ class Conversation:
         assert sink is not None
         self._pause = None
         heard_from = turn.marks.get("playback_start", pause.at)
-        continues = pause.at - heard_from < self.continue_within_s
+        continues = pause.at - heard_from < self.continue_within_s and \
+            not asks_to_stop(final.text)
         if continues:
             reply.cancel.set()
             _close(reply.events)

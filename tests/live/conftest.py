@@ -25,6 +25,8 @@ QUESTIONS = {
     "spider": "How many legs does a spider have?",
     "story": "Tell me a long story about a brave knight and a dragon.",
     "stop": "Wait, stop please.",
+    "okay": "Okay.",
+    "spain": "And what about Spain?",
 }
 
 

@@ -4,7 +4,9 @@ auto, which is on between a microphone and a speaker, and barge-in with it).
 
 (a) Replies that play into the echo path interrupt nothing, and no words are heard from the
 bot's own voice. (b) The user speaking over a reply silences the speaker within 300 ms,
-measured on the recording, and what they said is the next turn. The user's onset is found
+measured on the recording, and what they said is the next turn. (c) A backchannel over a
+reply pauses it, and it resumes. (d) The user going on just after the reply began gets one
+answer to the whole sentence. The user's onset is found
 in the room's left channel (user + echo) after subtracting the echo, which is an exact
 delayed copy of the right channel (the speaker).
 """
@@ -97,6 +99,61 @@ def test_speaking_over_the_reply_on_open_speakers_stops_it_within_300_ms(
         f"playback went on {stopped_after * 1000:.0f} ms after the user spoke: {facts}")
     assert rows[0]["status"] == "interrupted", facts
     assert "stop" in rows[1]["user_text"].lower(), facts  # heard, and answered as a turn
+
+
+def test_a_backchannel_over_the_reply_lets_it_resume(
+    pulse: PulseServer, questions: dict[str, Path], voicebot: Callable[..., Voicebot],
+    tmp_path: Path,
+) -> None:
+    pulse.add_echo_path(ECHO_DELAY_MS, 0.0)
+    log = tmp_path / "talk.jsonl"
+    bot = voicebot("talk", "--log", str(log))
+    bot.wait_for("Listening", READY_TIMEOUT_S)
+    time.sleep(1.0)
+    pulse.play(questions["story"]).wait(timeout=30)
+    assert _wait_for_speaker(pulse, timeout_s=60.0), bot.stderr[-3000:]
+    time.sleep(LEARN_S)
+    pulse.play(questions["okay"]).wait(timeout=30)
+    rows = wait_for_log(log, 1, 120.0, bot)
+    time.sleep(2.0)
+    status = bot.interrupt()
+    rows = read_rows(log)
+    facts = "; ".join(f"{r['index']} {r['status']} {r['user_text']!r} pauses {r['pauses']}"
+                      for r in rows)
+    assert status == 130 and "Traceback" not in bot.stderr, bot.stderr[-3000:]
+    assert [r["status"] for r in rows] == ["ok"], facts  # not cut, and no turn of its own
+    assert [p["kind"] for p in rows[0]["pauses"]] in (["backchannel"], ["nothing"]), facts
+    assert "resumed" in bot.stderr + bot.stdout
+
+
+def test_going_on_just_after_the_reply_began_gets_one_answer_to_the_whole_sentence(
+    pulse: PulseServer, questions: dict[str, Path], voicebot: Callable[..., Voicebot],
+    tmp_path: Path,
+) -> None:
+    pulse.add_echo_path(ECHO_DELAY_MS, 0.0)
+    log = tmp_path / "talk.jsonl"
+    bot = voicebot("talk", "--log", str(log))
+    bot.wait_for("Listening", READY_TIMEOUT_S)
+    time.sleep(1.0)
+    pulse.play(questions["story"]).wait(timeout=30)  # a long reply: the canceller learns
+    wait_for_log(log, 1, 120.0, bot)
+    time.sleep(1.0)
+    pulse.play(questions["france"]).wait(timeout=30)
+    assert _wait_for_speaker(pulse, timeout_s=60.0), bot.stderr[-3000:]
+    pulse.play(questions["spain"]).wait(timeout=30)  # the user goes on as the reply starts
+    wait_for_log(log, 3, 90.0, bot)
+    time.sleep(1.0)
+    status = bot.interrupt()
+    rows = read_rows(log)
+    facts = "; ".join(f"{r['index']} {r['status']} {r['user_text']!r} -> "
+                      f"{r.get('reply_text', '')[:50]!r} continued_by {r['continued_by']}"
+                      for r in rows)
+    assert status == 130 and "Traceback" not in bot.stderr, bot.stderr[-3000:]
+    assert [r["status"] for r in rows] == ["ok", "interrupted", "ok"], facts
+    dropped, answered = rows[1], rows[2]
+    assert dropped["continued_by"] == 3, facts
+    assert "capital" in answered["user_text"].lower(), facts  # the whole sentence ...
+    assert len(answered["user_text"]) > len(dropped["user_text"]) + 5, facts  # ... once
 
 
 def _without_echo(left: np.ndarray, speaker: np.ndarray, rate: int) -> np.ndarray:

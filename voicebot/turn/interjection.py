@@ -32,12 +32,22 @@ ECHO_LEAST_WORDS = 2
 reply's own words: the room gave the bot's voice back and the canceller let some through
 (a leak is a stretch of the reply, so the run must be unbroken; a user who says "Paris?"
 over a reply about Paris is heard)."""
+STOP_WORDS = frozenset({"stop", "wait", "enough", "cancel", "quiet", "shut", "hold",
+                        "pause", "nevermind"})
+"""Words that ask the bot to stop talking: said over a reply they stop it, and never count
+as the end of the user's last sentence."""
 _WORD = re.compile(r"[a-z0-9']+(?:-[a-z0-9']+)*")
 
 
 def words_of(text: str) -> list[str]:
     """Lower-case words, punctuation dropped ("Mm-hm." -> ["mm-hm"])."""
     return _WORD.findall(text.lower())
+
+
+def asks_to_stop(text: str) -> bool:
+    """"Stop", "wait", "never mind", "hold on"...: a request, not more of a question."""
+    words = words_of(text)
+    return bool(STOP_WORDS.intersection(words)) or "never mind" in " ".join(words)
 
 
 def classify(text: str, reply_text: str, *, echo_possible: bool) -> Interjection:
