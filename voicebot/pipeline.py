@@ -670,13 +670,9 @@ class Conversation:
         turn.pauses.append(PauseRecord(at=pause.at, paused_s=now - pause.at,
                                        heard=heard.strip(), kind=kind))
         if self._reply is not None and not self._reply.generating:
-            turn.marks["playback_end"] = self._sink_busy_until()
+            turn.marks["playback_end"] = sink.busy_until()
         said = f"'{heard.strip()}' is {kind}" if heard.strip() else "no words"
         self.view.notice(f"(resumed: {said})")
-
-    def _sink_busy_until(self) -> float:
-        assert self._sink is not None
-        return self._sink.busy_until()
 
     def _take_floor(self, final: UtteranceFinal) -> None:
         """Real words over the reply: it stops for good, and they are the next turn. Said
@@ -690,17 +686,11 @@ class Conversation:
         continues = pause.at - heard_from < self.continue_within_s and \
             not asks_to_stop(final.text)
         if continues:
-            reply.cancel.set()
-            _close(reply.events)
-            sink.stop(self.elapsed())
-            turn.status = "interrupted"
-            turn.error = "the user went on: the whole sentence is answered once"
-            turn.reply_text = reply.heard_by(pause.at)
-            turn.partial_reply = reply.text
             turn.continued_by = turn.index + 1
             earlier = turn.user_text
-            self.view.notice("(you went on: answering the whole sentence)")
-            self._end_turn()  # not kept in the history: the user message goes on
+            # not kept in the history: the user message goes on
+            self._cut_reply(sink, "the user went on: the whole sentence is answered once",
+                            heard_by=pause.at, keep=False)
         else:
             earlier = ""
             self.interrupt(sink, "barge-in: the user spoke over the reply")
@@ -755,18 +745,24 @@ class Conversation:
     def interrupt(self, sink: AudioSink, reason: str) -> None:
         """Cancel the reply in progress (LLM request, synthesis) and log its turn as
         interrupted with what the user heard of it."""
+        self._cut_reply(sink, reason, heard_by=self.elapsed(), keep=True)
+
+    def _cut_reply(self, sink: AudioSink, reason: str, *, heard_by: float,
+                   keep: bool) -> None:
+        """Stop the reply for good; its turn is logged interrupted with the sentences begun
+        by `heard_by`, which go in the history if `keep`."""
         reply, turn = self._reply, self._turn
         if reply is None or turn is None:
             return
         reply.cancel.set()
         _close(reply.events)
-        now = self.elapsed()
-        sink.stop(now)
+        sink.stop(self.elapsed())
         turn.status = "interrupted"
         turn.error = reason
-        turn.reply_text = reply.heard_by(now)
+        turn.reply_text = reply.heard_by(heard_by)
         turn.partial_reply = reply.text
-        self.history.add_assistant(turn.reply_text, interrupted=True)
+        if keep:
+            self.history.add_assistant(turn.reply_text, interrupted=True)
         self.view.notice(f"({reason})")
         self._end_turn()
 
