@@ -37,9 +37,7 @@ def test_replies_into_an_echo_path_interrupt_nothing_and_are_not_heard_as_words(
 ) -> None:
     pulse.add_echo_path(ECHO_DELAY_MS, 0.0)
     log = tmp_path / "talk.jsonl"
-    bot = voicebot("talk", "--log", str(log))  # the defaults: auto is on here
-    bot.wait_for("Listening", READY_TIMEOUT_S)
-    time.sleep(1.0)
+    bot = _listening(voicebot, log)
     for count, key in enumerate(("story", "france"), start=1):
         pulse.play(questions[key]).wait(timeout=30)
         wait_for_log(log, count, 120.0, bot)
@@ -65,9 +63,7 @@ def test_speaking_over_the_reply_on_open_speakers_stops_it_within_300_ms(
     recording = tmp_path / "room.wav"
     recorder = pulse.record(recording)
     try:
-        bot = voicebot("talk", "--log", str(log))  # the defaults: auto is on here
-        bot.wait_for("Listening", READY_TIMEOUT_S)
-        time.sleep(1.0)
+        bot = _listening(voicebot, log)
         pulse.play(questions["story"]).wait(timeout=30)
         assert _wait_for_speaker(pulse, timeout_s=60.0), bot.stderr[-3000:]
         time.sleep(LEARN_S)
@@ -107,9 +103,7 @@ def test_a_backchannel_over_the_reply_lets_it_resume(
 ) -> None:
     pulse.add_echo_path(ECHO_DELAY_MS, 0.0)
     log = tmp_path / "talk.jsonl"
-    bot = voicebot("talk", "--log", str(log))
-    bot.wait_for("Listening", READY_TIMEOUT_S)
-    time.sleep(1.0)
+    bot = _listening(voicebot, log)
     pulse.play(questions["story"]).wait(timeout=30)
     assert _wait_for_speaker(pulse, timeout_s=60.0), bot.stderr[-3000:]
     time.sleep(LEARN_S)
@@ -132,9 +126,7 @@ def test_going_on_just_after_the_reply_began_gets_one_answer_to_the_whole_senten
 ) -> None:
     pulse.add_echo_path(ECHO_DELAY_MS, 0.0)
     log = tmp_path / "talk.jsonl"
-    bot = voicebot("talk", "--log", str(log))
-    bot.wait_for("Listening", READY_TIMEOUT_S)
-    time.sleep(1.0)
+    bot = _listening(voicebot, log)
     pulse.play(questions["story"]).wait(timeout=30)  # a long reply: the canceller learns
     wait_for_log(log, 1, 120.0, bot)
     time.sleep(1.0)
@@ -154,6 +146,14 @@ def test_going_on_just_after_the_reply_began_gets_one_answer_to_the_whole_senten
     assert dropped["continued_by"] == 3, facts
     assert "capital" in answered["user_text"].lower(), facts  # the whole sentence ...
     assert len(answered["user_text"]) > len(dropped["user_text"]) + 5, facts  # ... once
+
+
+def _listening(voicebot: Callable[..., Voicebot], log: Path) -> Voicebot:
+    """`voicebot talk` on its defaults (echo cancellation auto: on here), once listening."""
+    bot = voicebot("talk", "--log", str(log))
+    bot.wait_for("Listening", READY_TIMEOUT_S)
+    time.sleep(1.0)
+    return bot
 
 
 def _without_echo(left: np.ndarray, speaker: np.ndarray, rate: int) -> np.ndarray:
