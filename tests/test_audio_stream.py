@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 
 from voicebot.audio.framing import Reframer
-from voicebot.audio.sinks import WavSink
 from voicebot.audio.sources import WavReplaySource
 from voicebot.audio.timeline import AudioTimeline
 from voicebot.audio.wav import read_wav, write_wav
+from voicebot.audio.wav_sink import WavSink
 
 # ---- Reframer ------------------------------------------------------------------------
 
@@ -181,3 +181,36 @@ def test_wav_sink_stop_drops_what_has_not_played() -> None:
     assert out[130:140].tolist() == [0.5] * 10
     sink.stop(5.0)  # nothing queued after 5 s: no change
     assert sink.busy_until() == pytest.approx(1.4)
+
+
+def test_a_long_session_to_a_wav_is_written_as_it_goes_not_held(tmp_path: Path) -> None:
+    """Hours of replies do not pile up in memory: audio that can no longer be cut is
+    written out and forgotten, and the file equals what a sink keeping it all would hold."""
+    path = tmp_path / "reply.wav"
+    streamed, kept = WavSink(path, sample_rate=100), WavSink(None, sample_rate=100)
+    rng = np.random.default_rng(1)
+    for turn in range(40):
+        reply = rng.uniform(-0.5, 0.5, 300).astype(np.float32)  # a 3 s reply every 10 s
+        for sink in (streamed, kept):
+            sink.play(reply, 100, at=turn * 10.0)
+            if turn == 7:
+                sink.stop(turn * 10.0 + 1.0)  # a barge-in cuts one reply
+    assert streamed.held_from() >= 380.0 - 10.0  # only the last reply or so is held
+    assert len(streamed._held_samples()) <= 1000
+    whole = kept.samples()
+    streamed.min_length_s = 400.0
+    streamed.close()
+    written = read_wav(path, 100)
+    assert len(written) == 40000
+    np.testing.assert_allclose(written[: len(whole)], whole, atol=1e-4)
+    assert written[len(whole):].max() == 0.0
+    assert written[71 * 100 : 80 * 100].max() == 0.0  # what the barge-in cut stays cut
+
+
+def test_a_sink_that_keeps_nothing_refuses_to_pretend_it_has_the_session() -> None:
+    sink = WavSink(None, sample_rate=100, keep=False)
+    for turn in range(5):
+        sink.play(np.ones(100, dtype=np.float32), 100, at=turn * 10.0)
+    assert sink.held_from() > 0
+    with pytest.raises(RuntimeError, match="keep"):
+        sink.samples()

@@ -10,8 +10,8 @@ import pytest
 
 from voicebot.audio.echo import EchoCancellation, SteadyTimeMap, WebRtcEchoCanceller
 from voicebot.audio.played import PlayedAudio
-from voicebot.audio.sinks import WavSink
 from voicebot.audio.wav import read_wav
+from voicebot.audio.wav_sink import WavSink
 from voicebot.events import AudioFrame
 from voicebot.testing.room import echo_path
 from voicebot.vad.silero import SileroVad

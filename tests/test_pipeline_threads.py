@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 
 from voicebot.assembly import build_conversation
-from voicebot.audio.sinks import WavSink
 from voicebot.audio.sources import WavReplaySource
+from voicebot.audio.wav_sink import WavSink
 from voicebot.clock import FakeClock
 from voicebot.config import ConversationConfig, EndpointConfig, StreamingConfig, TextConfig
 from voicebot.engines import Engines, reused

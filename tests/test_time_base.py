@@ -13,8 +13,9 @@ from test_pipeline_scenarios import REPLY, make_conversation
 
 from voicebot.audio.clockmap import AudioClockMap
 from voicebot.audio.levels import first_audible, trim_leading_silence
-from voicebot.audio.sinks import Playback, WavSink
+from voicebot.audio.sinks import Playback
 from voicebot.audio.sources import WavReplaySource
+from voicebot.audio.wav_sink import WavSink
 from voicebot.clock import FakeClock
 from voicebot.config import EndpointConfig, StreamingConfig
 from voicebot.events import AudioFrame, SpeechEnded

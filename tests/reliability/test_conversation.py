@@ -7,7 +7,7 @@ from __future__ import annotations
 import time
 
 from tests.test_pipeline_scenarios import REPLY, make_conversation, replay
-from voicebot.audio.sinks import WavSink
+from voicebot.audio.wav_sink import WavSink
 from voicebot.clock import FakeClock
 from voicebot.llm.history import ChatHistory
 from voicebot.testing.fakes import FakeLlm, scripted_audio

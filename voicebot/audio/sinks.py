@@ -15,7 +15,6 @@ import math
 import threading
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
@@ -52,107 +51,6 @@ class AudioSink(Protocol):
         ...
 
     def close(self) -> None: ...
-
-
-class WavSink:
-    """Collects the reply audio in one buffer aligned to session time (silence in the gaps)
-    and writes it as a 16-bit WAV on `close()` (when `path` is given). `played` holds what
-    was laid out, for an echo canceller or a simulated room (voicebot/testing/room.py)."""
-
-    live = False
-
-    def __init__(self, path: str | Path | None, sample_rate: int = 22050) -> None:
-        from voicebot.audio.wav import open_wav_early
-
-        self.path = Path(path) if path is not None else None
-        if self.path is not None:  # a bad path fails now, not after the session
-            open_wav_early(self.path, "the reply audio", sample_rate)
-        self.sample_rate = sample_rate
-        self.min_length_s = 0.0  # pad to this (the input's length) when written
-        self._chunks: list[tuple[int, np.ndarray]] = []  # (start sample, samples)
-        self._length = 0  # samples laid out so far
-        self._busy_until = 0.0
-        self._closed = False
-        self.played = PlayedAudio()
-        self._held: list[tuple[np.ndarray, Playback | None]] | None = None  # while paused
-
-    def play(self, samples: np.ndarray, sample_rate: int, at: float) -> Playback:
-        data = resample(np.asarray(samples, dtype=np.float32).reshape(-1), sample_rate,
-                        self.sample_rate)
-        if self._held is not None:  # paused: it plays after what is held, once resumed
-            playback = Playback(math.inf)
-            self._held.append((data, playback))
-            return playback
-        return self._lay_out(data, at)
-
-    def _lay_out(self, data: np.ndarray, at: float) -> Playback:
-        start = max(at, self._busy_until)
-        index = max(round(start * self.sample_rate), self._length)
-        if len(data):
-            self._chunks.append((index, data))
-            self._length = index + len(data)
-            self.played.add(index / self.sample_rate,
-                            self.played.prepare(data, self.sample_rate))
-        self._busy_until = start + len(data) / self.sample_rate
-        return Playback(start, start)
-
-    def busy_until(self) -> float:
-        return self._busy_until
-
-    def stop(self, at: float) -> None:
-        self._held = None
-        self._cut(at)
-
-    def _cut(self, at: float) -> np.ndarray:
-        """Drop what was laid out from `at` on, and return it (silent gaps included)."""
-        if at >= self._busy_until:
-            return np.zeros(0, dtype=np.float32)
-        cut = max(round(at * self.sample_rate), 0)
-        rest = np.zeros(max(self._length - cut, 0), dtype=np.float32)
-        kept = []
-        for index, data in self._chunks:
-            if index < cut:
-                kept.append((index, data[: cut - index]))
-            tail = data[max(cut - index, 0):]
-            if len(tail):
-                offset = max(index - cut, 0)
-                rest[offset : offset + len(tail)] = tail
-        self._chunks = kept
-        self._length = min(self._length, cut)
-        self._busy_until = max(at, 0.0)
-        self.played.cut(self._busy_until)
-        return rest
-
-    def pause(self, at: float) -> None:
-        if self._held is None:
-            self._held = [(self._cut(at), None)]
-
-    def resume(self, at: float) -> None:
-        held, self._held = self._held, None
-        for data, playback in held or []:
-            laid = self._lay_out(data, at)
-            if playback is not None:
-                playback.expected = playback.started = laid.start
-
-    def samples(self) -> np.ndarray:
-        """Everything played so far, from session time 0, as float32."""
-        out = np.zeros(self._length, dtype=np.float32)
-        for index, data in self._chunks:
-            out[index : index + len(data)] = data
-        return out
-
-    def close(self) -> None:
-        if self._closed:
-            return
-        self._closed = True
-        if self.path is not None:
-            from voicebot.audio.wav import write_wav
-
-            audio = self.samples()
-            short = round(self.min_length_s * self.sample_rate) - len(audio)
-            if short > 0:
-                audio = np.concatenate([audio, np.zeros(short, dtype=np.float32)])
-            write_wav(self.path, audio, self.sample_rate)
 
 
 BLOCK_S = 0.010  # PortAudio callback block: stop() takes effect within one block

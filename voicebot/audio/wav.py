@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -150,6 +151,34 @@ def write_wav(path: str | Path, samples: np.ndarray, sample_rate: int) -> None:
         with sf.SoundFile(str(p), "w", int(sample_rate), _channels(data), "PCM_16",
                           format="WAV") as f:
             f.write(data)
+
+
+class WavWriter:
+    """A 16-bit mono WAV written a piece at a time (clipped to [-1, 1]), so a long session's
+    audio need not be held in memory; the file is complete once `close()` has run. A
+    failure is one OutputError line."""
+
+    def __init__(self, path: Path, sample_rate: int) -> None:
+        self.path = path
+        self.sample_rate = sample_rate
+        self._file: Any = None
+
+    def write(self, samples: np.ndarray) -> None:
+        if not len(samples):
+            return
+        import soundfile as sf
+
+        with writing(self.path, "the WAV"):
+            if self._file is None:
+                self._file = sf.SoundFile(str(self.path), "w", int(self.sample_rate), 1,
+                                          "PCM_16", format="WAV")
+            self._file.write(np.clip(np.asarray(samples, dtype=np.float32), -1.0, 1.0))
+
+    def close(self) -> None:
+        if self._file is not None:
+            with writing(self.path, "the WAV"):
+                self._file.close()
+            self._file = None
 
 
 def open_wav_early(path: Path, what: str, sample_rate: int) -> Path:

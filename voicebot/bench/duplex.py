@@ -190,7 +190,7 @@ def run_session(session: Session, utterances: list[tuple[str, str, np.ndarray]],
                 engines: Engines, cfg: Config) -> None:
     from voicebot.assembly import Overrides, build_conversation
     from voicebot.audio.echo import EchoMode
-    from voicebot.audio.sinks import WavSink
+    from voicebot.audio.wav_sink import WavSink
     from voicebot.bench.audible import measure_turns
     from voicebot.clock import MonotonicClock
     from voicebot.testing.room import EchoRoomSource

@@ -15,8 +15,8 @@ from voicebot.bench.speech_set import DEFAULT_SPEECH_DIR, has_manifest, read_man
 from voicebot.bench.talk_report import mode_label
 
 if TYPE_CHECKING:
-    from voicebot.audio.sinks import WavSink
     from voicebot.audio.sources import WavReplaySource
+    from voicebot.audio.wav_sink import WavSink
     from voicebot.config import Config
     from voicebot.engines import Engines
     from voicebot.metrics import TurnRecord
@@ -157,8 +157,8 @@ def replay(audio: np.ndarray, mode: str, engines: Engines, cfg: Config,
            tail_silence_s: float) -> tuple[list[TurnRecord], WavReplaySource, WavSink]:
     """Replay `audio` at 1x through a fresh conversation of the given mode into a
     time-aligned WAV sink at the input's rate; its turns, the source and the sink."""
-    from voicebot.audio.sinks import WavSink
     from voicebot.audio.sources import WavReplaySource
+    from voicebot.audio.wav_sink import WavSink
 
     rate = cfg.audio.sample_rate
     conversation = bench_conversation(mode, engines, cfg)

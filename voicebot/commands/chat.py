@@ -80,7 +80,8 @@ def _checked_turn(
 
 
 def _open_sink(args: argparse.Namespace, cfg: Any) -> Any:
-    from voicebot.audio.sinks import SpeakerSink, WavSink
+    from voicebot.audio.sinks import SpeakerSink
+    from voicebot.audio.wav_sink import WavSink
 
     if args.output is not None:
         return WavSink(args.output)
@@ -107,7 +108,8 @@ def _one_turn(
     session_t0: float,
 ) -> None:
     """One exchange. Speaker output is scheduled on the session clock; a WAV output gets
-    the replies back to back (`at=0` places each right after the previous one)."""
+    the replies back to back (handed over as the previous one ends, so the sink can write
+    out and forget what came before)."""
     from voicebot.audio.sinks import SpeakerSink
     from voicebot.errors import BackendError
     from voicebot.reply import AudioChunk, FirstToken, SentenceReady, TextDelta, reply_events
@@ -130,7 +132,7 @@ def _one_turn(
             spoken.append(event.text)
         elif isinstance(event, AudioChunk):
             marks.setdefault("tts_first_audio", now)
-            at = clock.now() - session_t0 if live else 0.0
+            at = clock.now() - session_t0 if live else sink.busy_until()
             sink.play(event.samples, event.sample_rate, at)
             audio_s += event.duration
     print()

@@ -144,7 +144,8 @@ def _open_source(args: argparse.Namespace, cfg: Any) -> Any:
 
 
 def _open_sink(args: argparse.Namespace, cfg: Any, source: Any) -> Any:
-    from voicebot.audio.sinks import SpeakerSink, WavSink
+    from voicebot.audio.sinks import SpeakerSink
+    from voicebot.audio.wav_sink import WavSink
 
     if args.output is not None:
         sink = WavSink(args.output)
