@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from voicebot.assembly import conversation_settings
+from voicebot.bench.memory import MemoryWatch
 from voicebot.bench.soak import SoakView
 from voicebot.bench.soak import _conversation as soak_conversation
 from voicebot.bench.talk import bench_conversation
@@ -56,8 +57,9 @@ def built(tmp_path: Path) -> dict[str, Conversation]:
         "serve": session.build(),
         "bench talk": bench_conversation("streaming", one, cfg),
         "bench talk naive": bench_conversation("naive", one, cfg),
-        "soak": soak_conversation(cfg, one, SoakView(0.0),
-                                  argparse.Namespace(turns=1, gap=1.0))[0],
+        "soak": soak_conversation(cfg, one, SoakView(0.0, MemoryWatch(False)),
+                                  argparse.Namespace(turns=1, gap=1.0, speed=1.0,
+                                                     out=tmp_path))[0],
     }
 
 

@@ -27,6 +27,24 @@ class MonotonicClock:
             time.sleep(seconds)
 
 
+class ScaledClock:
+    """Real time run `speed` times faster: for a soak that replays its user's audio faster
+    than real time (the compute is not faster, so latencies read `speed` times longer)."""
+
+    def __init__(self, speed: float) -> None:
+        if speed <= 0:
+            raise ValueError(f"speed must be positive, got {speed}")
+        self.speed = speed
+        self._origin = time.monotonic()
+
+    def now(self) -> float:
+        return self._origin + (time.monotonic() - self._origin) * self.speed
+
+    def sleep(self, seconds: float) -> None:
+        if seconds > 0:
+            time.sleep(seconds / self.speed)
+
+
 class FakeClock:
     """A clock that only moves when told to: `sleep` and `advance` move it forward."""
 

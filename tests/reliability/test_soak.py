@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from voicebot.bench.memory import MemoryProbe, Site
 from voicebot.bench.soak_report import rss_growth, ttft_ratio, write_report
 from voicebot.bench.soak_source import PatientUserSource
 
@@ -58,10 +59,21 @@ def test_report_figures(tmp_path: Path) -> None:
              "rss_mb": 500.0 + (i > 10) * 5, "t": i * 10.0, "muted_speech_s": 0.0}
             for i in range(1, 41)]
     early, late = ttft_ratio(rows)
-    assert early == pytest.approx(0.105) and late == pytest.approx(0.138)
+    assert early == pytest.approx(0.105) and late == pytest.approx(0.1355)  # last 10
     assert rss_growth(rows, 10) == (500.0, 5.0)
-    args = argparse.Namespace(out=tmp_path, turns=40, gap=1.5, warmup=10)
-    report = write_report(rows, 40, 0, argparse.Namespace(source="x.yaml"), args).read_text()
+    args = argparse.Namespace(out=tmp_path, turns=40, gap=1.5, warmup=10, speed=3.0)
+    probes = [MemoryProbe("turn 10", 500.0, {"anonymous": 100.0, "libfoo.so": 20.0},
+                          heap_in_use_mb=50.0, heap_free_held_mb=5.0, python_mb=10.0,
+                          tracer_mb=1.0),
+              MemoryProbe("turn 40", 505.0, {"anonymous": 104.0, "libfoo.so": 20.0},
+                          heap_in_use_mb=52.0, heap_free_held_mb=7.0, python_mb=11.0,
+                          tracer_mb=2.0, sites=[Site("voicebot/x.py:3", 1.0, 12)])]
+    report = write_report(rows, probes, 40, 0, argparse.Namespace(source="x.yaml"),
+                          args).read_text()
     assert "| turns answered (ok) / asked | 40 / 40 | all |" in report
-    assert "(1.31x)" in report and "+5 MB" in report
+    assert "(1.29x)" in report and "+5 MB" in report
+    assert "at 3x real time (soak mode" in report
+    assert "| turn 40 | 505 (+5) | 104 (+4) | 20 (+0) | 52 (+2) | 7 (+2) | 11 (+1) | 2 |" \
+        in report
+    assert "| `voicebot/x.py:3` | +1.00 MB | +12 |" in report
     assert (tmp_path / "soak.png").stat().st_size > 1000

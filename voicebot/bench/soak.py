@@ -1,22 +1,29 @@
-"""`voicebot bench soak --turns N`: a long conversation with a patient user, at 1x.
+"""`voicebot bench soak --turns N`: a long conversation with a patient user.
 
 Spoken questions (the configured TTS, a pool of varied questions) are replayed as a live
-microphone would deliver them; each is asked once the previous reply has played, after a
-short gap. Reported: turns answered vs asked, speech dropped while the microphone was muted,
-LLM time to first token by turn index (does a long history slow it down?), and resident
-memory over time (does anything leak?). Targets (issue 10): every turn answered, TTFT at the
-last turns within 1.5x of turn 5, RSS growth after warm-up within 50 MB.
+microphone would deliver them, into the conversation users run (the one builder, the
+default config, the turn detector, a session log); each is asked once the previous reply
+has played, after a short gap. Reported: turns answered vs asked, speech dropped while the
+microphone was muted, LLM time to first token by turn index (does a long history slow it
+down?), and resident memory per turn, with probes at chosen turns that say where it went
+(bench/memory.py). Targets (issue 23): every turn answered, TTFT of the last 10 turns within
+1.5x of turns 3-7, RSS growth from turn 10 to the end within 50 MB.
+
+`--speed K` replays the session K times faster than real time (soak mode only): the whole
+conversation runs on a clock K times fast, so the audio, the pauses and the playback shrink
+while the compute does not. Memory and the TTFT ratio stay meaningful; TTFT is reported in
+real seconds, and the report says the speed.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from voicebot.bench.memory import MemoryProbe, MemoryWatch, rss_mb
 from voicebot.view import QuietView
 
 if TYPE_CHECKING:
@@ -24,7 +31,7 @@ if TYPE_CHECKING:
     from voicebot.engines import Engines
     from voicebot.pipeline import Conversation
 
-HELP = "long-session soak: turns answered, TTFT by turn index, memory over time, at 1x"
+HELP = "long-session soak: turns answered, TTFT by turn index, where memory goes"
 
 QUESTIONS = (
     "What is the capital of France?",
@@ -53,6 +60,14 @@ def register(parser: argparse.ArgumentParser) -> None:
                         help="seconds the user waits after a reply before the next question")
     parser.add_argument("--warmup", type=int, default=10,
                         help="turns before RSS growth is measured (default 10)")
+    parser.add_argument("--speed", type=float, default=1.0,
+                        help="replay K times faster than real time (soak mode only; "
+                        "default 1)")
+    parser.add_argument("--probe-at", default="10,50,100,200",
+                        help="turns at which to say where memory went (default 10,50,100,200;"
+                        " the first starts tracing Python allocations)")
+    parser.add_argument("--no-trace-python", action="store_true",
+                        help="leave tracemalloc off (its bookkeeping costs memory and time)")
     parser.add_argument("--llm-only", action="store_true",
                         help="typed turns through the LLM only: TTFT by turn index with the "
                         "history trimmed one turn at a time vs in blocks")
@@ -62,9 +77,13 @@ def register(parser: argparse.ArgumentParser) -> None:
 
 @dataclass
 class SoakView(QuietView):
-    """Records memory at every turn end; prints one progress line per turn."""
+    """Records memory at every turn end, and a probe at the chosen turns; prints one
+    progress line per turn. Latencies are turned back into real seconds (`speed`)."""
 
     began: float
+    watch: MemoryWatch
+    probe_at: frozenset[int] = frozenset()
+    speed: float = 1.0
     rows: list[dict[str, Any]] = field(default_factory=list)
 
     def turn_done(self, turn: Any) -> None:
@@ -72,27 +91,33 @@ class SoakView(QuietView):
 
         from voicebot.progress import say
 
+        if turn.index in self.probe_at:
+            if not self.watch.probes:
+                self.watch.start()
+            probe = self.watch.probe(f"turn {turn.index}")
+            say(f"memory at turn {turn.index}: {describe(probe)}")
         rss = rss_mb()
-        ttft = turn.figures.get("llm_ttft")
-        self.rows.append({"turn": turn.index, "status": turn.status, "ttft": ttft,
-                          "e2e": turn.figures.get("e2e_latency"), "rss_mb": rss,
-                          "t": time.monotonic() - self.began,
-                          "muted_speech_s": turn.muted_speech_s})
+        ttft, e2e = (_real(turn.figures.get(k), self.speed) for k in ("llm_ttft", "e2e_latency"))
+        self.rows.append({"turn": turn.index, "status": turn.status, "ttft": ttft, "e2e": e2e,
+                          "rss_mb": rss, "t": time.monotonic() - self.began,
+                          "muted_speech_s": turn.muted_speech_s / self.speed})
         ttft_s = f"{ttft * 1000:.0f} ms" if ttft is not None else "—"
         say(f"turn {turn.index} {turn.status}: ttft {ttft_s}, rss {rss:.0f} MB"
             + (f" ({turn.error})" if turn.error else ""))
 
 
-def rss_mb() -> float:
-    """Resident memory of this process now, in MB (Linux /proc; else the peak)."""
-    try:
-        with open("/proc/self/statm") as f:
-            pages = int(f.read().split()[1])
-        return pages * os.sysconf("SC_PAGE_SIZE") / 1e6
-    except (OSError, ValueError, IndexError):
-        import resource
+def _real(seconds: float | None, speed: float) -> float | None:
+    return None if seconds is None else seconds / speed
 
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e3
+
+def describe(probe: MemoryProbe) -> str:
+    parts = [f"rss {probe.rss_mb:.0f} MB"]
+    if probe.heap_in_use_mb is not None and probe.heap_free_held_mb is not None:
+        parts.append(f"C heap {probe.heap_in_use_mb:.0f} MB in use, "
+                     f"{probe.heap_free_held_mb:.0f} MB free but held")
+    if probe.python_mb is not None:
+        parts.append(f"Python {probe.python_mb:.0f} MB")
+    return ", ".join(parts)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -105,6 +130,9 @@ def run(args: argparse.Namespace) -> int:
 
     if args.turns < 1:
         raise VoicebotError("--turns must be at least 1")
+    if not 0.1 <= args.speed <= 20:
+        raise VoicebotError(f"--speed must be between 0.1 and 20, got {args.speed:g}")
+    probe_at = _turns(args.probe_at)
     cfg = load_config(args.config)
     args.out.mkdir(parents=True, exist_ok=True)
     if args.llm_only:
@@ -115,21 +143,27 @@ def run(args: argparse.Namespace) -> int:
 
         say(f"Report: {run_llm_only(load_llm(cfg), cfg, questions, args.out)}")
         return 0
-    from voicebot.audio.sinks import WavSink
+    from voicebot.audio.wav_sink import WavSink
     from voicebot.engines import load_engines
 
     engines = load_engines(cfg)
-    view = SoakView(time.monotonic())
-    say(f"Soak: {args.turns} questions at 1x, {args.gap:g} s after each reply…")
+    view = SoakView(time.monotonic(), MemoryWatch(not args.no_trace_python), probe_at,
+                    args.speed)
+    say(f"Soak: {args.turns} questions at {args.speed:g}x real time, {args.gap:g} s after "
+        "each reply…")
     conversation, source = _conversation(cfg, engines, view, args)
     try:
-        conversation.run(source, WavSink(None, sample_rate=engines.reply_sample_rate))
+        conversation.run(source, WavSink(None, engines.reply_sample_rate, keep=False))
     except KeyboardInterrupt:
         say("Stopped: reporting the turns so far")
     with (args.out / "turns.jsonl").open("w", encoding="utf-8") as f:
         for turn in conversation.turns:
             f.write(json.dumps(turn.to_json(), ensure_ascii=False) + "\n")
-    report = write_report(view.rows, source.asked, source.gave_up, cfg, args)
+    with (args.out / "memory.jsonl").open("w", encoding="utf-8") as f:
+        for probe in view.watch.probes:
+            f.write(json.dumps(probe.to_json(), ensure_ascii=False) + "\n")
+    report = write_report(view.rows, view.watch.probes, source.asked, source.gave_up, cfg,
+                          args)
     say(f"Report: {report}")
     return 0
 
@@ -142,14 +176,30 @@ def _conversation(cfg: Config, engines: Engines, view: SoakView,
     from voicebot.assembly import build_conversation
     from voicebot.audio.resample import resample
     from voicebot.bench.soak_source import PatientUserSource
-    from voicebot.clock import MonotonicClock
+    from voicebot.clock import ScaledClock
+    from voicebot.metrics import SessionLog
 
     rate = cfg.audio.sample_rate
     tts = engines.tts
     spoken = [resample(np.concatenate(list(tts.synthesize(q))), tts.sample_rate, rate)
               for q in QUESTIONS]
     questions = [spoken[i % len(spoken)] for i in range(args.turns)]
-    conversation = build_conversation(cfg, engines, clock=MonotonicClock(), view=view)
+    log = SessionLog(args.out / "session.jsonl", {"config": str(cfg.source), "input": "soak"})
+    log.path.write_text("")  # one session per run
+    conversation = build_conversation(cfg, engines, clock=ScaledClock(args.speed), view=view,
+                                      log=log)
     source = PatientUserSource(questions, rate, rate * cfg.audio.frame_ms // 1000,
                                lambda: len(conversation.turns), gap_s=args.gap)
     return conversation, source
+
+
+def _turns(text: str) -> frozenset[int]:
+    from voicebot.errors import VoicebotError
+
+    try:
+        turns = frozenset(int(t) for t in text.split(",") if t.strip())
+    except ValueError:
+        turns = frozenset({0})
+    if not turns or min(turns) < 1:
+        raise VoicebotError(f"--probe-at takes turn numbers like 10,50,100,200, got {text!r}")
+    return turns

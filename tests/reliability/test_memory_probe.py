@@ -1,0 +1,63 @@
+"""The soak's memory probes: what backs resident memory, and which Python line grew."""
+
+from __future__ import annotations
+
+import sys
+import tracemalloc
+
+import numpy as np
+import pytest
+
+from voicebot.bench.memory import MemoryWatch, c_heap_mb, mapping_group, resident_by_mapping
+
+SMAPS = """\
+55d0c0000000-55d0c0021000 rw-p 00000000 00:00 0                          [heap]
+Size:                132 kB
+Rss:                 100 kB
+7f1200000000-7f1204000000 rw-p 00000000 00:00 0
+Rss:                2048 kB
+7f1300000000-7f1300100000 r--p 00000000 08:01 1234                       /usr/lib/libllama.so
+Rss:                 512 kB
+7f1400000000-7f1400100000 r--p 00000000 08:01 99  /home/u/.cache/voicebot/q.gguf (deleted)
+Rss:                1024 kB
+7f1500000000-7f1500100000 rw-p 00000000 00:00 0
+Rss:                1024 kB
+7ffd00000000-7ffd00021000 rw-p 00000000 00:00 0                          [stack]
+Rss:                  40 kB
+"""
+
+
+def test_resident_memory_is_summed_by_what_backs_it() -> None:
+    groups = resident_by_mapping(SMAPS)
+    assert groups == pytest.approx({"[heap]": 0.1024, "anonymous": 3.145728,
+                                    "libllama.so": 0.524288, "q.gguf": 1.048576,
+                                    "[stack]": 0.04096})
+
+
+def test_mapping_groups() -> None:
+    assert mapping_group("") == "anonymous"
+    assert mapping_group("[anon:glibc malloc]") == "anonymous"
+    assert mapping_group("[heap]") == "[heap]"
+    assert mapping_group("/a/b/libc.so.6") == "libc.so.6"
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc and glibc: Linux only")
+def test_a_probe_names_the_line_that_kept_memory() -> None:
+    watch = MemoryWatch(trace_python=True)
+    was_tracing = tracemalloc.is_tracing()
+    watch.start()
+    try:
+        first = watch.probe("before")
+        kept = [np.ones(250_000, dtype=np.float32) for _ in range(8)]  # 8 MB held
+        second = watch.probe("after")
+    finally:
+        if not was_tracing:
+            tracemalloc.stop()
+    assert len(kept) == 8
+    assert first.rss_mb > 0 and first.by_mapping
+    assert second.python_mb is not None and first.python_mb is not None
+    assert second.python_mb - first.python_mb == pytest.approx(8.0, abs=0.5)
+    top = second.sites[0]
+    assert "test_memory_probe.py" in top.where and top.grown_mb == pytest.approx(8.0, abs=0.1)
+    heap = c_heap_mb()
+    assert heap is not None and heap[0] > 0
