@@ -8,7 +8,13 @@ import tracemalloc
 import numpy as np
 import pytest
 
-from voicebot.bench.memory import MemoryWatch, c_heap_mb, mapping_group, resident_by_mapping
+from voicebot.bench.memory import (
+    MemoryWatch,
+    c_heap_mb,
+    mapping_group,
+    process_counts,
+    resident_by_mapping,
+)
 
 SMAPS = """\
 55d0c0000000-55d0c0021000 rw-p 00000000 00:00 0                          [heap]
@@ -60,4 +66,6 @@ def test_a_probe_names_the_line_that_kept_memory() -> None:
     top = second.sites[0]
     assert "test_memory_probe.py" in top.where and top.grown_mb == pytest.approx(8.0, abs=0.1)
     heap = c_heap_mb()
-    assert heap is not None and heap[0] > 0
+    assert heap is not None and heap.in_use_mb > 0
+    counts = process_counts()
+    assert counts is not None and counts[0] >= 1 and counts[1] >= 3  # stdin, stdout, stderr

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from voicebot.bench.memory import MemoryProbe, Site
+from voicebot.bench.memory import CHeap, MemoryProbe, Site
 from voicebot.bench.soak_report import rss_growth, ttft_ratio, write_report
 from voicebot.bench.soak_source import PatientUserSource
 
@@ -63,17 +63,17 @@ def test_report_figures(tmp_path: Path) -> None:
     assert rss_growth(rows, 10) == (500.0, 5.0)
     args = argparse.Namespace(out=tmp_path, turns=40, gap=1.5, warmup=10, speed=3.0)
     probes = [MemoryProbe("turn 10", 500.0, {"anonymous": 100.0, "libfoo.so": 20.0},
-                          heap_in_use_mb=50.0, heap_free_held_mb=5.0, python_mb=10.0,
+                          heap=CHeap(30.0, 20.0, 5.0), threads=12, python_mb=10.0,
                           tracer_mb=1.0),
               MemoryProbe("turn 40", 505.0, {"anonymous": 104.0, "libfoo.so": 20.0},
-                          heap_in_use_mb=52.0, heap_free_held_mb=7.0, python_mb=11.0,
+                          heap=CHeap(31.0, 21.0, 7.0), threads=12, python_mb=11.0,
                           tracer_mb=2.0, sites=[Site("voicebot/x.py:3", 1.0, 12)])]
     report = write_report(rows, probes, 40, 0, argparse.Namespace(source="x.yaml"),
                           args).read_text()
     assert "| turns answered (ok) / asked | 40 / 40 | all |" in report
     assert "(1.29x)" in report and "+5 MB" in report
     assert "at 3x real time (soak mode" in report
-    assert "| turn 40 | 505 (+5) | 104 (+4) | 20 (+0) | 52 (+2) | 7 (+2) | 11 (+1) | 2 |" \
-        in report
+    assert ("| turn 40 | 505 (+5) | 104 (+4) | 20 (+0) | 31 (+1) | 21 (+1) | 7 (+2) | 12 "
+            "| 11 (+1) | 2 |") in report
     assert "| `voicebot/x.py:3` | +1.00 MB | +12 |" in report
     assert (tmp_path / "soak.png").stat().st_size > 1000

@@ -45,16 +45,17 @@ class MemoryProbe:
     label: str
     rss_mb: float
     by_mapping: dict[str, float] = field(default_factory=dict)  # MB resident per group
-    heap_in_use_mb: float | None = None  # glibc: allocated and not freed
-    heap_free_held_mb: float | None = None  # glibc: freed but not returned to the system
+    heap: CHeap | None = None  # glibc's malloc: in use (arenas, mmapped) vs free but held
+    threads: int | None = None
+    fds: int | None = None
     python_mb: float | None = None  # tracemalloc: Python allocations traced now
     tracer_mb: float | None = None  # tracemalloc's own bookkeeping (counted in RSS too)
     sites: list[Site] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return {"label": self.label, "rss_mb": self.rss_mb, "by_mapping": self.by_mapping,
-                "heap_in_use_mb": self.heap_in_use_mb,
-                "heap_free_held_mb": self.heap_free_held_mb, "python_mb": self.python_mb,
+                "heap": vars(self.heap) if self.heap else None, "threads": self.threads,
+                "fds": self.fds, "python_mb": self.python_mb,
                 "tracer_mb": self.tracer_mb,
                 "sites": [vars(s) for s in self.sites]}
 
@@ -117,15 +118,38 @@ def _libc() -> Any:
         return None
 
 
-def c_heap_mb() -> tuple[float, float] | None:
-    """(in use, free but held) of glibc's malloc over all arenas, in MB; None off glibc."""
+@dataclass(frozen=True)
+class CHeap:
+    """glibc's malloc over all arenas, in MB."""
+
+    in_arenas_mb: float  # allocated from the arenas (blocks under the mmap threshold)
+    mmapped_mb: float  # large blocks, each its own mapping (counted whole: the pages of a
+    # calloc'd block are resident only once written)
+    free_held_mb: float  # freed but not returned to the system
+
+    @property
+    def in_use_mb(self) -> float:
+        return self.in_arenas_mb + self.mmapped_mb
+
+
+def c_heap_mb() -> CHeap | None:
+    """glibc's view of the C heap now; None off glibc."""
     libc = _libc()
     if libc is None or not hasattr(libc, "mallinfo2"):
         return None
     libc.mallinfo2.restype = _MallInfo2
     info = libc.mallinfo2()
-    in_use = info.uordblks + info.hblkhd  # small-block heap + large blocks mmapped
-    return in_use / MB, info.fordblks / MB
+    return CHeap(info.uordblks / MB, info.hblkhd / MB, info.fordblks / MB)
+
+
+def process_counts(pid: int | str = "self") -> tuple[int, int] | None:
+    """(threads, open file descriptors) of a process (Linux /proc); None elsewhere."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+        threads = int(re.search(r"^Threads:\s+(\d+)", status, re.M).group(1))  # type: ignore[union-attr]
+        return threads, len(os.listdir(f"/proc/{pid}/fd"))
+    except (OSError, AttributeError, ValueError):
+        return None
 
 
 def release_free_heap() -> bool:
@@ -151,20 +175,19 @@ class MemoryWatch:
             tracemalloc.start(TRACE_FRAMES)
 
     def probe(self, label: str) -> MemoryProbe:
-        heap = c_heap_mb()
-        probe = MemoryProbe(label, rss_mb(), _read_smaps(),
-                            heap_in_use_mb=heap[0] if heap else None,
-                            heap_free_held_mb=heap[1] if heap else None)
+        threads, fds = process_counts() or (None, None)
+        probe = MemoryProbe(label, rss_mb(), _read_smaps(), heap=c_heap_mb(),
+                            threads=threads, fds=fds)
         if tracemalloc.is_tracing():
             self._python_figures(probe)
         self.probes.append(probe)
         return probe
 
     def _python_figures(self, probe: MemoryProbe) -> None:
+        probe.python_mb = tracemalloc.get_traced_memory()[0] / MB  # before the snapshot's own
+        probe.tracer_mb = tracemalloc.get_tracemalloc_memory() / MB
         snapshot = tracemalloc.take_snapshot().filter_traces(
             [tracemalloc.Filter(False, tracemalloc.__file__)])
-        probe.python_mb = tracemalloc.get_traced_memory()[0] / MB
-        probe.tracer_mb = tracemalloc.get_tracemalloc_memory() / MB
         if self._baseline is None:
             self._baseline = snapshot
             return

@@ -112,9 +112,12 @@ def _real(seconds: float | None, speed: float) -> float | None:
 
 def describe(probe: MemoryProbe) -> str:
     parts = [f"rss {probe.rss_mb:.0f} MB"]
-    if probe.heap_in_use_mb is not None and probe.heap_free_held_mb is not None:
-        parts.append(f"C heap {probe.heap_in_use_mb:.0f} MB in use, "
-                     f"{probe.heap_free_held_mb:.0f} MB free but held")
+    if probe.heap is not None:
+        parts.append(f"C heap {probe.heap.in_arenas_mb:.0f} MB in arenas + "
+                     f"{probe.heap.mmapped_mb:.0f} MB mmapped, "
+                     f"{probe.heap.free_held_mb:.0f} MB free but held")
+    if probe.threads is not None:
+        parts.append(f"{probe.threads} threads, {probe.fds} open files")
     if probe.python_mb is not None:
         parts.append(f"Python {probe.python_mb:.0f} MB")
     return ", ".join(parts)

@@ -107,7 +107,7 @@ def _plot(rows: Sequence[dict[str, Any]], path: Path) -> Path:
     return path
 
 
-def memory_lines(probes: Sequence[MemoryProbe], groups: int = 6) -> list[str]:
+def memory_lines(probes: Sequence[MemoryProbe], groups: int = 4) -> list[str]:
     """Where the memory went between the first probe and each later one: RSS, what backs it
     (the mappings that grew most), glibc's heap, and Python's allocations by line."""
     if len(probes) < 2:
@@ -118,17 +118,21 @@ def memory_lines(probes: Sequence[MemoryProbe], groups: int = 6) -> list[str]:
                    reverse=True)[:groups]
     lines = ["## Where the memory went", "",
              f"Resident memory by what backs it, at each probe (MB; growth since "
-             f"{first.label} in brackets). C heap: glibc's malloc, bytes in use and bytes "
-             "freed but still held. Python: allocations traced by tracemalloc from the first "
-             "probe on (its own bookkeeping, 'tracer', is counted in RSS too).", "",
-             "| probe | RSS | " + " | ".join(grown) + " | C heap in use | C heap free, held "
-             "| Python | tracer |",
-             "|---" * (len(grown) + 6) + "|"]
+             f"{first.label} in brackets); the mappings that grew most. C heap: glibc's malloc, "
+             "bytes in use in its arenas, in large blocks mapped on their own (counted whole, "
+             "resident only where written) and freed but still held. Python: allocations "
+             "traced by tracemalloc from the first probe on (its own bookkeeping, 'tracer', "
+             "is counted in RSS too).", "",
+             "| probe | RSS | " + " | ".join(grown) + " | C heap in arenas | C heap mmapped "
+             "| C heap free, held | threads | Python | tracer |",
+             "|---" * (len(grown) + 8) + "|"]
     for p in probes:
         cells = [_mb(p.rss_mb, first.rss_mb)]
         cells += [_mb(p.by_mapping.get(g, 0.0), first.by_mapping.get(g, 0.0)) for g in grown]
-        cells += [_mb(p.heap_in_use_mb, first.heap_in_use_mb),
-                  _mb(p.heap_free_held_mb, first.heap_free_held_mb),
+        cells += [_mb(_heap(p, "in_arenas_mb"), _heap(first, "in_arenas_mb")),
+                  _mb(_heap(p, "mmapped_mb"), _heap(first, "mmapped_mb")),
+                  _mb(_heap(p, "free_held_mb"), _heap(first, "free_held_mb")),
+                  "—" if p.threads is None else str(p.threads),
                   _mb(p.python_mb, first.python_mb), _mb(p.tracer_mb, None)]
         lines.append(f"| {p.label} | " + " | ".join(cells) + " |")
     if last.sites:
@@ -137,6 +141,10 @@ def memory_lines(probes: Sequence[MemoryProbe], groups: int = 6) -> list[str]:
         lines += [f"| `{s.where}` | {s.grown_mb:+.2f} MB | {s.grown_blocks:+d} |"
                   for s in last.sites]
     return lines
+
+
+def _heap(probe: MemoryProbe, figure: str) -> float | None:
+    return None if probe.heap is None else float(getattr(probe.heap, figure))
 
 
 def _mb(value: float | None, base: float | None) -> str:
