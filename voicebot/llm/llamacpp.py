@@ -65,6 +65,10 @@ class LlamaCppParams:
     max_tokens: int = 80
     seed: int = 0
     cache_prompt: bool = True
+    ram_cache_mib: int = 0
+    """llama.cpp's RAM cache of earlier prompts' KV states, restored when a new prompt
+    shares less with the slot than with one of them (its own default: up to 8 GiB). 0: off,
+    the slot's own KV cache still reuses the shared prefix; each engine keeps its own."""
     poll: int = 50
     """How hard llama.cpp's idle threads busy-wait for work, 0-100 (its own default 50); 0
     sleeps at once, leaving the core to the ASR, turn detector and TTS threads beside it."""
@@ -85,6 +89,8 @@ class LlamaCppParams:
             raise ParamError("repeat_penalty", self.repeat_penalty, "must be between 1 and 2")
         if self.seed < 0:
             raise ParamError("seed", self.seed, "must be >= 0")
+        if not 0 <= self.ram_cache_mib <= 65536:
+            raise ParamError("ram_cache_mib", self.ram_cache_mib, "must be between 0 and 65536")
         if not 0 <= self.poll <= 100:
             raise ParamError("poll", self.poll, "must be between 0 and 100")
 
@@ -166,7 +172,7 @@ class LlamaCppLlm:
         cp.load_mode = _load_mode(xllamacpp, p.load, self.model_path)
         cp.n_threads_http = 1
         cp.cache_prompt = p.cache_prompt
-        cp.cache_ram_mib = 128  # the default keeps up to 8 GB of old prompts in RAM
+        cp.cache_ram_mib = p.ram_cache_mib
         cp.verbosity = 1  # errors only; the default prints every slot event
         cp.api_keys = [self._api_key]
         cp.sampling.seed = p.seed
