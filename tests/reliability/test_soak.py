@@ -54,6 +54,20 @@ def test_a_question_that_never_becomes_a_turn_is_given_up_on() -> None:
     assert source.gave_up == 1
 
 
+def test_one_lost_question_does_not_make_the_later_ones_wait() -> None:
+    answered = [0]
+    source = PatientUserSource([spoken(0.2)] * 3, RATE, BLOCK, lambda: answered[0],
+                               gap_s=0.5, lead_s=0.0, give_up_s=2.0)
+    frames = source.read_available(3.0)  # question 1 never becomes a turn: given up at 2.2
+    assert [round(a, 2) for a, _ in loud_spans(frames)] == [0.0, 2.7]
+    answered[0] = 1  # question 2's turn ends at 3.0
+    frames = source.read_available(4.0)
+    assert [round(a, 2) for a, _ in loud_spans(frames)] == [3.5]  # the gap, not the give-up
+    answered[0] = 2
+    source.read_available(4.5)
+    assert source.finished and source.gave_up == 1
+
+
 def test_report_figures(tmp_path: Path) -> None:
     rows = [{"turn": i, "status": "ok", "ttft": 0.1 + 0.001 * i, "e2e": 1.0,
              "rss_mb": 500.0 + (i > 10) * 5, "t": i * 10.0, "muted_speech_s": 0.0}

@@ -52,8 +52,9 @@ def register(parser: argparse.ArgumentParser) -> None:
                         "replaced by the llama.cpp server")
     parser.add_argument("--out", type=Path, default=Path("bench-out/serve"),
                         help="folder for report.md, serve.png and turns.jsonl")
-    parser.add_argument("--clients", default="1,2,4,8",
-                        help="comma-separated concurrency levels (default 1,2,4,8)")
+    parser.add_argument("--clients", default=None,
+                        help="comma-separated concurrency levels (default 1,2,4,8); with "
+                        "--cycles, the clients per cycle (default 2)")
     parser.add_argument("--questions", type=int, default=2,
                         help="questions each client asks in its conversation (default 2)")
     parser.add_argument("--speech-dir", type=Path, default=DEFAULT_SPEECH_DIR,
@@ -62,6 +63,11 @@ def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--llm-model", default=None,
                         help="GGUF for the llama.cpp server (default: the config's llama.cpp "
                         "model, else smollm2-135m)")
+    parser.add_argument("--cycles", type=int, default=0,
+                        help="sessions one after another instead: this many cycles of "
+                        "--clients clients that connect, ask one question and disconnect, "
+                        "against a serve on the config's own engines; server RSS, threads "
+                        "and open descriptors after each cycle")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -70,13 +76,15 @@ def run(args: argparse.Namespace) -> int:
     from voicebot.errors import VoicebotError
     from voicebot.progress import say
 
-    levels = sorted({int(n) for n in args.clients.split(",") if n.strip()})
-    if not levels or levels[0] < 1:
-        raise VoicebotError(f"--clients: expected positive numbers such as 1,2,4,8, "
-                            f"got {args.clients!r}")
+    levels = _levels(args.clients or ("2" if args.cycles else "1,2,4,8"))
+    if args.cycles < 0 or (args.cycles and len(levels) != 1):
+        raise VoicebotError(f"--cycles {args.cycles} with --clients {args.clients}: expected "
+                            "a positive number of cycles and one number of clients")
     cfg = load_config(args.config)
     questions = question_set(cfg, args.speech_dir)
     args.out.mkdir(parents=True, exist_ok=True)
+    if args.cycles:
+        return run_cycles_bench(cfg, questions, args.cycles, levels[0], args.out)
     model = args.llm_model or (
         cfg.llm.params.model if cfg.llm.backend == "llama.cpp" else "smollm2-135m")
     signal.signal(signal.SIGTERM, _interrupt)  # stop the servers on `timeout`/kill too
@@ -99,6 +107,50 @@ def run(args: argparse.Namespace) -> int:
     report = write_report(results, levels, questions, cfg, model, args.out, load)
     say(f"Report: {report}")
     return 0
+
+
+def _levels(text: str) -> list[int]:
+    from voicebot.errors import VoicebotError
+
+    try:
+        levels = sorted({int(n) for n in text.split(",") if n.strip()})
+    except ValueError:
+        levels = []
+    if not levels or levels[0] < 1:
+        raise VoicebotError(f"--clients: expected positive numbers such as 1,2,4,8, "
+                            f"got {text!r}")
+    return levels
+
+
+def run_cycles_bench(cfg: Any, questions: list[Question], cycles: int, clients: int,
+                     out: Path) -> int:
+    """`--cycles`: one serve on the config's own engines (what users run), sessions one
+    after another; see voicebot/bench/serve_cycles.py."""
+    from voicebot.bench.serve_cycles import read_server, run_cycles
+    from voicebot.bench.serve_cycles_report import write_cycles_report
+    from voicebot.progress import say
+
+    signal.signal(signal.SIGTERM, _interrupt)
+    load_before = os.getloadavg()[0]
+    with Process.start([sys.executable, "-m", "voicebot", "serve", "--config",
+                        str(cfg.source), "--port", "0", "--max-sessions", str(clients),
+                        "--log-dir", str(out / "sessions")],
+                       out / "voicebot-serve.log", _serving_url) as server:
+        pid = server.proc.pid
+        say(f"{cycles} cycles of {clients} client(s), one question each…")
+
+        def progress(cycle: Any) -> None:
+            fig = cycle.figures
+            say(f"cycle {cycle.index}: {cycle.answered}/{cycle.asked} answered"
+                + (f", server rss {fig.rss_mb:.0f} MB, {fig.threads} threads, {fig.fds} "
+                   "open descriptors" if fig else ", server gone"))
+
+        done = run_cycles(server.address, questions, cycles, clients,
+                          lambda: read_server(pid), progress)
+    report = write_cycles_report(done, clients, cfg.source.name, out,
+                                 (load_before, os.getloadavg()[0]))
+    say(f"Report: {report}")
+    return 0 if all(c.answered == c.asked for c in done) else 1
 
 
 def _interrupt(*_: object) -> None:

@@ -71,6 +71,10 @@ def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--llm-only", action="store_true",
                         help="typed turns through the LLM only: TTFT by turn index with the "
                         "history trimmed one turn at a time vs in blocks")
+    parser.add_argument("--chat", action="store_true",
+                        help="typed questions into one `voicebot chat -o` child process "
+                        "instead (the factual set in turn), its RSS read from outside after "
+                        "each reply")
     parser.add_argument("--out", type=Path, default=Path("bench-out/soak"),
                         help="folder for report.md, soak.png and turns.jsonl")
 
@@ -138,6 +142,8 @@ def run(args: argparse.Namespace) -> int:
     probe_at = _turns(args.probe_at)
     cfg = load_config(args.config)
     args.out.mkdir(parents=True, exist_ok=True)
+    if args.chat:
+        return _run_chat(args)
     if args.llm_only:
         from voicebot.bench.soak_llm import run_llm_only
 
@@ -171,6 +177,21 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _run_chat(args: argparse.Namespace) -> int:
+    from voicebot.bench.facts_new import NEW_FACTS
+    from voicebot.bench.soak_chat import chat_report_lines, run_chat_soak
+    from voicebot.progress import say
+
+    pool = [fact.question for fact in NEW_FACTS]
+    questions = [pool[i % len(pool)] for i in range(args.turns)]
+    say(f"Chat soak: {len(questions)} typed questions into one voicebot chat…")
+    replies = run_chat_soak(args.config, questions, args.out)
+    report = args.out / "report.md"
+    report.write_text("\n".join(chat_report_lines(replies, args.out)), encoding="utf-8")
+    say(f"Report: {report}")
+    return 0 if replies and all(r.status == "ok" for r in replies) else 1
+
+
 def _conversation(cfg: Config, engines: Engines, view: SoakView,
                   args: argparse.Namespace) -> tuple[Conversation, Any]:
     """The conversation users run (the builder's, no overrides) and a patient user."""
@@ -192,7 +213,8 @@ def _conversation(cfg: Config, engines: Engines, view: SoakView,
     conversation = build_conversation(cfg, engines, clock=ScaledClock(args.speed), view=view,
                                       log=log)
     source = PatientUserSource(questions, rate, rate * cfg.audio.frame_ms // 1000,
-                               lambda: len(conversation.turns), gap_s=args.gap)
+                               lambda: len(conversation.turns), gap_s=args.gap,
+                               give_up_s=90.0 * args.speed)  # 90 s of real time
     return conversation, source
 
 

@@ -43,7 +43,8 @@ class PatientUserSource:
         self._pending = np.zeros(0, dtype=np.float32)
         self._next_at = lead_s  # earliest start of the next question
         self._question_end = 0.0
-        self._seen_answers = 0
+        self._turns_when_asked = 0  # turns ended when the last question began
+        self._answer_seen_at: float | None = None
         self._now = 0.0
 
     @property
@@ -54,22 +55,26 @@ class PatientUserSource:
         return self._emitted / self.sample_rate
 
     def _update(self, t: float) -> None:
-        """Schedule the next question when the last one was answered or given up on."""
+        """Schedule the next question once a turn has ended since the last one was asked,
+        or it was given up on. Counting turns from the moment each question is asked keeps
+        one lost question (spoken while the microphone was muted, merged into another
+        turn) from making every later question wait out the give-up time."""
         if len(self._pending) or self.asked >= len(self.questions):
             return
-        done = self.answered()
-        if self.asked and done > self._seen_answers:
-            self._seen_answers = done
-            self._next_at = t + self.gap_s
-        waiting = self.asked > 0 and self._seen_answers < self.asked
-        if waiting and t - self._question_end < self.give_up_s:
-            return
-        if waiting:  # no turn came of the last question: go on (counted as unanswered)
-            self.gave_up += 1
-            self._seen_answers = self.asked
-            self._next_at = t + self.gap_s
+        if self.asked and self._answer_seen_at is None:
+            if self.answered() > self._turns_when_asked:
+                self._answer_seen_at = t
+                self._next_at = t + self.gap_s
+            elif t - self._question_end < self.give_up_s:
+                return
+            else:  # no turn came of the last question: go on (counted as unanswered)
+                self.gave_up += 1
+                self._answer_seen_at = t
+                self._next_at = t + self.gap_s
         if t >= self._next_at:
             self.asked_at.append(t)
+            self._turns_when_asked = self.answered()
+            self._answer_seen_at = None
             self._pending = self.questions[self.asked - 1]
             self._question_end = t + len(self._pending) / self.sample_rate
 
@@ -100,7 +105,8 @@ class PatientUserSource:
         if self.asked < len(self.questions) or len(self._pending):
             return False
         t = self._stream_time()
-        return self.answered() >= self.asked or t - self._question_end >= self.give_up_s
+        return (self.answered() > self._turns_when_asked
+                or t - self._question_end >= self.give_up_s)
 
     def close(self) -> None:
         self.questions = self.questions[: self.asked]

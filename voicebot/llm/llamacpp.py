@@ -69,6 +69,11 @@ class LlamaCppParams:
     """llama.cpp's RAM cache of earlier prompts' KV states, restored when a new prompt
     shares less with the slot than with one of them (its own default: up to 8 GiB). 0: off,
     the slot's own KV cache still reuses the shared prefix; each engine keeps its own."""
+    cache_reuse: int = 32
+    """Shortest run of cached tokens llama.cpp reuses after it moved (its n_cache_reuse:
+    the KV cache is shifted instead of evaluated again). When old turns are dropped from
+    the history, the turns after them move up: without it the whole remaining history is
+    evaluated again (seconds on a CPU). 0: off."""
     poll: int = 50
     """How hard llama.cpp's idle threads busy-wait for work, 0-100 (its own default 50); 0
     sleeps at once, leaving the core to the ASR, turn detector and TTS threads beside it."""
@@ -91,6 +96,8 @@ class LlamaCppParams:
             raise ParamError("seed", self.seed, "must be >= 0")
         if not 0 <= self.ram_cache_mib <= 65536:
             raise ParamError("ram_cache_mib", self.ram_cache_mib, "must be between 0 and 65536")
+        if not 0 <= self.cache_reuse <= 4096:
+            raise ParamError("cache_reuse", self.cache_reuse, "must be between 0 and 4096")
         if not 0 <= self.poll <= 100:
             raise ParamError("poll", self.poll, "must be between 0 and 100")
 
@@ -173,6 +180,7 @@ class LlamaCppLlm:
         cp.n_threads_http = 1
         cp.cache_prompt = p.cache_prompt
         cp.cache_ram_mib = p.ram_cache_mib
+        cp.n_cache_reuse = p.cache_reuse
         cp.verbosity = 1  # errors only; the default prints every slot event
         cp.api_keys = [self._api_key]
         cp.sampling.seed = p.seed
