@@ -49,6 +49,7 @@ from voicebot.events import (
     TranscriptUpdate,
     UtteranceFinal,
 )
+from voicebot.heap import release_free_heap
 from voicebot.listener import Listener
 from voicebot.llm.base import Llm
 from voicebot.llm.history import ChatHistory
@@ -724,6 +725,7 @@ class Conversation:
         if self.log is not None:
             self.log.append(turn)
         self.view.turn_done(turn)
+        release_free_heap()  # the turn's freed native memory back to the system (heap.py)
         self._offer_prefill("")  # the history as it now is, before the user speaks again
 
     def _fail(self, reason: str, sink: AudioSink | None = None,

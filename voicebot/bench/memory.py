@@ -16,7 +16,6 @@ Linux only for the mapping and C-heap figures; elsewhere they are left out.
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import os
 import re
 import sysconfig
@@ -24,6 +23,8 @@ import tracemalloc
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
+
+from voicebot.heap import libc
 
 MB = 1e6
 TOP_SITES = 8
@@ -110,14 +111,6 @@ class _MallInfo2(ctypes.Structure):
         "fordblks", "keepcost")]
 
 
-def _libc() -> Any:
-    name = ctypes.util.find_library("c")
-    try:
-        return ctypes.CDLL(name) if name else None
-    except OSError:
-        return None
-
-
 @dataclass(frozen=True)
 class CHeap:
     """glibc's malloc over all arenas, in MB."""
@@ -134,11 +127,11 @@ class CHeap:
 
 def c_heap_mb() -> CHeap | None:
     """glibc's view of the C heap now; None off glibc."""
-    libc = _libc()
-    if libc is None or not hasattr(libc, "mallinfo2"):
+    c = libc()
+    if c is None or not hasattr(c, "mallinfo2"):
         return None
-    libc.mallinfo2.restype = _MallInfo2
-    info = libc.mallinfo2()
+    c.mallinfo2.restype = _MallInfo2
+    info = c.mallinfo2()
     return CHeap(info.uordblks / MB, info.hblkhd / MB, info.fordblks / MB)
 
 
@@ -150,15 +143,6 @@ def process_counts(pid: int | str = "self") -> tuple[int, int] | None:
         return threads, len(os.listdir(f"/proc/{pid}/fd"))
     except (OSError, AttributeError, ValueError):
         return None
-
-
-def release_free_heap() -> bool:
-    """Hand glibc's freed-but-held heap pages back to the system (malloc_trim)."""
-    libc = _libc()
-    if libc is None or not hasattr(libc, "malloc_trim"):
-        return False
-    libc.malloc_trim(0)
-    return True
 
 
 class MemoryWatch:

@@ -25,6 +25,7 @@ def register(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from voicebot.config import load_config
+    from voicebot.heap import release_free_heap
     from voicebot.llm.history import ChatHistory
     from voicebot.loading import load_llm, load_tts
 
@@ -47,6 +48,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         for line in _lines(args):
             error = _checked_turn(line, llm, tts, cfg, history, sink, clock, session_t0)
+            release_free_heap()  # the reply's freed native memory back (voicebot/heap.py)
             if error:  # one line, and the conversation goes on
                 print(f"voicebot: error: {error}", file=sys.stderr, flush=True)
                 failed += 1
