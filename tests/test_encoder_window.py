@@ -27,10 +27,15 @@ def test_a_batch_keeps_its_longest_content() -> None:
 
 
 def test_window_is_content_plus_padding_even_and_capped() -> None:
-    assert window_frames(_features(201), 8.0) == 1002  # 201 + 800, rounded up to even
+    assert window_frames(_features(201), 8.0) == 1050  # 201 + 800, up to whole 0.5 s
+    assert window_frames(_features(201), 8.0, step_s=0.0) == 1002  # ... or to even frames
+    assert window_frames(_features(200), 8.0) == 1000  # already whole: no more padding
+    assert {window_frames(_features(n), 8.0) for n in range(1, 1000)} == set(
+        range(850, 1801, 50))  # 999 content lengths, 20 windows
     assert window_frames(_features(2500), 8.0) == 3000  # never more than the input has
     assert window_frames(_features(3000), 0.0) == 3000  # a full window stays full
     assert window_frames(_features(200), 0.0) == 200
+    assert window_frames(_features(201), 0.0) == 250
 
 
 def test_the_encoder_gets_the_trimmed_window() -> None:

@@ -724,8 +724,8 @@ class Conversation:
         self.turns.append(turn)
         if self.log is not None:
             self.log.append(turn)
-        self.view.turn_done(turn)
         release_free_heap()  # the turn's freed native memory back to the system (heap.py)
+        self.view.turn_done(turn)
         self._offer_prefill("")  # the history as it now is, before the user speaks again
 
     def _fail(self, reason: str, sink: AudioSink | None = None,
