@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from voicebot.engines import Engines
+from voicebot.heap import release_free_heap
 from voicebot.metrics import SessionLog, TurnRecord
 from voicebot.serve.audio_io import SessionClosed, SocketSink, SocketSource, WakeableClock
 from voicebot.serve.protocol import INPUT_SAMPLE_RATE, event
@@ -118,6 +119,7 @@ class Session:
             log.exception("session %s failed", self.id)
             self.post(event("error", message=f"the session failed: {type(exc).__name__}: {exc}"))
         finally:
+            release_free_heap()  # this conversation's freed native memory (voicebot/heap.py)
             self._finish()
 
     def _finish(self) -> None:
