@@ -79,6 +79,8 @@ bench-talk: install
 
 bench-soak: install
 	$(BIN)/voicebot bench soak --config $(CONFIG) --turns 200 --out bench-out/soak
+	$(BIN)/voicebot bench soak --config $(CONFIG) --chat --turns 100 --out bench-out/soak-chat
+	$(BIN)/voicebot bench serve --config $(CONFIG) --cycles 100 --out bench-out/serve-cycles
 
 bench-serve: install
 	$(BIN)/voicebot bench serve --config $(CONFIG) --out bench-out/serve

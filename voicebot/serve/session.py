@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import gc
 import logging
 import threading
 from collections.abc import Callable
@@ -119,7 +120,11 @@ class Session:
             log.exception("session %s failed", self.id)
             self.post(event("error", message=f"the session failed: {type(exc).__name__}: {exc}"))
         finally:
-            release_free_heap()  # this conversation's freed native memory (voicebot/heap.py)
+            # The conversation's objects sit in reference cycles, which wait for the
+            # garbage collector's next full pass: in 100 sessions RSS climbed ~15 MB a
+            # session until one came. Free them now, then hand the memory back.
+            gc.collect()
+            release_free_heap()  # voicebot/heap.py
             self._finish()
 
     def _finish(self) -> None:
