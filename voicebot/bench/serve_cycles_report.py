@@ -101,6 +101,10 @@ def plot_cycles(cycles: Sequence[Cycle], path: Path) -> Path:
     fig, rss_ax = plt.subplots(figsize=(8, 4))
     xs = [i for i, _ in points]
     rss_ax.plot(xs, [f.rss_mb for _, f in points], color="tab:blue", label="RSS (MB)")
+    rss = [f.rss_mb for _, f in points]
+    if rss:  # at least 100 MB tall, so a few MB of noise does not look like growth
+        middle, half = (max(rss) + min(rss)) / 2, max(50.0, (max(rss) - min(rss)) / 2 * 1.1)
+        rss_ax.set_ylim(middle - half, middle + half)
     rss_ax.set_xlabel("cycle")
     rss_ax.set_ylabel("server RSS (MB)", color="tab:blue")
     count_ax: Any = rss_ax.twinx()
@@ -109,9 +113,10 @@ def plot_cycles(cycles: Sequence[Cycle], path: Path) -> Path:
     count_ax.step(xs, [f.fds for _, f in points], where="mid", color="tab:green",
                   label="open descriptors")
     count_ax.set_ylabel("count")
-    count_ax.set_ylim(bottom=0)
+    top = max([f.threads for _, f in points] + [f.fds for _, f in points] + [1])
+    count_ax.set_ylim(0, top * 1.6)  # the lines below the legend
     handles = rss_ax.get_legend_handles_labels()[0] + count_ax.get_legend_handles_labels()[0]
-    rss_ax.legend(handles=handles, loc="lower right")
+    rss_ax.legend(handles=handles, loc="upper right")
     rss_ax.set_title("voicebot serve over many sessions, one after another")
     fig.tight_layout()
     fig.savefig(path, dpi=100)

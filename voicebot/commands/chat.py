@@ -25,7 +25,6 @@ def register(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from voicebot.config import load_config
-    from voicebot.heap import release_free_heap
     from voicebot.llm.history import ChatHistory
     from voicebot.loading import load_llm, load_tts
 
@@ -48,7 +47,6 @@ def run(args: argparse.Namespace) -> int:
     try:
         for line in _lines(args):
             error = _checked_turn(line, llm, tts, cfg, history, sink, clock, session_t0)
-            release_free_heap()  # the reply's freed native memory back (voicebot/heap.py)
             if error:  # one line, and the conversation goes on
                 print(f"voicebot: error: {error}", file=sys.stderr, flush=True)
                 failed += 1
@@ -114,6 +112,7 @@ def _one_turn(
     out and forget what came before)."""
     from voicebot.audio.sinks import SpeakerSink
     from voicebot.errors import BackendError
+    from voicebot.heap import release_free_heap
     from voicebot.reply import AudioChunk, FirstToken, SentenceReady, TextDelta, reply_events
 
     live = isinstance(sink, SpeakerSink)
@@ -143,6 +142,7 @@ def _one_turn(
         raise BackendError("the model returned an empty reply")
     history.add_assistant(" ".join(spoken))
     total = clock.now() - t0
+    release_free_heap()  # the reply's freed native memory back (voicebot/heap.py)
     print(_timings(marks, total, audio_s), file=sys.stderr)
     if live:  # let the reply finish before the next prompt
         clock.sleep(sink.busy_until() - (clock.now() - session_t0))
