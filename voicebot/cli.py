@@ -18,6 +18,7 @@ from types import ModuleType
 
 from voicebot import __version__
 from voicebot.errors import VoicebotError
+from voicebot.heap import limit_arenas
 
 COMMANDS = ("talk", "transcribe", "chat", "say", "serve", "bench", "devices")
 
@@ -53,6 +54,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if handler is None:
         parser.print_help()
         return 2
+    limit_arenas()  # before any thread starts (voicebot/heap.py)
     with _second_ctrl_c_exits():
         try:
             return int(handler(args) or 0)

@@ -13,9 +13,6 @@ starts many threads (ASR, reply, TTS, prefill; in `voicebot serve`, a set per se
 Freed memory is then scattered over many arenas in pieces no trim can return: 12 serve
 cycles of 2 sessions grew RSS by 494 MB, with the bytes in use flat. `limit_arenas(2)`,
 called before any thread starts, holds it to 2 arenas: +120 MB over the same 12 cycles.
-Only `voicebot serve` calls it: in `voicebot talk` on the real sound server the cap made
-the live backchannel test fail twice in a row (the reply was never paused), and pass
-without it; why was not found.
 """
 
 from __future__ import annotations

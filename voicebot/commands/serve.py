@@ -37,10 +37,6 @@ def register(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     import asyncio
 
-    from voicebot.heap import limit_arenas
-
-    limit_arenas()  # before any thread starts: sessions come and go (voicebot/heap.py)
-
     from voicebot.config import load_config
     from voicebot.engines import load_engines
     from voicebot.errors import VoicebotError

