@@ -43,14 +43,8 @@ def read_server(pid: int) -> ServerFigures | None:
     """RSS, threads and open descriptors of process `pid` (None once it has gone)."""
     from voicebot.bench.memory import process_counts, rss_mb
 
-    counts = process_counts(pid)
-    if counts is None:
-        return None
-    try:
-        rss = rss_mb(pid)
-    except OSError:
-        return None
-    return ServerFigures(rss, *counts)
+    counts = process_counts(pid)  # None once /proc/PID is gone, checked before rss_mb's
+    return None if counts is None else ServerFigures(rss_mb(pid), *counts)
 
 
 def settled(read: Callable[[], ServerFigures | None], timeout: float = SETTLE_TIMEOUT_S,

@@ -55,7 +55,8 @@ class ChatChild:
         self.proc = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=self._stdout,
                                      stderr=subprocess.PIPE, text=True, bufsize=1)
         self._lines: queue.Queue[str | None] = queue.Queue()
-        threading.Thread(target=self._read, daemon=True, name="chat-stderr").start()
+        self._reader = threading.Thread(target=self._read, daemon=True, name="chat-stderr")
+        self._reader.start()
 
     def _read(self) -> None:
         assert self.proc.stderr is not None
@@ -94,6 +95,8 @@ class ChatChild:
             self.proc.kill()
             self.proc.wait(5)
         self._stdout.close()
+        self._reader.join(timeout=5)  # stderr ends with the process
+        self._stderr_log.close()
 
 
 def run_chat_soak(config: Path | None, questions: Sequence[str], out: Path) -> list[ChatReply]:
