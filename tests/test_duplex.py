@@ -107,6 +107,9 @@ def test_the_user_speaking_over_the_reply_stops_it_and_is_answered() -> None:
     audio = scripted_audio([(0.48, 2.52), (7.6, 9.1)], 20.0)
     turns, conversation, sink, llm = converse(audio, echo="on", known_room=True)
     assert conversation.echo is not None and conversation.echo.learned
+    view = conversation.view
+    assert isinstance(view, RecordedView)
+    assert sum("room learned" in line for line in view.lines) == 1  # said once, when it is
     assert [t.status for t in turns] == ["interrupted", "ok"]
     first, second = turns
     onset = 7.6
@@ -192,6 +195,10 @@ def test_until_the_canceller_has_learned_the_room_the_reply_cannot_be_interrupte
     turns, conversation, _, _ = converse(audio, echo="on", known_room=True)
     assert [t.status for t in turns] == ["ok"]
     assert conversation.echo is not None and conversation.echo.gated_s > 2.5
+    view = conversation.view
+    assert isinstance(view, RecordedView)
+    learned = [i for i, line in enumerate(view.lines) if "room learned" in line]
+    assert conversation.echo.learned and len(learned) == 1
 
 
 def test_half_duplex_stays_as_it_was_when_the_canceller_is_off() -> None:

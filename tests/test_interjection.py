@@ -15,6 +15,19 @@ def test_backchannels_do_not_take_the_floor(text: str) -> None:
     assert classify(text, REPLY, echo_possible=True) == "backchannel"
 
 
+@pytest.mark.parametrize("text", ["Okay Thank you.", "Okay? Okay? Thank you.", "Mm-hm. Bye.",
+                                  "Yeah, thanks."])
+def test_whispers_stock_closing_after_a_backchannel_is_still_a_backchannel(text: str) -> None:
+    # tiny.en writes "Thank you." on the silence after a lone "Okay." (live, 3 of 6 runs)
+    assert classify(text, REPLY, echo_possible=True) == "backchannel"
+
+
+@pytest.mark.parametrize("text", ["Thank you.", "Okay, thank you, but why?",
+                                  "Stop, thank you.", "Thanks for the story."])
+def test_a_closing_alone_or_with_other_words_takes_the_floor(text: str) -> None:
+    assert classify(text, REPLY, echo_possible=True) == "words"
+
+
 @pytest.mark.parametrize("text", ["", "  ", "...", "-"])
 def test_no_words_is_nothing(text: str) -> None:
     assert classify(text, REPLY, echo_possible=True) == "nothing"

@@ -307,12 +307,22 @@ class Conversation:
             self._audio_clock.observe(frames[-1].end, now)
         for frame in frames:
             if self.echo is not None:
-                frame = self.echo.process(frame)
+                frame = self._cancel_echo(self.echo, frame)
             if self._muted(sink):
                 self._note_muted(frame, playing=sink.busy_until() > self.elapsed())
                 frame = AudioFrame(np.zeros_like(frame.samples), frame.sample_rate, frame.start)
             for event in self.listener.push_audio(frame):
                 self._on_vad_event(event, sink)
+
+    def _cancel_echo(self, echo: EchoCancellation, frame: AudioFrame) -> AudioFrame:
+        """The frame without the bot's voice; says once when the canceller has learned the
+        room, since until then the user cannot interrupt (audio/echo.py's LEARN_FRAMES)."""
+        learning = not echo.learned
+        frame = echo.process(frame)
+        if learning and echo.learned:
+            self.view.notice("(echo cancellation: room learned; you can now speak over the "
+                             "bot to interrupt it)")
+        return frame
 
     def _note_muted(self, frame: AudioFrame, *, playing: bool) -> None:
         """Dropped speech is never silent: voice-level sound while muted is added up on the

@@ -43,9 +43,10 @@ class Voicebot:
         return self.stderr_path.read_text(errors="replace")
 
     def wait_for(self, text: str, timeout_s: float) -> None:
-        """Until `text` is on stderr (progress lines); fails with the output if it exits."""
+        """Until `text` is on stderr (progress lines) or stdout (the view's notices); fails
+        with the output if it exits."""
         deadline = time.monotonic() + timeout_s
-        while text not in self.stderr:
+        while text not in self.stderr + self.stdout:
             if self.process.poll() is not None:
                 pytest.fail(f"voicebot {' '.join(self.args)} exited "
                             f"({self.process.returncode}) before {text!r}:\n{self.stderr}")

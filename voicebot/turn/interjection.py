@@ -26,6 +26,13 @@ BACKCHANNELS = frozenset({
 })
 """Whole interjections that only say "go on". A longer one ("yeah, but what about...") has
 other words and takes the floor."""
+STOCK_CLOSINGS = ("thank you", "thank you very much", "thanks", "thanks for watching",
+                  "thank you for watching", "bye")
+"""Whisper's stock hallucinations on the silence after speech. After a backchannel they do
+not make it words: on the real sound server tiny.en wrote "Okay. Thank you." for a lone
+"Okay." said over a reply in 3 of 6 runs (the turn detector held the endpoint ~1 s, and the
+decodes of that silence wrote the closing), and the reply was cut. A user who really
+says "okay, thank you" over a reply is acknowledging it, so it going on is right too."""
 ECHO_SHARE = 0.6
 ECHO_LEAST_WORDS = 2
 """At least this share of the interjection's words, and this many, are a run of the
@@ -56,11 +63,21 @@ def classify(text: str, reply_text: str, *, echo_possible: bool) -> Interjection
     words = words_of(text)
     if not words:
         return "nothing"
-    if " ".join(words) in BACKCHANNELS:
+    if _is_backchannel(words):
         return "backchannel"
     if echo_possible and _is_echo(words, words_of(reply_text)):
         return "echo"
     return "words"
+
+
+def _is_backchannel(words: list[str]) -> bool:
+    said = " ".join(words)
+    if said in BACKCHANNELS:
+        return True
+    for closing in STOCK_CLOSINGS:
+        if said.endswith(" " + closing) and said[: -len(closing) - 1] in BACKCHANNELS:
+            return True
+    return False
 
 
 def _is_echo(words: list[str], reply: list[str]) -> bool:
