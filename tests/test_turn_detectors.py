@@ -68,15 +68,30 @@ def test_turn_section_errors_name_key_and_allowed(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_smart_turn_hears_finished_and_unfinished_real_speech(speech_dir: Path) -> None:
+def test_smart_turn_hears_finished_and_unfinished_real_speech(
+        speech_dir: Path, speech_manifest: dict[str, str]) -> None:
+    """Recordings that end a sentence (their transcript ends with '.') against ones cut at a
+    comma, each followed by 200 ms of silence, as the endpoint hands them over. One
+    recording alone is no test: on jfk.wav the verdict swings 0.12-0.90 as the cut moves
+    within half a second (the crowd after "country"), and 0.36 where it ends."""
     from voicebot.audio.wav import read_wav
     from voicebot.turn.smart_turn import SmartTurn
 
     detector = SmartTurn()
-    audio = read_wav(speech_dir / "jfk.wav", 16000)
-    pause = np.zeros(3200, dtype=np.float32)  # 200 ms of silence after the last word
-    voiced = np.nonzero(np.abs(audio) > 0.02)[0]
-    finished = detector.p_finished(np.concatenate([audio[: voiced[-1]], pause]), "")
+    pause = np.zeros(3200, dtype=np.float32)
+    verdicts: dict[str, list[float]] = {".": [], ",": []}
+    for name, text in speech_manifest.items():
+        end = text.strip()[-1:]
+        if end not in verdicts or name.startswith("long_"):
+            continue
+        audio = read_wav(speech_dir / name, 16000)
+        voiced = np.nonzero(np.abs(audio) > 0.02)[0]
+        verdicts[end].append(detector.p_finished(np.concatenate([audio[: voiced[-1]], pause]),
+                                                 ""))
+    if min(len(v) for v in verdicts.values()) < 3:
+        pytest.skip(f"too few recordings ending with '.' and ',' here: {verdicts}")
+    finished, at_comma = np.median(verdicts["."]), np.median(verdicts[","])
+    assert finished > 0.5 > at_comma, verdicts
     # "... ask not what your country can do for you, | ask what ..." cut after "not what"
-    cut = detector.p_finished(np.concatenate([audio[: int(7.7 * 16000)], pause]), "")
-    assert finished > 0.5 > cut
+    audio = read_wav(speech_dir / "jfk.wav", 16000)
+    assert detector.p_finished(np.concatenate([audio[: int(7.7 * 16000)], pause]), "") < 0.5
