@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import sys
+import threading
 import time
 
 import pytest
 
 from voicebot import cpuload
 from voicebot.cpuload import OtherLoad, other_cores, read_cpu_ticks, read_own_ticks
+from voicebot.events import ChatMessage
 from voicebot.llm.llamacpp import LlamaCppLlm, LlamaCppParams
 
 PROC_STAT = """cpu  900 0 300 5000 100 0 0 0 0 0
@@ -64,7 +66,8 @@ def test_adaptive_takes_the_wide_engine_only_while_the_others_are_idle(
     llm.params = LlamaCppParams(n_threads="adaptive")
     llm._engines = {1: "narrow engine", 2: "wide engine"}
     llm._load_meter = StubMeter(others)  # type: ignore[assignment]
-    engine = llm._engine()
+    llm._evaluated, llm._choice_lock = {}, threading.Lock()
+    engine = llm._engine([ChatMessage("user", "Hello.")])
     assert llm.threads_used == threads
     assert engine == ("wide engine" if threads == 2 else "narrow engine")
 
@@ -80,3 +83,21 @@ def test_others_idle_reads_the_process_meter(monkeypatch: pytest.MonkeyPatch) ->
     for cores, idle in ((None, True), (0.2, True), (0.5, False), (1.8, False)):
         monkeypatch.setattr(cpuload, "_shared", Meter(cores))
         assert cpuload.others_idle() is idle
+
+
+def test_a_narrow_engine_far_behind_leaves_a_busy_time_request_to_the_wide_one() -> None:
+    llm = LlamaCppLlm.__new__(LlamaCppLlm)
+    llm.params = LlamaCppParams(n_threads="adaptive")
+    llm._engines = {1: "narrow engine", 2: "wide engine"}
+    meter = StubMeter(0.1)
+    llm._load_meter = meter  # type: ignore[assignment]
+    llm._evaluated, llm._choice_lock = {}, threading.Lock()
+    history = [ChatMessage("system", "Be brief.")]
+    for turn in range(8):  # idle turns: the wide engine takes them all
+        history += [ChatMessage("user", f"Question {turn} about something or other?")]
+        assert llm._engine(history) == "wide engine"
+        history += [ChatMessage("assistant", "An answer of a sentence or two. " * 3)]
+    meter.value = 1.0  # another process busy now: the narrow engine is eight turns behind
+    history += [ChatMessage("user", "And one more?")]
+    assert llm._engine(history) == "wide engine"
+    assert llm.threads_used == 2

@@ -134,7 +134,7 @@ def test_adaptive_threads_load_a_narrow_and_a_wide_engine_that_both_answer() -> 
 
 def engine_stream(backend: LlamaCppLlm, engine: object, messages: list[ChatMessage]) -> list[str]:
     """A reply from one given engine (the load meter would pick one by the machine's load)."""
-    backend._engine = lambda: engine  # type: ignore[method-assign]
+    backend._engine = lambda _messages: engine  # type: ignore[method-assign]
     return list(backend.stream(messages, cancel=threading.Event()))
 
 

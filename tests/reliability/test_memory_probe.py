@@ -13,7 +13,9 @@ from voicebot.bench.memory import (
     c_heap_mb,
     mapping_group,
     process_counts,
+    process_rss_mb,
     resident_by_mapping,
+    rss_mb,
 )
 
 SMAPS = """\
@@ -69,3 +71,18 @@ def test_a_probe_names_the_line_that_kept_memory() -> None:
     assert heap is not None and heap.in_use_mb > 0
     counts = process_counts()
     assert counts is not None and counts[0] >= 1 and counts[1] >= 3  # stdin, stdout, stderr
+
+
+def test_another_process_memory_is_read_from_outside_or_not_at_all() -> None:
+    import os
+    import subprocess
+
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        alive = process_rss_mb(child.pid)
+        assert alive is not None and 1 < alive < rss_mb()  # a bare interpreter, not us
+    finally:
+        child.kill()
+        child.wait()
+    assert process_rss_mb(child.pid) is None  # gone: no stand-in figure
+    assert process_rss_mb(os.getpid()) == pytest.approx(rss_mb(), abs=50)

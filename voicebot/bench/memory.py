@@ -61,16 +61,25 @@ class MemoryProbe:
                 "sites": [vars(s) for s in self.sites]}
 
 
-def rss_mb(pid: int | str = "self") -> float:
-    """Resident memory of a process now, in MB (Linux /proc; else this process's peak)."""
+def rss_mb() -> float:
+    """Resident memory of this process now, in MB (Linux /proc; else its peak so far)."""
+    now = process_rss_mb("self")
+    if now is not None:
+        return now
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e3
+
+
+def process_rss_mb(pid: int | str) -> float | None:
+    """Resident memory of process `pid` now, in MB; None where /proc cannot tell (it has
+    gone, or this is not Linux): another process's memory has no stand-in."""
     try:
         with open(f"/proc/{pid}/statm") as f:
             pages = int(f.read().split()[1])
         return pages * os.sysconf("SC_PAGE_SIZE") / MB
     except (OSError, ValueError, IndexError):
-        import resource
-
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e3
+        return None
 
 
 def mapping_group(pathname: str) -> str:

@@ -41,10 +41,10 @@ class Cycle:
 
 def read_server(pid: int) -> ServerFigures | None:
     """RSS, threads and open descriptors of process `pid` (None once it has gone)."""
-    from voicebot.bench.memory import process_counts, rss_mb
+    from voicebot.bench.memory import process_counts, process_rss_mb
 
-    counts = process_counts(pid)  # None once /proc/PID is gone, checked before rss_mb's
-    return None if counts is None else ServerFigures(rss_mb(pid), *counts)
+    counts, rss = process_counts(pid), process_rss_mb(pid)
+    return None if counts is None or rss is None else ServerFigures(rss, *counts)
 
 
 def settled(read: Callable[[], ServerFigures | None], timeout: float = SETTLE_TIMEOUT_S,

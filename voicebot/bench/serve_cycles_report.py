@@ -92,36 +92,23 @@ def write_cycles_report(cycles: Sequence[Cycle], clients: int, config_name: str,
 
 
 def plot_cycles(cycles: Sequence[Cycle], path: Path) -> Path:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from voicebot.bench.memory_plot import rss_with_right_axis
 
     points = [(c.index, c.figures) for c in cycles if c.figures is not None]
-    fig, rss_ax = plt.subplots(figsize=(8, 4))
     xs = [i for i, _ in points]
-    rss_ax.plot(xs, [f.rss_mb for _, f in points], color="tab:blue", label="RSS (MB)")
-    rss = [f.rss_mb for _, f in points]
-    if rss:  # at least 100 MB tall, so a few MB of noise does not look like growth
-        middle, half = (max(rss) + min(rss)) / 2, max(50.0, (max(rss) - min(rss)) / 2 * 1.1)
-        rss_ax.set_ylim(middle - half, middle + half)
-    rss_ax.set_xlabel("cycle")
-    rss_ax.set_ylabel("server RSS (MB)", color="tab:blue")
-    count_ax: Any = rss_ax.twinx()
-    count_ax.step(xs, [f.threads for _, f in points], where="mid", color="tab:orange",
-                  label="threads")
-    count_ax.step(xs, [f.fds for _, f in points], where="mid", color="tab:green",
-                  label="open descriptors")
-    count_ax.set_ylabel("count")
-    top = max([f.threads for _, f in points] + [f.fds for _, f in points] + [1])
-    count_ax.set_ylim(0, top * 1.6)  # the lines below the legend
-    handles = rss_ax.get_legend_handles_labels()[0] + count_ax.get_legend_handles_labels()[0]
-    rss_ax.legend(handles=handles, loc="upper right")
-    rss_ax.set_title("voicebot serve over many sessions, one after another")
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
+
+    def counts(ax: Any) -> None:
+        ax.step(xs, [f.threads for _, f in points], where="mid", color="tab:orange",
+                label="threads")
+        ax.step(xs, [f.fds for _, f in points], where="mid", color="tab:green",
+                label="open descriptors")
+        ax.set_ylabel("count")
+        top = max([f.threads for _, f in points] + [f.fds for _, f in points] + [1])
+        ax.set_ylim(0, top * 1.6)  # the lines below the legend
+
+    return rss_with_right_axis([(i, f.rss_mb) for i, f in points], path, xlabel="cycle",
+                               rss_label="server RSS (MB)", draw_right=counts,
+                               title="voicebot serve over many sessions, one after another")
 
 
 def _figures_at(cycles: Sequence[Cycle], n: int) -> Any:

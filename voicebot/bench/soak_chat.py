@@ -107,7 +107,7 @@ def run_chat_soak(config: Path | None, questions: Sequence[str], out: Path) -> l
 
 
 def ask_all(child: ChatChild, questions: Sequence[str]) -> list[ChatReply]:
-    from voicebot.bench.memory import process_counts, rss_mb
+    from voicebot.bench.memory import process_counts, process_rss_mb
     from voicebot.progress import say
 
     replies: list[ChatReply] = []
@@ -116,7 +116,7 @@ def ask_all(child: ChatChild, questions: Sequence[str]) -> list[ChatReply]:
             timeout = LOAD_TIMEOUT_S if index == 1 else REPLY_TIMEOUT_S  # models load first
             status, timing, error = child.ask(question, timeout)
             counts = process_counts(child.proc.pid)
-            rss = rss_mb(child.proc.pid) if counts is not None else None
+            rss = process_rss_mb(child.proc.pid)
             ttft, total = timing or (None, None)
             threads, fds = counts or (None, None)
             reply = ChatReply(index, question, status, ttft, total, rss, threads, fds, error)
@@ -188,25 +188,17 @@ def _mb(value: float | None) -> str:
 
 
 def _plot(replies: Sequence[ChatReply], path: Path) -> None:
-    import matplotlib
+    from voicebot.bench.memory_plot import rss_with_right_axis
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(8, 4))
-    points = [(r.index, r.rss_mb) for r in replies if r.rss_mb is not None]
-    ax.plot([i for i, _ in points], [m for _, m in points], color="tab:blue", label="RSS")
-    ax.set_xlabel("reply")
-    ax.set_ylabel("voicebot chat RSS (MB)")
-    ttft_ax: Any = ax.twinx()
     timed = [(r.index, r.ttft_s * 1000) for r in replies if r.ttft_s is not None]
-    ttft_ax.plot([i for i, _ in timed], [t for _, t in timed], ".", color="tab:orange",
-                 label="LLM first token (ms)")
-    ttft_ax.set_ylabel("LLM first token (ms)")
-    ttft_ax.set_ylim(bottom=0)
-    handles = ax.get_legend_handles_labels()[0] + ttft_ax.get_legend_handles_labels()[0]
-    ax.legend(handles=handles, loc="lower right")
-    ax.set_title("one voicebot chat, typed questions one after another")
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+
+    def ttft(ax: Any) -> None:
+        ax.plot([i for i, _ in timed], [t for _, t in timed], ".", color="tab:orange",
+                label="LLM first token (ms)")
+        ax.set_ylabel("LLM first token (ms)")
+        ax.set_ylim(bottom=0)
+
+    rss_with_right_axis([(r.index, r.rss_mb) for r in replies if r.rss_mb is not None], path,
+                        xlabel="reply", rss_label="voicebot chat RSS (MB)", draw_right=ttft,
+                        title="one voicebot chat, typed questions one after another",
+                        legend_loc="lower right")

@@ -31,10 +31,11 @@ from pathlib import Path
 from typing import Any, Literal
 
 from voicebot.config import ParamError
-from voicebot.cpuload import IDLE_CORES, OtherLoad
+from voicebot.cpuload import OtherLoad
 from voicebot.errors import BackendError
 from voicebot.events import ChatMessage
 from voicebot.llm.base import warmup_messages
+from voicebot.llm.engine_choice import choose_threads, missing_chars
 from voicebot.llm.llamacpp_stream import LlamaCppStream, chunk_error
 from voicebot.llm.models import check_model_param, resolve_gguf
 from voicebot.progress import say
@@ -143,6 +144,9 @@ class LlamaCppLlm:
         self._engines = {threads: self._load(threads) for threads in self._thread_counts()}
         self._server = next(iter(self._engines.values()))
         self._load_meter = OtherLoad() if len(self._engines) > 1 else None
+        self._evaluated: dict[int, tuple[ChatMessage, ...]] = {}
+        """What each engine's prompt cache last took in (see llm/engine_choice.py)."""
+        self._choice_lock = threading.Lock()
         self.threads_used = min(self._engines)
         """The thread count of the engine that took the last request."""
         self._token_counts: dict[str, int] = {}
@@ -153,16 +157,19 @@ class LlamaCppLlm:
         narrow, wide = resolve_threads("auto"), usable_cores()
         return [narrow, wide] if wide > narrow else [narrow]
 
-    def _engine(self) -> Any:
-        """The engine for a request now: with `adaptive`, the wide one while the other
-        processes leave its cores free, else the narrow one."""
-        threads = min(self._engines)
-        if self._load_meter is not None:
-            others = self._load_meter.cores()
-            if others is not None and others < IDLE_CORES:
-                threads = max(self._engines)
-        self.threads_used = threads  # a report only: requests come from two threads
-        return self._engines[threads]
+    def _engine(self, messages: Sequence[ChatMessage]) -> Any:
+        """The engine for a request of `messages` now: with `adaptive`, the wide one while
+        the other processes leave its cores free, else the narrow one unless its prompt
+        cache is far behind (llm/engine_choice.py)."""
+        with self._choice_lock:  # requests come from two threads (reply and prefill)
+            threads = min(self._engines)
+            if self._load_meter is not None:
+                missing = {t: missing_chars(self._evaluated.get(t, ()), messages)
+                           for t in self._engines}
+                threads = choose_threads(missing, self._load_meter.cores())
+            self._evaluated[threads] = tuple(messages)
+            self.threads_used = threads  # a report only
+            return self._engines[threads]
 
     def _load(self, threads: int) -> Any:
         import xllamacpp
@@ -221,12 +228,15 @@ class LlamaCppLlm:
         be stopped inside a prompt evaluation: a cancel then waits for it to finish, which
         the prompt cache keeps to a few new tokens. The stream can pause for the TTS (see
         llamacpp_stream.py)."""
-        return LlamaCppStream(self._engine(), {**self.request(messages), "stream": True}, cancel)
+        return LlamaCppStream(self._engine(messages), {**self.request(messages), "stream": True},
+                              cancel)
 
     def warmup(self, system_prompt: str | None = None) -> None:
         """Evaluate the system prompt once, so the first turn reuses its KV cache."""
-        for server in self._engines.values():
-            self._evaluate(server, warmup_messages(system_prompt))
+        messages = warmup_messages(system_prompt)
+        for threads, server in self._engines.items():
+            self._evaluate(server, messages)
+            self._evaluated[threads] = tuple(messages)
 
     def prefill(self, messages: Sequence[ChatMessage]) -> None:
         """Evaluate `messages` into the prompt cache (blocking; one token is generated and
@@ -242,7 +252,7 @@ class LlamaCppLlm:
         170-380 ms. Where the template cannot be rendered, the closed form is used."""
         if not self.params.cache_prompt:
             return
-        engine = self._engine()
+        engine = self._engine(messages)
         prompt = self._open_prompt(messages)
         if prompt is None:
             self._evaluate(engine, messages)

@@ -1,0 +1,62 @@
+"""Which of llama.cpp's two engines takes a request (`llm.n_threads: adaptive`).
+
+The wide engine (all cores) is fastest while nothing else runs; with another process busy,
+a stolen core stalls its threads, so the narrow one (half the cores) takes the request.
+But each engine keeps its own prompt cache, and the narrow one only hears the requests it
+takes: after a stretch of idle turns its cache is far behind, and taking the next request
+means evaluating every turn since on one thread. In a 200-turn soak that was a 35 s first
+token (turn 138; the default 1.5B model evaluates ~20 prompt tokens a second on one core
+here). So the narrow engine takes a busy-time request only while its cache is about as
+current as the wide one's; otherwise the wide one, slowed by the other process, still has
+only the new words to evaluate.
+
+Pure: the caller measures the load and says what each engine last evaluated.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from voicebot.cpuload import IDLE_CORES
+from voicebot.events import ChatMessage
+
+STALE_CHARS = 256
+"""How much more prompt (about 64 tokens, ~3 s on one core with the 1.5B model) the narrow
+engine may have to evaluate than the wide one and still take a request while others are
+busy."""
+
+
+def missing_chars(cached: Sequence[ChatMessage], wanted: Sequence[ChatMessage]) -> int:
+    """Characters of `wanted` that an engine which last evaluated `cached` has to evaluate:
+    everything after the longest shared start (whole messages, then the shared start of the
+    first message that differs, as a prefill of the words heard so far leaves it)."""
+    shared = 0
+    for old, new in zip(cached, wanted, strict=False):
+        if old == new:
+            shared += 1
+            continue
+        common = _common_prefix(old.content, new.content) if old.role == new.role else 0
+        return len(new.content) - common + _chars(wanted[shared + 1:])
+    return _chars(wanted[shared:])
+
+
+def choose_threads(missing: Mapping[int, int], others_cores: float | None) -> int:
+    """The thread count of the engine for a request: the widest while the other processes
+    are idle, else the narrowest unless its cache is STALE_CHARS further behind."""
+    narrow, wide = min(missing), max(missing)
+    if others_cores is not None and others_cores < IDLE_CORES:
+        return wide
+    return wide if missing[narrow] > missing[wide] + STALE_CHARS else narrow
+
+
+def _chars(messages: Sequence[ChatMessage]) -> int:
+    return sum(len(m.content) for m in messages)
+
+
+def _common_prefix(a: str, b: str) -> int:
+    n = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        n += 1
+    return n
