@@ -66,7 +66,7 @@ def test_adaptive_takes_the_wide_engine_only_while_the_others_are_idle(
     llm.params = LlamaCppParams(n_threads="adaptive")
     llm._engines = {1: "narrow engine", 2: "wide engine"}
     llm._load_meter = StubMeter(others)  # type: ignore[assignment]
-    llm._evaluated, llm._choice_lock = {}, threading.Lock()
+    llm._evaluated, llm._choice_lock, llm._prefilling = {}, threading.Lock(), set()
     engine = llm._engine([ChatMessage("user", "Hello.")])
     assert llm.threads_used == threads
     assert engine == ("wide engine" if threads == 2 else "narrow engine")
@@ -91,7 +91,7 @@ def test_a_narrow_engine_far_behind_leaves_a_busy_time_request_to_the_wide_one()
     llm._engines = {1: "narrow engine", 2: "wide engine"}
     meter = StubMeter(0.1)
     llm._load_meter = meter  # type: ignore[assignment]
-    llm._evaluated, llm._choice_lock = {}, threading.Lock()
+    llm._evaluated, llm._choice_lock, llm._prefilling = {}, threading.Lock(), set()
     history = [ChatMessage("system", "Be brief.")]
     for turn in range(8):  # idle turns: the wide engine takes them all
         history += [ChatMessage("user", f"Question {turn} about something or other?")]
@@ -101,3 +101,8 @@ def test_a_narrow_engine_far_behind_leaves_a_busy_time_request_to_the_wide_one()
     history += [ChatMessage("user", "And one more?")]
     assert llm._engine(history) == "wide engine"
     assert llm.threads_used == 2
+    # the prefill at the turn's end, off the reply's path, brings the narrow one up to date
+    history += [ChatMessage("assistant", "Yes."), ChatMessage("user", "")]
+    assert llm._engine(history, prefill=True) == "narrow engine"
+    history[-1] = ChatMessage("user", "Then what?")
+    assert llm._engine(history) == "narrow engine"

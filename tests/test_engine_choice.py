@@ -41,3 +41,15 @@ def test_an_older_history_shares_only_its_start() -> None:
 ])
 def test_choice(others: float | None, narrow_missing: int, threads: int) -> None:
     assert choose_threads({2: narrow_missing, 4: 20}, others) == threads
+
+
+def test_a_prefill_brings_the_narrow_engine_up_to_date_however_far_behind() -> None:
+    import math
+
+    assert choose_threads({2: 100_000, 4: 20}, 1.0, allowance=math.inf) == 2
+    assert choose_threads({2: 100_000, 4: 20}, 0.1, allowance=math.inf) == 4  # idle: wide
+
+
+def test_a_reply_does_not_wait_behind_the_narrow_engines_catch_up() -> None:
+    assert choose_threads({2: 0, 4: 20}, 1.0, prefilling={2}) == 4
+    assert choose_threads({2: 0, 4: 20}, 1.0, prefilling={2, 4}) == 2  # both busy: as ever

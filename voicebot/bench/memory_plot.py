@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 MIN_SPAN_MB = 100.0
 """The RSS axis is at least this tall, so a few MB of noise do not look like growth."""
@@ -13,7 +13,7 @@ MIN_SPAN_MB = 100.0
 
 def rss_with_right_axis(points: Sequence[tuple[int, float]], path: Path, *, xlabel: str,
                         rss_label: str, title: str, draw_right: Callable[[Any], None],
-                        legend_loc: str = "upper right") -> Path:
+                        legend_loc: Literal["upper right", "lower right"] = "upper right") -> Path:
     """RSS (MB) by `points` (x, MB) in blue; `draw_right` draws on the twin axis; one
     legend holds both axes' lines."""
     import matplotlib

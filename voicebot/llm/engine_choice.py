@@ -8,14 +8,17 @@ means evaluating every turn since on one thread. In a 200-turn soak that was a 3
 token (turn 138; the default 1.5B model evaluates ~20 prompt tokens a second on one core
 here). So the narrow engine takes a busy-time request only while its cache is about as
 current as the wide one's; otherwise the wide one, slowed by the other process, still has
-only the new words to evaluate.
+only the new words to evaluate. The prefill at the end of that turn, off the reply's path,
+then brings the narrow engine up to date, and the next busy-time request takes it, unless
+the catch-up is still running (it cannot be stopped inside an evaluation), when the wide one
+takes that request too.
 
 Pure: the caller measures the load and says what each engine last evaluated.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 from voicebot.cpuload import IDLE_CORES
 from voicebot.events import ChatMessage
@@ -40,13 +43,21 @@ def missing_chars(cached: Sequence[ChatMessage], wanted: Sequence[ChatMessage]) 
     return _chars(wanted[shared:])
 
 
-def choose_threads(missing: Mapping[int, int], others_cores: float | None) -> int:
+def choose_threads(missing: Mapping[int, int], others_cores: float | None,
+                   allowance: float = STALE_CHARS,
+                   prefilling: Collection[int] = ()) -> int:
     """The thread count of the engine for a request: the widest while the other processes
-    are idle, else the narrowest unless its cache is STALE_CHARS further behind."""
+    are idle, else the narrowest unless its cache is more than `allowance` characters
+    further behind, or it is still evaluating a prefill (`prefilling`) and the wide one is
+    not. A prefill, which runs off the reply's path, passes an unbounded allowance: it
+    brings the narrow engine up to date while others are busy, so a later request there
+    finds it current."""
     narrow, wide = min(missing), max(missing)
     if others_cores is not None and others_cores < IDLE_CORES:
         return wide
-    return wide if missing[narrow] > missing[wide] + STALE_CHARS else narrow
+    if narrow in prefilling and wide not in prefilling:
+        return wide
+    return wide if missing[narrow] > missing[wide] + allowance else narrow
 
 
 def _chars(messages: Sequence[ChatMessage]) -> int:

@@ -22,6 +22,7 @@ generated per process guards it, and `count_tokens` uses its `/tokenize` route.
 from __future__ import annotations
 
 import json
+import math
 import secrets
 import threading
 import urllib.request
@@ -35,7 +36,7 @@ from voicebot.cpuload import OtherLoad
 from voicebot.errors import BackendError
 from voicebot.events import ChatMessage
 from voicebot.llm.base import warmup_messages
-from voicebot.llm.engine_choice import choose_threads, missing_chars
+from voicebot.llm.engine_choice import STALE_CHARS, choose_threads, missing_chars
 from voicebot.llm.llamacpp_stream import LlamaCppStream, chunk_error
 from voicebot.llm.models import check_model_param, resolve_gguf
 from voicebot.progress import say
@@ -147,6 +148,8 @@ class LlamaCppLlm:
         self._evaluated: dict[int, tuple[ChatMessage, ...]] = {}
         """What each engine's prompt cache last took in (see llm/engine_choice.py)."""
         self._choice_lock = threading.Lock()
+        self._prefilling: set[int] = set()
+        """Engines evaluating a prefill now (it cannot be stopped inside the evaluation)."""
         self.threads_used = min(self._engines)
         """The thread count of the engine that took the last request."""
         self._token_counts: dict[str, int] = {}
@@ -157,16 +160,18 @@ class LlamaCppLlm:
         narrow, wide = resolve_threads("auto"), usable_cores()
         return [narrow, wide] if wide > narrow else [narrow]
 
-    def _engine(self, messages: Sequence[ChatMessage]) -> Any:
+    def _engine(self, messages: Sequence[ChatMessage], *, prefill: bool = False) -> Any:
         """The engine for a request of `messages` now: with `adaptive`, the wide one while
         the other processes leave its cores free, else the narrow one unless its prompt
-        cache is far behind (llm/engine_choice.py)."""
+        cache is far behind and this is a reply (llm/engine_choice.py)."""
         with self._choice_lock:  # requests come from two threads (reply and prefill)
             threads = min(self._engines)
             if self._load_meter is not None:
                 missing = {t: missing_chars(self._evaluated.get(t, ()), messages)
                            for t in self._engines}
-                threads = choose_threads(missing, self._load_meter.cores())
+                allowance = math.inf if prefill else STALE_CHARS
+                busy = set() if prefill else set(self._prefilling)
+                threads = choose_threads(missing, self._load_meter.cores(), allowance, busy)
             self._evaluated[threads] = tuple(messages)
             self.threads_used = threads  # a report only
             return self._engines[threads]
@@ -252,12 +257,17 @@ class LlamaCppLlm:
         170-380 ms. Where the template cannot be rendered, the closed form is used."""
         if not self.params.cache_prompt:
             return
-        engine = self._engine(messages)
-        prompt = self._open_prompt(messages)
-        if prompt is None:
-            self._evaluate(engine, messages)
-            return
-        result = engine.handle_completions({**self._sampling(1), "prompt": prompt})
+        engine = self._engine(messages, prefill=True)
+        threads = self.threads_used
+        self._prefilling.add(threads)  # a reply then goes to the other engine if it can
+        try:
+            prompt = self._open_prompt(messages)
+            if prompt is None:
+                self._evaluate(engine, messages)
+                return
+            result = engine.handle_completions({**self._sampling(1), "prompt": prompt})
+        finally:
+            self._prefilling.discard(threads)
         if isinstance(result, dict) and chunk_error(result):
             raise BackendError(f"llama.cpp prompt evaluation failed: {chunk_error(result)}")
 
