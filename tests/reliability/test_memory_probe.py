@@ -77,8 +77,10 @@ def test_another_process_memory_is_read_from_outside_or_not_at_all() -> None:
     import os
     import subprocess
 
-    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    child = subprocess.Popen([sys.executable, "-c", "import time; print('up', flush=True); "
+                              "time.sleep(30)"], stdout=subprocess.PIPE, text=True)
     try:
+        assert child.stdout is not None and child.stdout.readline() == "up\n"  # running
         alive = process_rss_mb(child.pid)
         assert alive is not None and 1 < alive < rss_mb()  # a bare interpreter, not us
     finally:
