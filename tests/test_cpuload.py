@@ -103,6 +103,9 @@ def test_a_narrow_engine_far_behind_leaves_a_busy_time_request_to_the_wide_one()
     assert llm.threads_used == 2
     # the prefill at the turn's end, off the reply's path, brings the narrow one up to date
     history += [ChatMessage("assistant", "Yes."), ChatMessage("user", "")]
-    assert llm._engine(history, prefill=True) == "narrow engine"
+    assert llm._choose(history, prefill=True) == 1
+    assert llm._prefilling == {1}  # until the prefill is done a reply goes to the wide one
     history[-1] = ChatMessage("user", "Then what?")
+    assert llm._engine(history) == "wide engine"
+    llm._prefilling.clear()
     assert llm._engine(history) == "narrow engine"

@@ -160,10 +160,16 @@ class LlamaCppLlm:
         narrow, wide = resolve_threads("auto"), usable_cores()
         return [narrow, wide] if wide > narrow else [narrow]
 
-    def _engine(self, messages: Sequence[ChatMessage], *, prefill: bool = False) -> Any:
-        """The engine for a request of `messages` now: with `adaptive`, the wide one while
-        the other processes leave its cores free, else the narrow one unless its prompt
-        cache is far behind and this is a reply (llm/engine_choice.py)."""
+    def _engine(self, messages: Sequence[ChatMessage]) -> Any:
+        """The engine for a reply to `messages` now (see `_choose`)."""
+        return self._engines[self._choose(messages, prefill=False)]
+
+    def _choose(self, messages: Sequence[ChatMessage], *, prefill: bool) -> int:
+        """The thread count of the engine for a request of `messages` now: with
+        `adaptive`, the wide one while the other processes leave its cores free, else the
+        narrow one unless this is a reply and its prompt cache is far behind or busy with
+        a prefill (llm/engine_choice.py). A prefill's engine is marked busy here, under
+        the same lock; the prefill clears the mark when it is done."""
         with self._choice_lock:  # requests come from two threads (reply and prefill)
             threads = min(self._engines)
             if self._load_meter is not None:
@@ -173,8 +179,10 @@ class LlamaCppLlm:
                 busy = set() if prefill else set(self._prefilling)
                 threads = choose_threads(missing, self._load_meter.cores(), allowance, busy)
             self._evaluated[threads] = tuple(messages)
+            if prefill:
+                self._prefilling.add(threads)
             self.threads_used = threads  # a report only
-            return self._engines[threads]
+            return threads
 
     def _load(self, threads: int) -> Any:
         import xllamacpp
@@ -257,9 +265,8 @@ class LlamaCppLlm:
         170-380 ms. Where the template cannot be rendered, the closed form is used."""
         if not self.params.cache_prompt:
             return
-        engine = self._engine(messages, prefill=True)
-        threads = self.threads_used
-        self._prefilling.add(threads)  # a reply then goes to the other engine if it can
+        threads = self._choose(messages, prefill=True)  # marked busy until it is done
+        engine = self._engines[threads]
         try:
             prompt = self._open_prompt(messages)
             if prompt is None:
