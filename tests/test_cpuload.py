@@ -59,14 +59,20 @@ class StubMeter:
         return self.value
 
 
+def _choice_only(meter: StubMeter) -> LlamaCppLlm:
+    """An adaptive LlamaCppLlm with no model loaded: its engine choice only."""
+    llm = LlamaCppLlm.__new__(LlamaCppLlm)
+    llm.params = LlamaCppParams(n_threads="adaptive")
+    llm._engines = {1: "narrow engine", 2: "wide engine"}
+    llm._load_meter = meter  # type: ignore[assignment]
+    llm._evaluated, llm._choice_lock, llm._prefilling = {}, threading.Lock(), set()
+    return llm
+
+
 @pytest.mark.parametrize(("others", "threads"), [(0.1, 2), (0.9, 1), (None, 1)])
 def test_adaptive_takes_the_wide_engine_only_while_the_others_are_idle(
         others: float | None, threads: int) -> None:
-    llm = LlamaCppLlm.__new__(LlamaCppLlm)  # the choice only: no model loaded
-    llm.params = LlamaCppParams(n_threads="adaptive")
-    llm._engines = {1: "narrow engine", 2: "wide engine"}
-    llm._load_meter = StubMeter(others)  # type: ignore[assignment]
-    llm._evaluated, llm._choice_lock, llm._prefilling = {}, threading.Lock(), set()
+    llm = _choice_only(StubMeter(others))
     engine = llm._engine([ChatMessage("user", "Hello.")])
     assert llm.threads_used == threads
     assert engine == ("wide engine" if threads == 2 else "narrow engine")
@@ -86,12 +92,8 @@ def test_others_idle_reads_the_process_meter(monkeypatch: pytest.MonkeyPatch) ->
 
 
 def test_a_narrow_engine_far_behind_leaves_a_busy_time_request_to_the_wide_one() -> None:
-    llm = LlamaCppLlm.__new__(LlamaCppLlm)
-    llm.params = LlamaCppParams(n_threads="adaptive")
-    llm._engines = {1: "narrow engine", 2: "wide engine"}
     meter = StubMeter(0.1)
-    llm._load_meter = meter  # type: ignore[assignment]
-    llm._evaluated, llm._choice_lock, llm._prefilling = {}, threading.Lock(), set()
+    llm = _choice_only(meter)
     history = [ChatMessage("system", "Be brief.")]
     for turn in range(8):  # idle turns: the wide engine takes them all
         history += [ChatMessage("user", f"Question {turn} about something or other?")]

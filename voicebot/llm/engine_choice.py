@@ -18,6 +18,7 @@ Pure: the caller measures the load and says what each engine last evaluated.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Collection, Mapping, Sequence
 
 from voicebot.cpuload import IDLE_CORES
@@ -38,7 +39,8 @@ def missing_chars(cached: Sequence[ChatMessage], wanted: Sequence[ChatMessage]) 
         if old == new:
             shared += 1
             continue
-        common = _common_prefix(old.content, new.content) if old.role == new.role else 0
+        common = len(os.path.commonprefix((old.content, new.content))) \
+            if old.role == new.role else 0
         return len(new.content) - common + _chars(wanted[shared + 1:])
     return _chars(wanted[shared:])
 
@@ -62,12 +64,3 @@ def choose_threads(missing: Mapping[int, int], others_cores: float | None,
 
 def _chars(messages: Sequence[ChatMessage]) -> int:
     return sum(len(m.content) for m in messages)
-
-
-def _common_prefix(a: str, b: str) -> int:
-    n = 0
-    for x, y in zip(a, b, strict=False):
-        if x != y:
-            break
-        n += 1
-    return n
