@@ -205,3 +205,70 @@ def test_single_frames_of_a_noise_floor_near_the_threshold_do_not_extend_the_spe
     # a real soft ending, 30 ms or more over the threshold, still counts
     audio[round(1.6 * RATE):round(1.64 * RATE)] = tone(0.04, 0.3 * 10 ** (-30 / 20))
     assert speech_offset(audio, RATE) == pytest.approx(1.64, abs=0.011)
+
+
+def room_tone(seconds: float, level_dbfs: float, seed: int = 3) -> np.ndarray:
+    """Steady white noise whose RMS is `level_dbfs`."""
+    rng = np.random.default_rng(seed)
+    return (rng.standard_normal(round(seconds * RATE)) * 10 ** (level_dbfs / 20)).astype(
+        np.float32)
+
+
+def test_the_noise_floor_is_the_quietest_steady_stretch_and_ignores_digital_silence() -> None:
+    from voicebot.audio.levels import SILENCE_DBFS, noise_floor, speech_threshold
+
+    audio = np.concatenate([silence(0.5), room_tone(0.5, -50.0), tone(1.0, 0.3),
+                            room_tone(0.5, -50.0, seed=4), silence(0.5)])
+    assert noise_floor(frame_db(audio, RATE)) == pytest.approx(-50.0, abs=0.5)
+    # Between digital silences, the only steady stretch is a steady vowel: louder than the
+    # quietest fifth of the frames (its fading end), so it is no room tone.
+    fading = tone(0.5, 0.3) * np.geomspace(1.0, 1e-3, RATE // 2)
+    clean = np.concatenate([silence(0.5), tone(1.0, 0.3), fading.astype(np.float32),
+                            silence(0.5)])
+    levels = frame_db(clean, RATE)
+    assert noise_floor(levels) == SILENCE_DBFS
+    assert speech_threshold(levels) == speech_threshold(levels, noise_dbfs=SILENCE_DBFS)
+    # A level that falls all the way (a fade) is not steady: no stretch of it is a floor.
+    fade = tone(0.5, 0.3) * np.geomspace(1.0, 1e-4, RATE // 2)  # 160 dB a second
+    assert noise_floor(frame_db(fade.astype(np.float32), RATE)) == SILENCE_DBFS
+    assert noise_floor(frame_db(silence(1.0), RATE)) == SILENCE_DBFS
+
+
+def test_speech_ends_where_its_level_falls_into_the_room_tone() -> None:
+    # Room tone 25 dB under a loud voice lies above the bar 35 dB under the voice: by that bar
+    # alone the speech runs on to the end of the file (2.0 s). It ends at the voice's end.
+    from voicebot.audio.levels import speech_offset
+
+    audio = np.concatenate([room_tone(0.4, -35.5), tone(1.0, 0.3), room_tone(0.6, -35.5, 5)])
+    assert speech_offset(audio, RATE) == pytest.approx(1.4, abs=0.011)
+    assert speech_ends(audio, RATE) == pytest.approx([1.4], abs=0.011)
+    # A soft ending 8 dB over the room tone still counts as speech.
+    audio[round(1.4 * RATE):round(1.5 * RATE)] += tone(0.1, 0.3 * 10 ** (-17 / 20), hz=330.0)
+    assert speech_offset(audio, RATE) == pytest.approx(1.5, abs=0.011)
+    # The utterance alone (no pause in it) takes the floor measured over more audio.
+    voice = audio[round(0.4 * RATE):round(1.5 * RATE)]
+    assert speech_offset(voice, RATE, noise_dbfs=-35.5) == pytest.approx(1.1, abs=0.011)
+
+
+def test_noise_too_close_to_the_voice_sets_no_floor() -> None:
+    # 10 dB under the voice is too loud for room tone (MIN_SNR_DB): it is taken for speech,
+    # as before, and the speech runs to the end.
+    from voicebot.audio.levels import speech_offset
+
+    audio = np.concatenate([room_tone(0.4, -20.5), tone(1.0, 0.3), room_tone(0.6, -20.5, 5)])
+    assert speech_offset(audio, RATE) == pytest.approx(2.0, abs=0.011)
+
+
+def test_a_fixed_threshold_referee_ends_speech_at_the_last_frame_above_minus_40_dbfs() -> None:
+    from voicebot.bench.audible import fixed_speech_ends
+
+    # A voice at -13.5 dBFS, a soft tail at -42 dBFS (under -40) and room tone at -50.
+    audio = np.concatenate([room_tone(0.3, -50.0), tone(1.0, 0.3),
+                            tone(0.2, 0.3 * 10 ** (-28.5 / 20)), room_tone(0.5, -50.0, 5)])
+    assert fixed_speech_ends(audio, RATE) == pytest.approx([1.3], abs=0.011)
+    assert speech_ends(audio, RATE) == pytest.approx([1.5], abs=0.011)
+    reply = np.zeros_like(audio)
+    reply[round(1.8 * RATE):] = 0.2
+    fixed = measure_turns(audio, reply, RATE, fixed_dbfs=-40.0)
+    assert [round(t.e2e, 2) for t in fixed] == [0.5]
+    assert [round(t.e2e, 2) for t in measure_turns(audio, reply, RATE)] == [0.3]

@@ -75,3 +75,22 @@ def test_a_compared_config_gets_its_own_columns_and_line(tmp_path: Path) -> None
     assert "fast.yaml median | fast.yaml p90 |" in report
     assert "`fast.yaml` in the same run, turn by turn: median **0.450 s**, p90 0.490 s " \
         "(+0.350 s for this config's)." in report
+
+
+def test_report_says_how_far_a_fixed_threshold_referee_lies_from_the_level_rule(
+        tmp_path: Path) -> None:
+    turns = [record(1, 0.6, True), record(2, 0.8, True), record(3, 0.7, True)]
+    for turn, gap in zip(turns, (0.01, -0.02, 0.3), strict=True):
+        assert turn.measured_e2e is not None
+        turn.measured_e2e_fixed = turn.measured_e2e + gap
+    report = two_turn_report({"streaming": turns}, tmp_path)
+    assert "plain fixed -40 dBFS threshold for the end of the user's speech: e2e differs by " \
+        "20 ms (median), +300 ms at most (fixed minus rule), over 3 turns." in report
+    saved = [line for line in (tmp_path / "turns.jsonl").read_text().splitlines()]
+    assert '"measured_e2e_fixed": 0.62' in saved[0]
+
+
+def test_a_turn_without_a_fixed_threshold_measurement_adds_no_referee_line(
+        tmp_path: Path) -> None:
+    report = two_turn_report({"streaming": [record(1, 0.6, True)]}, tmp_path)
+    assert "fixed -40 dBFS" not in report

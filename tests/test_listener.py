@@ -154,12 +154,21 @@ def test_the_pause_decode_counts_its_silence_from_where_the_sound_ends() -> None
     assert pause_decode_times(audio)[0] == pytest.approx(2.16)
 
 
-def test_in_noise_the_pause_decode_waits_settle_after_the_vads_last_speech() -> None:
-    # Steady noise 20 dB under the voice (the VAD hears no speech in it): the level rule
-    # finds no end of the sound, so the VAD's last speech frame (2.13 s) + 0.09 counts.
+def test_in_loud_noise_the_pause_decode_waits_settle_after_the_vads_last_speech() -> None:
+    # Steady noise 10 dB under the voice (the VAD hears no speech in it): too loud to be
+    # told from speech as room tone, so the level rule finds no end of the sound, and the
+    # VAD's last speech frame (2.13 s) + 0.09 counts.
+    audio = scripted_audio([(0.51, 2.01)], total_s=3.0)
+    noise = np.random.default_rng(1).choice([-0.0316, 0.0316], size=len(audio))
+    assert pause_decode_times((audio + noise).astype(np.float32))[0] == pytest.approx(2.22)
+
+
+def test_in_room_tone_the_sound_ends_where_its_level_falls_into_the_noise_floor() -> None:
+    # Steady noise 20 dB under the voice: above the -35 dB bar under the loud level, so
+    # without the noise floor the sound would never end; it ends at 2.01 s, as in quiet.
     audio = scripted_audio([(0.51, 2.01)], total_s=3.0)
     noise = np.random.default_rng(1).choice([-0.01, 0.01], size=len(audio))
-    assert pause_decode_times((audio + noise).astype(np.float32))[0] == pytest.approx(2.22)
+    assert pause_decode_times((audio + noise).astype(np.float32))[0] == pytest.approx(2.16)
 
 
 @pytest.mark.slow

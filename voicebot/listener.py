@@ -25,7 +25,7 @@ from voicebot.asr.base import Asr
 from voicebot.asr.online import StreamingTranscriber
 from voicebot.asr.streaming import SQUEEZED_WORD_S, STALE_TOLERANCE_S, LocalAgreement
 from voicebot.audio.framing import Reframer
-from voicebot.audio.levels import speech_offset
+from voicebot.audio.levels import frame_db, room_noise, speech_offset
 from voicebot.audio.timeline import AudioTimeline
 from voicebot.config import EndpointConfig, StreamingConfig, TurnConfig
 from voicebot.events import (
@@ -270,7 +270,8 @@ class Listener:
         onset = self._current.onset if self._current is not None else event.last_speech
         begin = max(onset, self.timeline.start)
         end = min(event.last_speech + FINAL_PAD_S, self.timeline.end)
-        found = speech_offset(self.timeline.slice(begin, end), self.sample_rate)
+        found = speech_offset(self.timeline.slice(begin, end), self.sample_rate,
+                              noise_dbfs=self._room_noise())
         if found is None:
             return event
         return replace(event, last_speech=begin + found)
@@ -281,8 +282,15 @@ class Listener:
         current = self._current
         assert current is not None
         begin = max(self.timeline.start, current.onset, self.audio_time - CARRY_S)
-        found = speech_offset(self.timeline.slice(begin, self.audio_time), self.sample_rate)
+        found = speech_offset(self.timeline.slice(begin, self.audio_time), self.sample_rate,
+                              noise_dbfs=self._room_noise())
         return self.audio_time if found is None else begin + found
+
+    def _room_noise(self) -> float:
+        """The room's noise floor over all the input audio kept (the pauses before and
+        between utterances), which one utterance's slice may not hold."""
+        kept = self.timeline.slice(self.timeline.start, self.timeline.end)
+        return room_noise(frame_db(kept, self.sample_rate))
 
     def _sound_ended(self) -> bool:
         """The level rule found where the sound ended, before the VAD's last speech frame

@@ -96,6 +96,9 @@ class TurnRecord:
     """Silence the reply's audio ran dry for between its chunks (the next one was late)."""
     measured_e2e: float | None = None
     """Benchmarks: the e2e measured from outside (input and time-aligned reply audio)."""
+    measured_e2e_fixed: float | None = None
+    """... the same with the user's speech ended by a plain fixed -40 dBFS threshold instead
+    of the level rule (loud level and noise floor): where the two referees disagree."""
     llm_threads: int | None = None
     """The thread count of the LLM engine that answered, where the backend says (llama.cpp:
     with n_threads: adaptive it varies with the machine's load)."""
@@ -131,10 +134,11 @@ class TurnRecord:
         data["overlap_s"] = round(self.overlap_s, 3)
         data["overlapped"] = self.overlapped
         data["stall_s"] = round(self.stall_s, 3)
-        if self.measured_e2e is None:
-            del data["measured_e2e"]
-        else:
-            data["measured_e2e"] = round(self.measured_e2e, 4)
+        for key in ("measured_e2e", "measured_e2e_fixed"):
+            if data[key] is None:
+                del data[key]
+            else:
+                data[key] = round(data[key], 4)
         return data
 
 

@@ -27,7 +27,7 @@ def test_talk_answers_two_questions_and_logs_what_the_recording_shows(
     recording = tmp_path / "room.wav"
     recorder = pulse.record(recording)  # left: the user's voice, right: the bot's speaker
     try:
-        bot = voicebot("talk", "--log", str(log))
+        bot = voicebot("talk", "--log", str(log), "--echo-recording", str(tmp_path / "echo.wav"))
         bot.wait_for("Listening", READY_TIMEOUT_S)
         time.sleep(1.0)
         first = time.monotonic()

@@ -89,14 +89,80 @@ def frame_db(audio: np.ndarray, rate: int, frame_s: float = FRAME_S) -> np.ndarr
     return np.asarray(20.0 * np.log10(np.maximum(rms, 10.0 ** (SILENCE_DBFS / 20.0))))
 
 
+DIGITAL_SILENCE_DBFS = -90.0
+"""Frames below this are digital silence (zeros, dither), not a room: they say nothing about
+the noise floor (recordings joined with zeros, a TTS voice's padding)."""
+NOISE_WINDOW_FRAMES = 10
+"""The noise floor is the quietest steady 100 ms stretch (its mean power)."""
+NOISE_STEADY_DB = 3.0
+"""... where steady means the frame levels' standard deviation in it is at most this: room
+tone holds its level, while the quiet ends of words rise or fall through it. (Without this,
+a short clip with no pause in it gave its quietest syllable as the floor.)"""
+NOISE_PERCENTILE = 20.0
+"""... and no more than NOISE_PERCENTILE_DB over this percentile of those frames: room tone
+fills the pauses, so it is among the quietest fifth of what was heard. A steady vowel louder
+than that is speech (a synthesized voice between digital silences has steady vowels and no
+room at all)."""
+NOISE_PERCENTILE_DB = 3.0
+"""(The floor is a mean power, which lies above the typical frame level of fluctuating
+noise: a room tone that filled most of a recording came out 0.3 dB over its 20th
+percentile.)"""
+ABOVE_NOISE_DB = 6.0
+"""A frame counts as speech only this far above the noise floor: room tone fluctuates a few
+dB around its mean, so frames of it at the floor itself would be taken for speech."""
+MIN_SNR_DB = 20.0
+"""A "floor" less than this under the loud level is taken as quiet speech, not room tone
+(audio with no pause in it): it then sets no bar."""
+
+
+def noise_floor(
+    levels: np.ndarray,
+    window: int = NOISE_WINDOW_FRAMES,
+    steady_db: float = NOISE_STEADY_DB,
+) -> float:
+    """The room tone's level (dBFS) in a run of frame levels: the lowest mean power over
+    `window` consecutive frames that are not digital silence and hold a steady level, if
+    that lies among the quietest (NOISE_PERCENTILE) of those frames. SILENCE_DBFS when no
+    such stretch exists (nothing to tell room tone from)."""
+    real = np.asarray(levels, dtype=np.float64)
+    real = real[real > DIGITAL_SILENCE_DBFS]
+    if real.size < window:
+        return SILENCE_DBFS
+    stretches = np.lib.stride_tricks.sliding_window_view(real, window)
+    steady = stretches[stretches.std(axis=1) <= steady_db]
+    if steady.size == 0:
+        return SILENCE_DBFS
+    power = float((10.0 ** (steady / 10.0)).mean(axis=1).min())
+    floor = float(10.0 * np.log10(power))
+    quiet = float(np.percentile(real, NOISE_PERCENTILE)) + NOISE_PERCENTILE_DB
+    return floor if floor <= quiet else SILENCE_DBFS
+
+
+def room_noise(levels: np.ndarray, loud_dbfs: float | None = None) -> float:
+    """The noise floor of `levels` if it can be room tone: at least MIN_SNR_DB under the loud
+    level (`loud_dbfs`, else the 95th percentile of `levels`). SILENCE_DBFS otherwise, so
+    audio with no pause in it (its quietest steady stretch is speech) sets no bar."""
+    loud = float(np.percentile(levels, 95)) if loud_dbfs is None else loud_dbfs
+    noise = noise_floor(levels)
+    return noise if noise <= loud - MIN_SNR_DB else SILENCE_DBFS
+
+
 def speech_threshold(
     levels: np.ndarray,
     relative_db: float = SPEECH_RELATIVE_DB,
     floor_dbfs: float = SPEECH_FLOOR_DBFS,
+    noise_dbfs: float | None = None,
 ) -> float:
-    """The frame level (dBFS) above which a frame counts as speech, from the frames' own
-    loud level (95th percentile): a quiet and a loud talker are judged alike."""
-    return max(float(np.percentile(levels, 95)) + relative_db, floor_dbfs)
+    """The frame level (dBFS) above which a frame counts as speech: within `relative_db` of
+    the frames' own loud level (95th percentile), so a quiet and a loud talker are judged
+    alike; above `floor_dbfs`; and ABOVE_NOISE_DB above the room's noise floor, so speech
+    ends where its level falls into the room tone even when that tone is less than
+    `relative_db` under the speech (a far microphone, a noisy room). `noise_dbfs` is the
+    floor from `room_noise` over more audio than `levels` (the whole recording, the recent
+    input); None takes it from `levels` alone."""
+    noise = room_noise(levels) if noise_dbfs is None else noise_dbfs
+    bar = max(float(np.percentile(levels, 95)) + relative_db, floor_dbfs)
+    return max(bar, noise + ABOVE_NOISE_DB)
 
 
 def runs(frames: np.ndarray, max_gap: int = 1) -> list[tuple[int, int, int]]:
@@ -120,14 +186,20 @@ def sustained(loud: np.ndarray, min_run: int = MIN_SPEECH_RUN) -> np.ndarray:
     return np.concatenate(kept) if kept else frames
 
 
-def speech_offset(samples: np.ndarray, sample_rate: int, frame_s: float = FRAME_S) -> float | None:
+def speech_offset(
+    samples: np.ndarray,
+    sample_rate: int,
+    frame_s: float = FRAME_S,
+    noise_dbfs: float | None = None,
+) -> float | None:
     """Seconds from the start of `samples` to the end of the last speech frame: where the
     sound of speech ends, as an observer of the waveform marks it (the same rule as the
-    outside measurement in voicebot/bench/audible.py). None when no frame is speech."""
+    outside measurement in voicebot/bench/audible.py). `noise_dbfs`: the room's noise floor
+    measured over more audio than `samples` (`room_noise`). None when no frame is speech."""
     levels = frame_db(samples, sample_rate, frame_s)
     if levels.size == 0:
         return None
-    speech = sustained(levels > speech_threshold(levels))
+    speech = sustained(levels > speech_threshold(levels, noise_dbfs=noise_dbfs))
     if speech.size == 0:
         return None
     return float((speech[-1] + 1) * frame_size(sample_rate, frame_s) / sample_rate)

@@ -170,7 +170,7 @@ def replay(audio: np.ndarray, mode: str, engines: Engines, cfg: Config,
 
 def run_turn(turn: SpokenTurn, mode: str, engines: Engines, cfg: Config) -> Any:
     """Replay one spoken turn at 1x through a fresh conversation of the given mode."""
-    from voicebot.bench.audible import measure_turns
+    from voicebot.bench.audible import FIXED_SPEECH_DBFS, measure_turns
     from voicebot.metrics import TurnRecord
 
     rate = cfg.audio.sample_rate
@@ -182,4 +182,7 @@ def run_turn(turn: SpokenTurn, mode: str, engines: Engines, cfg: Config) -> Any:
     measured = measure_turns(source.samples, sink.samples(), rate)
     if measured:  # what a listener hears, from the input and the time-aligned reply
         turns[0].measured_e2e = measured[0].e2e
+    plain = measure_turns(source.samples, sink.samples(), rate, fixed_dbfs=FIXED_SPEECH_DBFS)
+    if plain:  # the same by a fixed threshold: where the level rule and it disagree
+        turns[0].measured_e2e_fixed = plain[0].e2e
     return turns[0]

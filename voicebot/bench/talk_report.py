@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import platform
+import statistics
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -94,7 +95,24 @@ def _summary_table(results: Mapping[str, Sequence[TurnRecord]]) -> list[str]:
     if gaps:
         rows += ["", f"Logged e2e vs measured from outside: largest difference "
                  f"{max(gaps) * 1000:.0f} ms over {len(gaps)} turns."]
+    rows += _referee_lines([t for m in modes for t in results[m]])
     return rows
+
+
+def _referee_lines(turns: Sequence[TurnRecord]) -> list[str]:
+    """How far the outside measurement by the level rule lies from a plain fixed-threshold
+    one (-40 dBFS) on the same turns: a large gap means one of them misjudged the end of
+    the user's speech (room tone, a soft last word)."""
+    both = [t.measured_e2e_fixed - t.measured_e2e for t in turns
+            if t.measured_e2e is not None and t.measured_e2e_fixed is not None]
+    if not both:
+        return []
+    worst = max(both, key=abs)
+    typical = statistics.median(abs(d) for d in both)
+    return [f"Outside, the level rule vs a plain fixed -40 dBFS threshold for the end of the "
+            f"user's speech: e2e differs by {typical * 1000:.0f} ms "
+            f"(median), {worst * 1000:+.0f} ms at most (fixed minus rule), over {len(both)} "
+            f"turns."]
 
 
 def _ratio_lines(results: Mapping[str, Sequence[TurnRecord]]) -> list[str]:
