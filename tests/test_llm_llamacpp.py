@@ -159,3 +159,31 @@ def test_a_paused_reply_goes_on_as_if_it_had_never_stopped() -> None:
         assert leftover_threads() == []
     finally:
         backend.close()
+
+
+def long_history(turns: int) -> list[ChatMessage]:
+    history = [ChatMessage("system", "You are a helpful voice assistant. Answer briefly.")]
+    for i in range(turns):
+        history += [ChatMessage("user", f"Question {i}: what is the capital of country {i}?"),
+                    ChatMessage("assistant", f"The capital of country {i} is City {i}.")]
+    return [*history, ChatMessage("user", "And the last one?")]
+
+
+def test_a_long_prompt_after_the_warm_up_makes_no_more_memory_resident() -> None:
+    # llama.cpp's scratch memory for one evaluation step becomes resident only as a step
+    # fills it: with 512-token steps the first long prompt, mid-session, added megabytes
+    # (59 MB an engine with the default 1.5B model); with 64 the warm-up touched it all.
+    from voicebot.bench.memory import rss_mb
+
+    grown = {}
+    for n_ubatch in (512, 64):
+        backend = LlamaCppLlm(LlamaCppParams(n_ubatch=n_ubatch, n_threads=1))
+        try:
+            backend.warmup()
+            before = rss_mb()
+            backend._evaluate(backend._server, long_history(16))  # ~600 tokens
+            grown[n_ubatch] = rss_mb() - before
+        finally:
+            backend.close()
+    assert grown[64] < 4.0, grown
+    assert grown[512] > grown[64] + 4.0, grown  # the check can tell the two apart
