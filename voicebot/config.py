@@ -81,8 +81,10 @@ class TurnConfig:
     """smart-turn: `builtin` (the ONNX file in the pipecat-ai wheel) or a path to a .onnx."""
     threshold: float = 0.5
     """P(finished) at or above this ends the turn."""
-    recheck_ms: int = 1000
-    """After a 'not yet', ask again after this much more silence (0: never)."""
+    recheck_ms: int = 300
+    """After a 'not yet', ask again after this much more silence (0: never). Every 300 ms:
+    Smart Turn's P on a finished statement often rises past 0.5 a few tenths of a second
+    after a low first answer, and may fall again by 1.2 s (docs/end-of-turn.md)."""
     max_silence_ms: int = 2000
     """Hard timeout: this much silence always ends the turn."""
     text_rule: bool = True
