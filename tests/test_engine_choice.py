@@ -53,3 +53,26 @@ def test_a_prefill_brings_the_narrow_engine_up_to_date_however_far_behind() -> N
 def test_a_reply_does_not_wait_behind_the_narrow_engines_catch_up() -> None:
     assert choose_threads({2: 0, 4: 20}, 1.0, prefilling={2}) == 4
     assert choose_threads({2: 0, 4: 20}, 1.0, prefilling={2, 4}) == 2  # both busy: as ever
+
+
+def test_after_old_turns_are_dropped_the_turns_that_moved_up_are_reused_by_a_shift() -> None:
+    first = [ChatMessage("user", "Hello there."), ChatMessage("assistant", "Hi!")]
+    kept = [ASK, ANSWER, MORE]
+    evaluated = [SYSTEM, *first, *kept]
+    trimmed = [SYSTEM, *kept, ChatMessage("assistant", "Madrid."), ASK]
+    new = len("Madrid.") + len(ASK.content)
+    assert missing_chars(evaluated, trimmed, shift=True) == new
+    # without the shift everything after the system prompt is evaluated again
+    assert missing_chars(evaluated, trimmed) == new + sum(len(m.content) for m in kept)
+    # an engine that never saw the kept turns still has them all to evaluate
+    assert missing_chars([SYSTEM, *first], trimmed, shift=True) == \
+        missing_chars([SYSTEM, *first], trimmed)
+
+
+def test_a_trim_on_a_busy_machine_goes_to_the_engine_that_can_shift() -> None:
+    first = [ChatMessage("user", "Hello there."), ChatMessage("assistant", "Hi!")]
+    kept = [ASK, ANSWER, MORE, ChatMessage("assistant", "Madrid.")]
+    trimmed = [SYSTEM, *kept, ChatMessage("user", "And of Italy?")]
+    wide = missing_chars([SYSTEM, *first, *kept], trimmed, shift=True)
+    narrow = missing_chars([SYSTEM], trimmed, shift=True)  # last used at the warm-up
+    assert choose_threads({2: narrow, 4: wide}, others_cores=1.0, allowance=10) == 4

@@ -30,10 +30,42 @@ engine may have to evaluate than the wide one and still take a request while oth
 busy."""
 
 
-def missing_chars(cached: Sequence[ChatMessage], wanted: Sequence[ChatMessage]) -> int:
+def missing_chars(cached: Sequence[ChatMessage], wanted: Sequence[ChatMessage],
+                  shift: bool = False) -> int:
     """Characters of `wanted` that an engine which last evaluated `cached` has to evaluate:
     everything after the longest shared start (whole messages, then the shared start of the
-    first message that differs, as a prefill of the words heard so far leaves it)."""
+    first message that differs, as a prefill of the words heard so far leaves it).
+
+    `shift`: the engine reuses cached turns that moved up when older ones were dropped from
+    the history (llama.cpp's cache shift, `llm.cache_reuse`), so after such a trim only the
+    turns it never saw count. Without this, a trim made every engine look equally far
+    behind, so on a busy machine that turn went to the narrow engine, whose cache may be
+    long stale (evaluating the whole history on one thread), where the wide one would
+    have shifted."""
+    missing = _missing_after_shared_start(cached, wanted)
+    if not shift:
+        return missing
+    shared = _shared_messages(cached, wanted)
+    if shared >= len(wanted):
+        return missing
+    for moved in range(shared + 1, len(cached)):
+        if cached[moved] == wanted[shared]:  # the turns after a dropped block
+            kept = [*cached[:shared], *cached[moved:]]
+            missing = min(missing, _missing_after_shared_start(kept, wanted))
+    return missing
+
+
+def _shared_messages(cached: Sequence[ChatMessage], wanted: Sequence[ChatMessage]) -> int:
+    shared = 0
+    for old, new in zip(cached, wanted, strict=False):
+        if old != new:
+            break
+        shared += 1
+    return shared
+
+
+def _missing_after_shared_start(cached: Sequence[ChatMessage],
+                                wanted: Sequence[ChatMessage]) -> int:
     shared = 0
     for old, new in zip(cached, wanted, strict=False):
         if old == new:

@@ -183,7 +183,8 @@ class LlamaCppLlm:
         with self._choice_lock:  # requests come from two threads (reply and prefill)
             threads = min(self._engines)
             if self._load_meter is not None:
-                missing = {t: missing_chars(self._evaluated.get(t, ()), messages)
+                missing = {t: missing_chars(self._evaluated.get(t, ()), messages,
+                                            shift=self.params.cache_reuse > 0)
                            for t in self._engines}
                 allowance = math.inf if prefill else STALE_CHARS
                 busy = set() if prefill else set(self._prefilling)
