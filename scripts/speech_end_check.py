@@ -22,13 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from voicebot.audio.levels import (
-    SILENCE_DBFS,
-    frame_db,
-    frame_size,
-    speech_threshold,
-    sustained,
-)
+from voicebot.audio.levels import SILENCE_DBFS, speech_offset
 from voicebot.audio.wav import read_wav
 from voicebot.bench.audible import FIXED_SPEECH_DBFS, fixed_speech_ends, speech_ends
 from voicebot.clock import FakeClock
@@ -41,7 +35,6 @@ from voicebot.testing.fakes import FakeAsr
 RATE = 16000
 BLOCK = 320
 TOLERANCE_S = 0.05
-
 
 
 def logged_end(listener: Listener, audio: np.ndarray) -> float | None:
@@ -59,11 +52,6 @@ def logged_end(listener: Listener, audio: np.ndarray) -> float | None:
 
 def last(ends: list[float]) -> float | None:
     return ends[-1] if ends else None
-
-
-def end_by(levels: np.ndarray, threshold: float) -> float | None:
-    speech = sustained(levels > threshold)
-    return None if speech.size == 0 else (speech[-1] + 1) * frame_size(RATE) / RATE
 
 
 def main() -> int:
@@ -87,11 +75,10 @@ def main() -> int:
         vad.reset()
         listener = Listener(vad, FakeAsr(FakeClock(), "x", compute_s=0.0),
                             cfg.endpoint, cfg.streaming)
-        levels = frame_db(audio, RATE)
         found = dict(zip(columns, (
             logged_end(listener, audio),
             last(speech_ends(audio, RATE)),
-            end_by(levels, speech_threshold(levels, noise_dbfs=SILENCE_DBFS)),
+            speech_offset(audio, RATE, noise_dbfs=SILENCE_DBFS),
             last(fixed_speech_ends(audio, RATE)),
         ), strict=True))
         cells = []

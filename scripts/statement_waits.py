@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from turn_silence import p_at  # the sibling script (scripts/ is on the path when run)
 
 from voicebot.audio.levels import speech_offset
 from voicebot.audio.resample import resample
@@ -50,15 +51,6 @@ COMMANDS = (
     "Explain how a rainbow forms.",
     "Stop.",
 )
-
-
-def p_at(detector: Any, audio: np.ndarray, until: float) -> float:
-    """P(finished) on the 8 s of `audio` before `until` (silence past its end)."""
-    end = round(until * RATE)
-    clip = audio[max(0, end - 8 * RATE):end]
-    if end > len(audio):
-        clip = np.concatenate([clip, np.zeros(end - len(audio), np.float32)])
-    return float(detector.p_finished(clip, ""))
 
 
 def table(name: str, rows: list[tuple[str, np.ndarray, float]], detector: Any,

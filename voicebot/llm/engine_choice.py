@@ -66,15 +66,13 @@ def _shared_messages(cached: Sequence[ChatMessage], wanted: Sequence[ChatMessage
 
 def _missing_after_shared_start(cached: Sequence[ChatMessage],
                                 wanted: Sequence[ChatMessage]) -> int:
-    shared = 0
-    for old, new in zip(cached, wanted, strict=False):
-        if old == new:
-            shared += 1
-            continue
-        common = len(os.path.commonprefix((old.content, new.content))) \
-            if old.role == new.role else 0
-        return len(new.content) - common + _chars(wanted[shared + 1:])
-    return _chars(wanted[shared:])
+    shared = _shared_messages(cached, wanted)
+    if shared >= min(len(cached), len(wanted)):
+        return _chars(wanted[shared:])
+    old, new = cached[shared], wanted[shared]
+    common = len(os.path.commonprefix((old.content, new.content))) \
+        if old.role == new.role else 0
+    return len(new.content) - common + _chars(wanted[shared + 1:])
 
 
 def choose_threads(missing: Mapping[int, int], others_cores: float | None,
