@@ -17,14 +17,14 @@ from pathlib import Path
 
 import numpy as np
 
-from voicebot import listener as listener_module
 from voicebot.audio.wav import read_wav
 from voicebot.bench.asr import word_errors
 from voicebot.bench.speech_set import DEFAULT_SPEECH_DIR, read_manifest
 from voicebot.config import load_config
 from voicebot.events import AudioFrame, UtteranceFinal
-from voicebot.listener import SETTLE_S, Listener
+from voicebot.listener import Listener
 from voicebot.loading import load_asr, load_turn, load_vad
+from voicebot.speech_end import SETTLE_S, Pause, sound_end
 
 RATE = 16000
 BLOCK = 480  # 30 ms, as the microphone delivers it
@@ -36,10 +36,10 @@ def replay(listener: Listener, audio: np.ndarray, starts: list[float]) -> list[s
     texts: list[str] = []
 
     def work() -> None:
-        current = listener._current
+        current, now = listener._current, listener.audio_time
         if current is not None and listener.in_pause and \
-                current.transcriber.decoded_end < listener._settled_at() - 1e-6:
-            starts.append(listener.audio_time - listener._find_sound_end())
+                current.transcriber.decoded_end < listener._pause.settled_at(now) - 1e-6:
+            starts.append(now - sound_end(listener.timeline, current.onset, now))
         result = listener.work()
         if isinstance(result, UtteranceFinal):
             texts.append(result.text)
@@ -62,8 +62,8 @@ def main() -> None:
     parser.add_argument("--speech-dir", type=Path, default=DEFAULT_SPEECH_DIR)
     args = parser.parse_args()
     if args.from_vad:
-        listener_module.Listener._settled_at = (  # type: ignore[method-assign]
-            lambda self: self._last_voiced + SETTLE_S)
+        Pause.settled_at = (  # type: ignore[method-assign]
+            lambda self, now: self.last_voiced + SETTLE_S)
     cfg = load_config(None)
     vad, asr, turn = load_vad(cfg), load_asr(cfg), load_turn(cfg)
     errors = words = 0

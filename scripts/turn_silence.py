@@ -26,8 +26,8 @@ from voicebot.bench.speech_set import DEFAULT_SPEECH_DIR, read_manifest
 from voicebot.bench.turn_sets import paused_set
 from voicebot.bench.turns import _set_builder
 from voicebot.config import load_config
-from voicebot.listener import SETTLE_S
 from voicebot.loading import load_tts, load_turn, load_vad
+from voicebot.speech_end import SETTLE_S
 
 RATE = 16000
 SILENCES = (0.10, 0.15, 0.20, 0.30)

@@ -352,8 +352,8 @@ def test_an_utterance_begun_before_the_previous_final_keeps_its_whole_preroll() 
 
 
 def test_a_carried_word_is_in_the_history_or_the_prompt_never_both() -> None:
+    from voicebot.asr.carry import prompt_before
     from voicebot.asr.streaming import LocalAgreement
-    from voicebot.listener import prompt_before
 
     policy = LocalAgreement()
     said = ["than", "cod", "liver", "oil."]

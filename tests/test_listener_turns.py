@@ -170,8 +170,9 @@ def test_a_detector_on_its_own_thread_never_holds_up_the_audio() -> None:
     assert detector.threads == ["voicebot-turn"]
     detector.release.set()
     deadline = time.monotonic() + 5
-    assert live.verdicts is not None
-    while live.verdicts.latest is not None and not live.verdicts.latest.future.done():
+    assert live.judge is not None
+    verdicts = live.judge.verdicts
+    while verdicts.latest is not None and not verdicts.latest.future.done():
         assert time.monotonic() < deadline
         time.sleep(0.005)
     events = run_from(live, audio, 2.4)
@@ -205,8 +206,8 @@ def first_verdict_audio_end(audio: np.ndarray, others_idle: bool = True
         events.extend(live.push_audio(AudioFrame(audio[i : i + BLOCK], RATE, i / RATE)))
         while live.has_work():
             events.append(live.work())
-        assert live.verdicts is not None
-        live.verdicts.wait(timeout=5)  # let the thread answer before the next frame
+        assert live.judge is not None
+        live.judge.verdicts.wait(timeout=5)  # let the thread answer before the next frame
     (started,) = [e for e in events if isinstance(e, SpeechStarted)]
     assert len(detector.calls) == 1
     return started.at - 0.3 + detector.calls[0][0], events  # the pre-roll is 300 ms

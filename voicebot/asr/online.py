@@ -21,6 +21,10 @@ FINAL_DECODE_SLACK_S = 0.1
 """`finish(until)` skips its decode when the last decode already reached this close to
 `until`: the last hypothesis saw all the speech, so flushing it is as good and saves a decode
 right when the user waits for the answer."""
+FINAL_PAD_S = 0.3
+"""The listener's final decode hears the audio up to this long after the last speech frame:
+enough for Whisper to close the last word, less trailing silence to decode (and to
+hallucinate on)."""
 
 
 class StreamingTranscriber:
@@ -61,6 +65,11 @@ class StreamingTranscriber:
     def words(self) -> list[Word]:
         """Every word committed in this utterance so far (history excluded)."""
         return self.policy.new_words
+
+    @property
+    def latest_words(self) -> list[Word]:
+        """The words of the latest hypothesis: committed, then pending."""
+        return self.words + self.policy.pending
 
     def insert_audio(self, samples: np.ndarray) -> None:
         data = np.asarray(samples, dtype=np.float32).reshape(-1)
@@ -128,3 +137,7 @@ class StreamingTranscriber:
         self._samples -= drop
         self._decoded_samples = max(0, self._decoded_samples - drop)
         self.buffer_start += drop / self.sample_rate
+
+
+def join_words(words: Sequence[Word]) -> str:
+    return " ".join(w.text for w in words).strip()
