@@ -67,7 +67,7 @@ def test_talk_serve_bench_and_soak_build_the_same_conversation(tmp_path: Path) -
     conversations = built(tmp_path)
     settings = {name: conversation_settings(c) for name, c in conversations.items()}
     talk = settings["talk"]
-    assert talk["turn"] == "fake-turn" and talk["reply_thread"] and talk["turn_thread"]
+    assert talk["turn"] == "fake-turn" and talk["threaded"] and talk["turn_thread"]
     assert settings["bench talk"] == talk
     assert settings["soak"] == talk
     # serve differs in one named setting: its sessions share one LLM, so no prefill

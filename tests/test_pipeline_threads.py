@@ -77,7 +77,7 @@ def test_ctrl_c_returns_only_after_the_reply_thread_left_the_llm() -> None:
                       FakeAsr(clock, "what is the capital of france", compute_s=0.1), llm,
                       FakeTts(clock, first_audio_s=0.05, sample_rate=RATE), SilenceTurn())
     conversation = build_conversation(cfg, engines, clock=clock, view=RecordedView())
-    assert conversation.reply_thread  # the builder's production mode: replies on a thread
+    assert conversation.workers.threaded  # the builder's production mode: replies on a thread
     source = CtrlCOnceTheLlmRuns(scripted_audio([(0.48, 2.52)], 6.0), llm)
     with pytest.raises(KeyboardInterrupt):
         conversation.run(source, WavSink(None, RATE))

@@ -23,8 +23,9 @@ from voicebot.config import Config
 from voicebot.engines import Engines, unwrapped
 from voicebot.listener import Listener
 from voicebot.metrics import SessionLog
-from voicebot.pipeline import Conversation, ReplyFn
+from voicebot.pipeline import Conversation
 from voicebot.reply import reply_events, whole_reply_events
+from voicebot.replying import ReplyFn
 from voicebot.turn.base import TurnDetector
 from voicebot.vad.base import Vad
 from voicebot.view import ConversationView
@@ -99,8 +100,7 @@ def build_conversation(
                                 engines.turn, overrides),
         llm=engines.llm, tts=engines.tts,
         text_cfg=cfg.text, conversation_cfg=conversation_cfg, clock=clock, view=view, log=log,
-        reply_fn=reply_fn, reply_thread=not overrides.inline,
-        prefill_thread=not overrides.inline,
+        reply_fn=reply_fn, threaded=not overrides.inline,
         echo_mode=overrides.echo or cfg.audio.echo_cancellation,
         make_canceller=functools.partial(WebRtcEchoCanceller,
                                          noise_suppression=cfg.audio.noise_suppression),
@@ -126,11 +126,10 @@ def conversation_settings(conversation: Conversation) -> dict[str, object]:
         "text": dataclasses.asdict(conversation.text_cfg),
         "barge_in": conversation.barge_in_setting,
         "echo_cancellation": conversation.echo_mode,
-        "speculative_reply": conversation.speculative,
+        "speculative_reply": conversation.speculation.enabled,
         "prefill": conversation.prefill,
         "history_tokens": conversation.history.budget_tokens,
         "system_prompt": conversation.history.system_prompt,
         "reply": getattr(conversation.reply_fn, "__name__", repr(conversation.reply_fn)),
-        "reply_thread": conversation.reply_thread,
-        "prefill_thread": conversation.prefill_thread,
+        "threaded": conversation.workers.threaded,
     }
