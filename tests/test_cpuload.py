@@ -78,17 +78,32 @@ def test_adaptive_takes_the_wide_engine_only_while_the_others_are_idle(
     assert engine == ("wide engine" if threads == 2 else "narrow engine")
 
 
-def test_others_idle_reads_the_process_meter(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_load_meter_starts_on_first_use_reads_idle_and_closes() -> None:
     class Meter:
         def __init__(self, cores: float | None) -> None:
             self.value = cores
+            self.closed = False
 
         def cores(self) -> float | None:
             return self.value
 
+        def close(self) -> None:
+            self.closed = True
+
     for cores, idle in ((None, True), (0.2, True), (0.5, False), (1.8, False)):
-        monkeypatch.setattr(cpuload, "_shared", Meter(cores))
-        assert cpuload.others_idle() is idle
+        meter = Meter(cores)
+        starts: list[Meter] = []
+
+        def start(meter: Meter = meter, starts: list[Meter] = starts) -> Meter:
+            starts.append(meter)
+            return meter
+
+        load = cpuload.LoadMeter(start)
+        assert starts == []  # no sampling thread until someone asks
+        assert load.others_idle() is idle
+        assert load.others_idle() is idle and len(starts) == 1
+        load.close()
+        assert meter.closed
 
 
 def test_a_narrow_engine_far_behind_leaves_a_busy_time_request_to_the_wide_one() -> None:

@@ -14,6 +14,7 @@ from voicebot.config import EndpointConfig, StreamingConfig, TurnConfig
 from voicebot.events import AudioFrame, SpeechEnded, SpeechStarted, UtteranceFinal, Word
 from voicebot.listener import Listener
 from voicebot.testing.fakes import FakeAsr, FakeVad, scripted_audio
+from voicebot.workers import Workers
 
 RATE = 16000
 BLOCK = 480  # 30 ms
@@ -162,7 +163,7 @@ def test_a_detector_on_its_own_thread_never_holds_up_the_audio() -> None:
     detector = BlockingDetector(0.9)
     asr = FakeAsr(FakeClock(), TEXT, compute_s=0.0)
     live = Listener(FakeVad(), asr, EndpointConfig(end_ms=210), StreamingConfig(), RATE,
-                    turn=detector, turn_thread=True,
+                    turn=detector, workers=Workers(threaded=True),
                     turn_cfg=TurnConfig(backend="smart-turn", text_rule=False))
     audio = scripted_audio([(0.5, 1.5)], total_s=3.0)
     events = run(live, audio[: round(2.4 * RATE)])  # asked at ~1.71 s; still thinking
@@ -198,9 +199,9 @@ def first_verdict_audio_end(audio: np.ndarray, others_idle: bool = True
     detector = ScriptedDetector(0.9)
     asr = FakeAsr(FakeClock(), TEXT, compute_s=0.0)
     live = Listener(FakeVad(), asr, EndpointConfig(end_ms=210), StreamingConfig(), RATE,
-                    turn=detector, turn_thread=True,
-                    turn_cfg=TurnConfig(backend="smart-turn", text_rule=False),
-                    others_idle=lambda: others_idle)
+                    turn=detector,
+                    workers=Workers(threaded=True, others_idle=lambda: others_idle),
+                    turn_cfg=TurnConfig(backend="smart-turn", text_rule=False))
     events: list[object] = []
     for i in range(0, len(audio), BLOCK):
         events.extend(live.push_audio(AudioFrame(audio[i : i + BLOCK], RATE, i / RATE)))

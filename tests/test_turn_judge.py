@@ -10,6 +10,7 @@ from voicebot.audio.timeline import AudioTimeline
 from voicebot.config import EndpointConfig, TurnConfig
 from voicebot.events import Word
 from voicebot.turn.judge import TurnJudge
+from voicebot.workers import Workers
 
 RATE = 16000
 
@@ -31,7 +32,7 @@ def judge(detector: Detector, text_rule: bool = True, seconds: float = 20.0) -> 
     timeline = AudioTimeline(RATE, 30.0)
     timeline.append(np.zeros(round(seconds * RATE), dtype=np.float32))
     return TurnJudge(detector, EndpointConfig(end_ms=210, preroll_ms=300), TurnConfig(),
-                     timeline, text_rule, threaded=False, others_idle=lambda: True)
+                     timeline, text_rule, Workers(threaded=False))
 
 
 def test_with_the_text_rule_the_answer_waits_for_the_pause_decode() -> None:

@@ -29,6 +29,7 @@ from voicebot.replying import ReplyFn
 from voicebot.turn.base import TurnDetector
 from voicebot.vad.base import Vad
 from voicebot.view import ConversationView
+from voicebot.workers import Workers
 
 NAIVE_STREAMING_CHUNK_S = float("inf")  # no decode until the endpoint
 
@@ -63,17 +64,23 @@ class Overrides:
 
 
 def build_listener(cfg: Config, vad: Vad, asr: Asr, turn: TurnDetector,
-                   overrides: Overrides | None = None) -> Listener:
+                   overrides: Overrides | None = None, workers: Workers | None = None,
+                   ) -> Listener:
     """The listening half: VAD, streaming ASR, endpoint and turn detector (also what
-    `voicebot transcribe` and `bench asr` run on their own)."""
+    `voicebot transcribe` and `bench asr` run on their own, inline). `workers`: the
+    conversation's, which its verdicts share with its reply and prefill."""
     overrides = overrides or Overrides()
+    if workers is None:
+        if not overrides.inline:
+            raise ValueError("a listener with threads runs on its conversation's workers")
+        workers = Workers(threaded=False)
     streaming = cfg.streaming
     if overrides.naive:
         streaming = dataclasses.replace(streaming, min_chunk_s=NAIVE_STREAMING_CHUNK_S)
     return overrides.listener_class(
         vad, asr, cfg.endpoint, streaming, cfg.audio.sample_rate,
         decode_in_pauses=not overrides.naive, turn=turn, turn_cfg=cfg.turn,
-        turn_thread=not overrides.inline,
+        workers=workers,
     )
 
 
@@ -95,12 +102,13 @@ def build_conversation(
     if overrides.prefill is not None:
         conversation_cfg = dataclasses.replace(conversation_cfg, prefill=overrides.prefill)
     reply_fn = overrides.reply_fn or (whole_reply_events if overrides.naive else reply_events)
+    workers = Workers(threaded=not overrides.inline, others_idle=engines.load.others_idle)
     return Conversation(
         listener=build_listener(cfg, overrides.vad or engines.new_vad(), engines.asr,
-                                engines.turn, overrides),
+                                engines.turn, overrides, workers),
         llm=engines.llm, tts=engines.tts,
         text_cfg=cfg.text, conversation_cfg=conversation_cfg, clock=clock, view=view, log=log,
-        reply_fn=reply_fn, threaded=not overrides.inline,
+        reply_fn=reply_fn, workers=workers,
         echo_mode=overrides.echo or cfg.audio.echo_cancellation,
         make_canceller=functools.partial(WebRtcEchoCanceller,
                                          noise_suppression=cfg.audio.noise_suppression),
@@ -119,7 +127,7 @@ def conversation_settings(conversation: Conversation) -> dict[str, object]:
         "endpoint": dataclasses.asdict(listener.endpoint_cfg),
         "streaming": dataclasses.asdict(listener.streaming_cfg),
         "decode_in_pauses": listener.decode_in_pauses,
-        "turn_thread": listener.turn_thread,
+        "turn_thread": listener.workers.threaded,
         "sample_rate": listener.sample_rate,
         "llm": type(conversation.llm).__name__,
         "tts": type(unwrapped(conversation.tts)).__name__,

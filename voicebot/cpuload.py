@@ -13,7 +13,9 @@ from __future__ import annotations
 import os
 import threading
 from collections import deque
+from collections.abc import Callable
 from pathlib import Path
+from typing import Protocol
 
 from voicebot.threads import usable_cores
 
@@ -101,23 +103,40 @@ class OtherLoad:
 
 
 PROCESS_METER_THREAD = "voicebot-cpuload-process"
-"""The thread of `others_idle`'s meter: one per process, it runs until the process exits
-(a daemon), unlike the threads a backend must stop when closed."""
+"""The thread of a `LoadMeter`: it runs as long as the engines that own it (a daemon)."""
 IDLE_CORES = 0.5
 """The other processes count as idle while they keep less than this many cores busy (for
 `others_idle`, and for llama.cpp's adaptive engine choice)."""
-_shared: OtherLoad | None = None
-_shared_lock = threading.Lock()
 
 
-def others_idle() -> bool:
-    """True while the other processes leave our cores free (busiest recent period under
-    IDLE_CORES), or while that cannot be measured yet (before the first period; not
-    Linux). One meter for the whole process, started on first use."""
-    global _shared
-    with _shared_lock:
-        if _shared is None:
-            _shared = OtherLoad(name=PROCESS_METER_THREAD)
-        meter = _shared
-    cores = meter.cores()
-    return cores is None or cores < IDLE_CORES
+class LoadMeter:
+    """Whether the other processes leave our cores free, for whoever is handed it (the
+    engines own one, engines.py; a session's workers read it, workers.py). Its sampling
+    thread starts on first use and stops with `close`."""
+
+    def __init__(self, start: Callable[[], _Cores] | None = None) -> None:
+        self._start = start or (lambda: OtherLoad(name=PROCESS_METER_THREAD))
+        self._meter: _Cores | None = None
+        self._lock = threading.Lock()
+
+    def others_idle(self) -> bool:
+        """True while the busiest recent period is under IDLE_CORES, or while that cannot
+        be measured yet (before the first period; not Linux)."""
+        with self._lock:
+            if self._meter is None:
+                self._meter = self._start()
+            meter = self._meter
+        cores = meter.cores()
+        return cores is None or cores < IDLE_CORES
+
+    def close(self) -> None:
+        with self._lock:
+            meter, self._meter = self._meter, None
+        if meter is not None:
+            meter.close()
+
+
+class _Cores(Protocol):
+    def cores(self) -> float | None: ...
+
+    def close(self) -> None: ...

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal, cast
 
 import numpy as np
@@ -29,6 +29,7 @@ import numpy as np
 from voicebot.asr.base import Asr
 from voicebot.capabilities import Closeable
 from voicebot.config import Config
+from voicebot.cpuload import LoadMeter
 from voicebot.events import Word
 from voicebot.llm.base import Llm
 from voicebot.tts.base import Tts
@@ -47,6 +48,9 @@ class Engines:
     tts: Tts
     turn: TurnDetector
     """Smart Turn, or `SilenceTurn` for the plain silence rule."""
+    load: LoadMeter = field(default_factory=LoadMeter)
+    """How busy the other processes keep the cores (cpuload.py): read by each session's
+    workers to decide whether the turn detector may start beside the pause decode."""
 
     @property
     def reply_sample_rate(self) -> int:
@@ -58,6 +62,7 @@ class Engines:
         for engine in (self.turn, self.tts, self.llm, self.asr):
             if isinstance(engine, Closeable):
                 engine.close()
+        self.load.close()
 
 
 def load_engines(cfg: Config, sessions: Sessions = "one") -> Engines:

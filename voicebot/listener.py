@@ -15,12 +15,10 @@ and goes on with a new utterance, so a monologue never grows the buffer without 
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
-from voicebot import cpuload
 from voicebot.asr.base import Asr
 from voicebot.asr.carry import CARRY_GAP_S, CARRY_S, History, hand_over
 from voicebot.asr.online import FINAL_PAD_S, StreamingTranscriber, join_words
@@ -42,6 +40,7 @@ from voicebot.turn.silence import SilenceTurn
 from voicebot.turn.smart_turn import WINDOW_S as TURN_AUDIO_S
 from voicebot.vad.base import Vad
 from voicebot.vad.segmenter import Endpointer, utterance_audio_start
+from voicebot.workers import Workers
 
 
 @dataclass
@@ -67,18 +66,16 @@ class Listener:
         decode_in_pauses: bool = True,
         turn: TurnDetector | None = None,
         turn_cfg: TurnConfig | None = None,
-        turn_thread: bool = False,
-        others_idle: Callable[[], bool] | None = None,
+        workers: Workers | None = None,
     ) -> None:
         """`decode_in_pauses=False` turns off the decode after SETTLE_S of silence (the
         benchmark's naive cascade transcribes only once the endpoint has fired). Without a
         `turn` detector, `endpoint.end_ms` of silence ends every utterance (the old rule);
         with one, the turn judge (turn/judge.py) decides when a pause ends the turn.
-        `turn_thread`: the detector runs on a thread of its own, beside the pause decode
-        (turn/background.py); off, it runs inline (deterministic, for tests).
-        `others_idle` says whether other processes leave the cores free (default: the
-        process's /proc meter, cpuload.py); only then does the detector start with the
-        pause decode (see `TurnJudge.pause_decode_starts`)."""
+        `workers`: the session's (workers.py): with threads, the detector runs on a thread
+        of its own, beside the pause decode, and starts with it while the other processes
+        leave the cores free (see `TurnJudge.pause_decode_starts`); the default runs it
+        inline (deterministic, for tests)."""
         if vad.sample_rate != sample_rate:
             raise ValueError(f"the VAD wants {vad.sample_rate} Hz audio, got {sample_rate}")
         self.vad = vad
@@ -91,13 +88,13 @@ class Listener:
             turn = None  # always "finished": the plain silence rule needs no verdicts
         self.turn = turn
         self.turn_cfg = turn_cfg or TurnConfig()
-        self.turn_thread = turn_thread
+        self.workers = workers or Workers(threaded=False)
         self.reframer = Reframer(vad.frame_samples)
         keep = max(endpoint.preroll_ms / 1000.0, CARRY_S + CARRY_GAP_S, TURN_AUDIO_S) + 1.0
         self.timeline = AudioTimeline(sample_rate, keep)
         self.judge = TurnJudge(turn, endpoint, self.turn_cfg, self.timeline,
-                               self.turn_cfg.text_rule and decode_in_pauses, turn_thread,
-                               others_idle or cpuload.others_idle) if turn is not None else None
+                               self.turn_cfg.text_rule and decode_in_pauses,
+                               self.workers) if turn is not None else None
         self.endpointer = Endpointer(endpoint, self.judge.policy if self.judge else None,
                                      self._judge if self.judge else None)
         self._frame_s = vad.frame_samples / sample_rate

@@ -73,15 +73,16 @@ class Conversation:
         log: SessionLog | None = None,
         speed: float = 1.0,
         reply_fn: ReplyFn = reply_events,
-        threaded: bool = False,
+        workers: Workers | None = None,
         echo_mode: EchoMode = "off",
         make_canceller: Callable[[int], EchoCanceller] = WebRtcEchoCanceller,
         echo_recording: Path | None = None,
     ) -> None:
         """`reply_fn` makes the reply path: streaming by default; the benchmark passes
-        `reply.whole_reply_events` to run the naive cascade on the same loop. `threaded`
-        runs the reply and the prompt prefill on worker threads (workers.py; a real clock
-        only), else inline for scenario tests on a fake clock. `echo_mode` (auto, on, off)
+        `reply.whole_reply_events` to run the naive cascade on the same loop. `workers`
+        (workers.py) run the reply and the prompt prefill on threads (a real clock only),
+        or inline (the default) for scenario tests on a fake clock; the builder gives the
+        listener's turn verdicts the same ones. `echo_mode` (auto, on, off)
         says whether `make_canceller(sample_rate)` cleans the input of what the sink played
         (input_gate.py); decided per run, from the devices. `echo_recording`: a WAV of what
         the canceller saw (audio/echo.py's EchoTap)."""
@@ -100,7 +101,7 @@ class Conversation:
         self.log = log
         self.speed = speed
         self.reply_fn = reply_fn
-        self.workers = Workers(threaded)
+        self.workers = workers or Workers(threaded=False)
         self.replying = Replying(llm, tts, text_cfg, reply_fn, self.workers, view, self.elapsed)
         self.floor = Floor(conversation_cfg.resume_after_s, conversation_cfg.continue_within_s)
         self.history = ChatHistory(

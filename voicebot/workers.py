@@ -1,7 +1,8 @@
 """One way to run a session's work off the talk loop: threads in production, inline in tests.
 
 The loop must read the microphone every few milliseconds, so a reply's LLM and TTS stream
-(reply_worker.py) and the prompt prefill (llm/prefill.py) run on worker threads. Under a
+(reply_worker.py), the prompt prefill (llm/prefill.py) and the turn detector's verdicts
+(turn/background.py) run on worker threads. Under a
 FakeClock the same work runs inline, on the loop's own thread, so scenario tests are exact
 and repeatable. `Workers` is where that choice is made once per session, and where the
 session waits, at its end, for every thread it started, the cancelled ones too.
@@ -11,20 +12,24 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future
 
 from voicebot.events import ChatMessage
 from voicebot.llm.prefill import Prefiller
 from voicebot.reply import ReplyEvent
 from voicebot.reply_worker import Pending, ReplyWorker
+from voicebot.turn.background import computed, in_background
 
 JOIN_TIMEOUT_S = 30.0  # a prompt evaluation cannot be stopped; it ends within this
 
 
 class Workers:
-    def __init__(self, threaded: bool) -> None:
+    def __init__(self, threaded: bool, others_idle: Callable[[], bool] = lambda: True) -> None:
         """`threaded`: on worker threads (a real clock only: a worker waits in real time);
-        else inline, for scenario tests on a FakeClock."""
+        else inline, for scenario tests on a FakeClock. `others_idle`: whether the other
+        processes leave the cores free (the engines' LoadMeter, cpuload.py)."""
         self.threaded = threaded
+        self.others_idle = others_idle
         self._replies: list[ReplyWorker] = []
         self._prefillers: list[Prefiller] = []
 
@@ -38,6 +43,10 @@ class Workers:
         worker = ReplyWorker(events, cancel)
         self._replies.append(worker)
         return worker
+
+    def verdict(self, call: Callable[[], float]) -> Future[float]:
+        """A turn detector's verdict: computing on its own thread, or already computed."""
+        return in_background(call) if self.threaded else computed(call())
 
     def prefiller(self, prefill: Callable[[Sequence[ChatMessage]], None],
                   on_error: Callable[[BaseException], None]) -> Prefiller:

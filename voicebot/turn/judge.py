@@ -11,6 +11,8 @@ time: the listener says when (`now`) and what was heard; no clock is read here.
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import Future
+from typing import Protocol
 
 import numpy as np
 
@@ -26,23 +28,32 @@ from voicebot.turn.text_rule import ends_question, ends_unfinished
 from voicebot.turn.verdicts import Verdicts
 
 
+class VerdictWork(Protocol):
+    """Where verdicts run (the session's workers, workers.py)."""
+
+    threaded: bool
+    """On a thread of their own, beside the pause decode; else inline (for tests)."""
+
+    def verdict(self, call: Callable[[], float]) -> Future[float]: ...
+
+    def others_idle(self) -> bool:
+        """Whether other processes leave the cores free (see `pause_decode_starts`)."""
+        ...
+
+
 class TurnJudge:
     def __init__(self, detector: TurnDetector, endpoint: EndpointConfig, cfg: TurnConfig,
-                 timeline: AudioTimeline, text_rule: bool, threaded: bool,
-                 others_idle: Callable[[], bool]) -> None:
+                 timeline: AudioTimeline, text_rule: bool, work: VerdictWork) -> None:
         """`timeline`: the listener's input audio, for the detector. `text_rule`: the text
-        rule is on and a decode runs in each pause (the listener's `decode_in_pauses`).
-        `threaded`: the detector runs on a thread of its own, beside the pause decode
-        (background.py); off, it runs inline (deterministic, for tests). `others_idle` says
-        whether other processes leave the cores free (see `pause_decode_starts`)."""
+        rule is on and a decode runs in each pause (the listener's `decode_in_pauses`)."""
         self.detector = detector
         self.policy = build_policy(endpoint, cfg)
-        self.verdicts = Verdicts(detector, threaded)
+        self.verdicts = Verdicts(detector, work.verdict)
         self.text_rule = text_rule
-        self.threaded = threaded
+        self.threaded = work.threaded
         self._timeline = timeline
         self._endpoint = endpoint
-        self._others_idle = others_idle
+        self._others_idle = work.others_idle
 
     def decide(self, now: float, pause: float, onset: float | None,
                heard: list[Word] | None) -> float | None:

@@ -1,5 +1,6 @@
 """The detector's answers to the endpointer's asks: one verdict per ask, computed inline or on
-a thread of its own (background.py), possibly started before the ask comes.
+a thread of its own (the session's workers, workers.py; background.py), possibly started
+before the ask comes.
 
 A verdict belongs to one pause (the audio time of the last voiced frame before it) and answers
 one ask: the policy asks again only after `recheck_ms`, and that ask gets a fresh verdict, on
@@ -15,8 +16,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from voicebot.turn.background import computed, in_background
 from voicebot.turn.base import TurnDetector
+
+Submit = Callable[[Callable[[], float]], "Future[float]"]
+"""Runs a verdict's computation: on a thread (its future done later) or inline (done)."""
 
 
 @dataclass
@@ -28,9 +31,9 @@ class Verdict:
 
 
 class Verdicts:
-    def __init__(self, detector: TurnDetector, threaded: bool) -> None:
+    def __init__(self, detector: TurnDetector, submit: Submit) -> None:
         self.detector = detector
-        self.threaded = threaded
+        self.submit = submit
         self.latest: Verdict | None = None
 
     def start(self, pause: float, now: float, audio: Callable[[float], np.ndarray],
@@ -40,8 +43,7 @@ class Verdicts:
         verdict = self.latest
         if verdict is None or verdict.pause != pause or verdict.used:
             detector, heard = self.detector, audio(now)
-            future = in_background(lambda: detector.p_finished(heard, text)) \
-                if self.threaded else computed(detector.p_finished(heard, text))
+            future = self.submit(lambda: detector.p_finished(heard, text))
             verdict = self.latest = Verdict(pause, now, future)
         return verdict
 
