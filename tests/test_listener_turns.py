@@ -13,28 +13,13 @@ from voicebot.clock import FakeClock
 from voicebot.config import EndpointConfig, StreamingConfig, TurnConfig
 from voicebot.events import AudioFrame, SpeechEnded, SpeechStarted, UtteranceFinal, Word
 from voicebot.listener import Listener
-from voicebot.testing.fakes import FakeAsr, FakeVad, scripted_audio
+from voicebot.testing.fakes import FakeAsr, FakeVad, ScriptedDetector, scripted_audio
 from voicebot.workers import Workers
 
 RATE = 16000
 BLOCK = 480  # 30 ms
 TEXT = "I went to the shop and bought some bread"  # 3 words a second: "to" ends at 1.5 s
 PAUSED = [(0.5, 1.5), (2.5, 3.5)]  # a 1.0 s pause right after "to"
-
-
-class ScriptedDetector:
-    """Always answers `p`; records the length of audio and the text it was given."""
-
-    name = "scripted"
-    needs_audio = True
-
-    def __init__(self, p: float) -> None:
-        self.p = p
-        self.calls: list[tuple[float, str]] = []
-
-    def p_finished(self, audio: np.ndarray, text: str) -> float:
-        self.calls.append((len(audio) / RATE, text))
-        return self.p
 
 
 def run(listener: Listener, audio: np.ndarray) -> list[object]:

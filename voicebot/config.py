@@ -1,4 +1,4 @@
-"""YAML -> typed configuration.
+"""YAML -> typed configuration (the plain sections' dataclasses are in config_sections.py).
 
 Every stage section names a `backend:` plus that backend's parameters; the parameters are
 validated against the backend's own `Params` dataclass (found lazily through the registry,
@@ -18,155 +18,39 @@ from typing import Any, Literal, TypeVar, Union
 
 import yaml
 
+from voicebot.config_sections import (
+    OLD_SYSTEM_PROMPT as OLD_SYSTEM_PROMPT,
+)
+from voicebot.config_sections import (
+    SPOKEN_SYSTEM_PROMPT as SPOKEN_SYSTEM_PROMPT,
+)
+from voicebot.config_sections import (
+    AudioConfig as AudioConfig,
+)
+from voicebot.config_sections import (
+    ConversationConfig as ConversationConfig,
+)
+from voicebot.config_sections import (
+    EndpointConfig as EndpointConfig,
+)
+from voicebot.config_sections import (  # the sections, importable from here
+    ParamError as ParamError,
+)
+from voicebot.config_sections import (
+    StreamingConfig as StreamingConfig,
+)
+from voicebot.config_sections import (
+    TextConfig as TextConfig,
+)
+from voicebot.config_sections import (
+    TurnConfig as TurnConfig,
+)
 from voicebot.errors import ConfigError
 
 REPO_CONFIGS = Path(__file__).resolve().parent.parent / "configs"
 DEFAULT_CONFIG = REPO_CONFIGS / "default.yaml"
 
 T = TypeVar("T")
-
-
-class ParamError(ValueError):
-    """Raised by a `Params.check()` for one key; the loader adds the file and section."""
-
-    def __init__(self, key: str, value: object, allowed: str) -> None:
-        super().__init__(f"{key}: {value!r} {allowed}")
-        self.key = key
-        self.value = value
-        self.allowed = allowed
-
-
-@dataclass
-class AudioConfig:
-    """Internal audio format and devices."""
-
-    sample_rate: int = 16000
-    frame_ms: Literal[10, 20, 30] = 30
-    input_device: str | int | None = None
-    output_device: str | int | None = None
-    echo_cancellation: Literal["auto", "on", "off"] = "auto"
-    """WebRTC AEC3 in front of the VAD (audio/echo.py); auto: on when the input and the
-    output are live devices (a microphone and a speaker)."""
-    noise_suppression: bool = False
-    """WebRTC's noise suppressor with the canceller (it also colours the voice)."""
-
-
-@dataclass
-class EndpointConfig:
-    """The endpointing state machine (vad/segmenter.py); all times in audio milliseconds."""
-
-    threshold: float = 0.5
-    start_ms: int = 90
-    end_ms: int = 400
-    preroll_ms: int = 300
-    max_utterance_s: float = 30.0
-
-    def check(self) -> None:
-        if not 0.0 < self.threshold < 1.0:
-            raise ParamError("threshold", self.threshold, "must be between 0 and 1")
-        for key in ("start_ms", "end_ms", "preroll_ms"):
-            if getattr(self, key) < 0:
-                raise ParamError(key, getattr(self, key), "must be >= 0")
-        if self.max_utterance_s <= 1.0:
-            raise ParamError("max_utterance_s", self.max_utterance_s, "must be > 1 second")
-
-
-@dataclass
-class TurnConfig:
-    """The end of the turn (voicebot/turn/): after `endpoint.end_ms` of silence the detector
-    says whether the user has finished; if not, the silence needed grows (turn/policy.py)."""
-
-    backend: Literal["silence", "smart-turn"] = "silence"
-    model: str = "builtin"
-    """smart-turn: `builtin` (the ONNX file in the pipecat-ai wheel) or a path to a .onnx."""
-    threshold: float = 0.5
-    """P(finished) at or above this ends the turn."""
-    recheck_ms: int = 300
-    """After a 'not yet', ask again after this much more silence (0: never). Every 300 ms:
-    Smart Turn's P on a finished statement often rises past 0.5 a few tenths of a second
-    after a low first answer, and may fall again by 1.2 s (docs/end-of-turn.md)."""
-    max_silence_ms: int = 2000
-    """Hard timeout: this much silence always ends the turn."""
-    text_rule: bool = True
-    """A transcript ending on 'the', 'of', 'and', 'is', ... is not finished."""
-    threads: int = 1
-
-    def check(self) -> None:
-        if not 0.0 < self.threshold < 1.0:
-            raise ParamError("threshold", self.threshold, "must be between 0 and 1")
-        for key in ("recheck_ms", "max_silence_ms"):
-            if getattr(self, key) < 0:
-                raise ParamError(key, getattr(self, key), "must be >= 0")
-        if not 1 <= self.threads <= 64:
-            raise ParamError("threads", self.threads, "must be between 1 and 64")
-
-
-@dataclass
-class StreamingConfig:
-    """LocalAgreement streaming (asr/streaming.py)."""
-
-    min_chunk_s: float = 0.8
-    max_buffer_s: float = 15.0
-    prompt_chars: int = 200
-
-    def check(self) -> None:
-        if not 0.05 <= self.min_chunk_s <= 5.0:
-            raise ParamError("min_chunk_s", self.min_chunk_s, "must be between 0.05 and 5")
-        if not 2.0 <= self.max_buffer_s <= 30.0:
-            raise ParamError("max_buffer_s", self.max_buffer_s, "must be between 2 and 30")
-
-
-@dataclass
-class TextConfig:
-    """Sentence splitting of the LLM stream for TTS (text/splitter.py)."""
-
-    early_first_chunk: bool = True
-    first_chunk_min_words: int = 2
-    first_chunk_max_words: int = 3
-    max_chunk_chars: int = 250
-    max_reply_sentences: int = 2  # a spoken reply ends at a sentence boundary after these
-    max_reply_words: int = 35  # ... or about these words (x4 when the user asks for more)
-
-
-SPOKEN_SYSTEM_PROMPT = (
-    "You are a voice assistant: your reply is spoken aloud. Give the correct answer first, "
-    "in one or two short sentences of plain text. No lists, markdown, emoji or code."
-)
-OLD_SYSTEM_PROMPT = (
-    "You are a helpful voice assistant. Answer in one or two short, plain sentences, "
-    "without lists or markdown."
-)
-"""The prompt before the answer-quality bench (kept to compare against)."""
-
-
-@dataclass
-class ConversationConfig:
-    """The chat history and the talk loop (pipeline.py)."""
-
-    system_prompt: str = SPOKEN_SYSTEM_PROMPT
-    history_tokens: int = 1024
-    barge_in: bool | Literal["auto"] = "auto"
-    """Speech over the reply stops it. auto: on when echo cancellation runs (else the bot
-    would hear itself and the loop is half-duplex: the microphone muted while it talks)."""
-    resume_after_s: float = 1.5
-    """With barge-in, the user's voice pauses the reply; if no real words come (a
-    backchannel such as "mm-hm", a cough, the bot's own echo), it resumes once the voice has
-    been quiet this long, or as soon as the words show it was nothing. 0: any voice over
-    the reply stops it at once."""
-    continue_within_s: float = 1.5
-    """Words said over a reply that began less than this before them continue the user's
-    turn: the reply is dropped and the whole sentence is answered once (0: never). Words
-    that ask it to stop ("stop", "wait", "never mind") are a new turn all the same."""
-    speculative_reply: bool = True
-    prefill: bool = True
-    """The LLM reads the conversation and the words committed so far while the user speaks
-    (backends with a prompt cache: llama.cpp), so the reply evaluates only what is new."""
-    log_dir: str | None = None
-
-    def check(self) -> None:
-        for key in ("resume_after_s", "continue_within_s"):
-            if not 0 <= getattr(self, key) <= 10:
-                raise ParamError(key, getattr(self, key), "must be between 0 and 10 seconds")
 
 
 @dataclass

@@ -13,7 +13,7 @@ import json
 import os
 import statistics
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -56,6 +56,14 @@ LABEL_W = 34  # the per-turn table's label column
 VOICE_MODE_GPT35_S = 2.8
 VOICE_MODE_GPT4_S = 5.4
 GPT4O_S = 0.32
+
+
+def mark_once(marks: dict[str, float], name: str, t: float,
+              allowed: Collection[str] = MARKS) -> None:
+    """Record mark `name` once (the first occurrence wins); a name not `allowed` is a bug."""
+    if name not in allowed:
+        raise ValueError(f"unknown mark {name!r}")
+    marks.setdefault(name, t)
 
 
 OVERLAP_MIN_S = 0.3
@@ -110,10 +118,7 @@ class TurnRecord:
     marks: dict[str, float] = field(default_factory=dict)
 
     def mark(self, name: str, t: float) -> None:
-        """Record mark `name` once (the first occurrence wins)."""
-        if name not in MARKS:
-            raise ValueError(f"unknown mark {name!r}")
-        self.marks.setdefault(name, t)
+        mark_once(self.marks, name, t)
 
     @property
     def overlapped(self) -> bool:

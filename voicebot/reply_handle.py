@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from voicebot.audio.sinks import Playback
+from voicebot.metrics import mark_once
 from voicebot.reply import AudioChunk, ReplyEvent
 from voicebot.reply_worker import Pending
 
@@ -64,10 +65,7 @@ class ReplyHandle:
         return handle
 
     def mark(self, name: str, t: float) -> None:
-        """A reply mark, once (the first occurrence wins)."""
-        if name not in REPLY_MARKS:
-            raise ValueError(f"unknown reply mark {name!r}")
-        self.times.setdefault(name, t)
+        mark_once(self.times, name, t, REPLY_MARKS)
 
     # ---- state ----------------------------------------------------------------------
     @property

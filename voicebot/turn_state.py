@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from voicebot.metrics import MARKS, TurnRecord, TurnStatus
+from voicebot.metrics import MARKS, TurnRecord, TurnStatus, mark_once
 from voicebot.reply_handle import ReplyHandle
 
 TurnPhase = Literal["listening", "replying", "speaking", "done", "interrupted", "failed"]
@@ -54,10 +54,7 @@ class Turn:
         return self.record.forced
 
     def mark(self, name: str, t: float) -> None:
-        """A turn mark, once (the first occurrence wins)."""
-        if name not in MARKS:
-            raise ValueError(f"unknown mark {name!r}")
-        self.times.setdefault(name, t)
+        mark_once(self.times, name, t)
 
     def user_went_on(self) -> None:
         """The user spoke again before any reply audio: the same turn, listening again; the

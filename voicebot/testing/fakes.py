@@ -164,6 +164,23 @@ class FakeTts:
 
 
 @dataclass
+class ScriptedDetector:
+    """A turn detector that always answers `p`; records the seconds of audio and the text
+    it was given."""
+
+    name = "scripted"
+    needs_audio = True
+
+    def __init__(self, p: float, sample_rate: int = 16000) -> None:
+        self.p = p
+        self.sample_rate = sample_rate
+        self.calls: list[tuple[float, str]] = []
+
+    def p_finished(self, audio: np.ndarray, text: str) -> float:
+        self.calls.append((len(audio) / self.sample_rate, text))
+        return self.p
+
+
 class RecordedView:
     """A ConversationView that records what a user would have seen."""
 
