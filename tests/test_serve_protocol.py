@@ -139,3 +139,52 @@ def test_client_keeps_silence_at_real_time() -> None:
     sent = client.ws.sent  # type: ignore[attr-defined]
     assert len(sent) == 21  # blocks due at 0, 10, ..., 200 ms (20 ms of audio each at 2x)
     assert sent[-1] - began >= 0.18
+
+
+def test_the_sink_keeps_what_it_sent_on_session_time_for_the_echo_canceller() -> None:
+    sink = SocketSink(lambda message: None, 16000)
+    sink.play(np.full(16000, 0.25, np.float32), 16000, at=1.0)  # plays 1.0-2.0 s
+    assert np.allclose(sink.played.read(1.5, 800), 0.25)
+    assert not sink.played.read(0.5, 800).any()
+    sink.stop(1.6)  # barge-in: nothing played after 1.6 s
+    assert not sink.played.read(1.6, 800).any()
+    assert np.allclose(sink.played.read(1.5, 800), 0.25)
+
+
+def test_a_paused_sink_holds_the_rest_and_resumes_it_where_it_paused() -> None:
+    sent: list[bytes | str] = []
+    sink = SocketSink(sent.append, 16000)
+    first = sink.play(np.full(16000, 0.25, np.float32), 16000, at=1.0)  # 1.0-2.0 s
+    sink.pause(1.4)
+    assert json.loads(sent[-1]) == {"type": "pause_playback"}
+    assert not sink.played.read(1.4, 1600).any()  # nothing plays while paused
+    later = sink.play(np.full(8000, 0.5, np.float32), 16000, at=1.5)  # 0.5 s, queued
+    assert isinstance(sent[-1], bytes)  # sent at once: the client queues it
+    sink.pause(1.6)  # paused already: nothing more to say
+    assert json.loads(sent[-2]) == {"type": "pause_playback"}
+    sink.resume(3.0)
+    assert json.loads(sent[-1]) == {"type": "resume_playback"}
+    assert first.start == 1.0
+    # the 0.6 s left of the first block from 3.0 s, then the queued one
+    assert later.start == pytest.approx(3.6)
+    assert sink.busy_until() == pytest.approx(4.1)
+    assert np.allclose(sink.played.read(3.0, 9600), 0.25)
+    assert np.allclose(sink.played.read(3.6, 8000), 0.5)
+    sink.resume(3.5)  # not paused: nothing to say
+    assert json.loads(sent[-1]) == {"type": "resume_playback"} and len(sent) == 4
+
+
+def test_stopping_a_paused_sink_drops_what_it_held() -> None:
+    sent: list[bytes | str] = []
+    sink = SocketSink(sent.append, 16000)
+    sink.play(np.full(16000, 0.25, np.float32), 16000, at=1.0)
+    sink.pause(1.4)
+    queued = sink.play(np.full(8000, 0.5, np.float32), 16000, at=1.5)
+    sink.stop(2.5)  # the user's words take the floor
+    assert json.loads(sent[-1]) == {"type": "stop_playback"}
+    assert queued.start == 2.5 and sink.busy_until() == pytest.approx(1.4)
+    assert not sink.played.read(1.4, 32000).any()
+
+
+def test_live_is_a_client_message_that_must_come_before_the_audio() -> None:
+    assert parse_text('{"type": "live"}') == {"type": "live"}

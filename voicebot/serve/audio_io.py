@@ -17,6 +17,7 @@ from collections.abc import Callable
 import numpy as np
 
 from voicebot.audio.framing import Reframer
+from voicebot.audio.played import PlayedAudio
 from voicebot.audio.resample import resample
 from voicebot.audio.sinks import Playback
 from voicebot.events import AudioFrame
@@ -35,6 +36,9 @@ class SocketSource:
     in bursts is timed by the arrivals.
     """
 
+    live = False
+    """A live microphone in the room where the replies play (the client's `live` message):
+    then the server cancels the bot's voice from it (audio/echo.py), and barge-in is on."""
     latency = 0.0
     """Audio is timed by its arrival (the loop maps audio time onto its clock from the
     arrivals it sees): the client's capture buffering and the network are not known here."""
@@ -136,25 +140,45 @@ class SocketSink:
     Like the other sinks it does not read a clock: playback is assumed to run at real time
     from the `at` it was handed over, which is how the client plays it (as it streams), so
     `busy_until()` keeps half-duplex muting and barge-in working. `stop()` tells the client
-    to drop what it has not played yet.
+    to drop what it has not played yet; `pause()` and `resume()` to hold it and go on.
+
+    `played` is what was sent, on session time: the reference of the server's echo
+    canceller when the client's audio is a live microphone in the room where the replies
+    play (`live`, the client's `live` message). The client plays it later than `at` by the
+    network and its output buffer, and its microphone's audio arrives later still; the
+    canceller's delay estimate (AEC3) finds that lag, as it does for a speaker's.
     """
+
+    live = False
 
     def __init__(self, send: Callable[[bytes | str], None], sample_rate: int) -> None:
         self.send = send
         self.sample_rate = sample_rate
         self._busy_until = 0.0
         self.bytes_sent = 0
+        self.played = PlayedAudio()
+        self._held: list[np.ndarray] | None = None  # while paused: the reference not played
+        self._waiting: list[tuple[Playback, int]] = []  # handed over while paused, and
+        # where each starts in what is held (reference samples)
 
     def play(self, samples: np.ndarray, sample_rate: int, at: float) -> Playback:
         """Sends at once; the expected start is when the client will reach this audio if
-        it plays at real time (when it is heard there is not reported back)."""
+        it plays at real time (when it is heard there is not reported back). While paused
+        the client queues it after what it holds."""
         data = resample(np.asarray(samples, dtype=np.float32).reshape(-1), sample_rate,
                         self.sample_rate)
-        start = max(at, self._busy_until)
         if len(data):
             pcm = encode_pcm(data)
             self.send(pcm)
             self.bytes_sent += len(pcm)
+        reference = self.played.prepare(data, self.sample_rate)
+        if self._held is not None:
+            playback = Playback(math.inf)
+            self._waiting.append((playback, sum(len(block) for block in self._held)))
+            self._held.append(reference)
+            return playback
+        start = max(at, self._busy_until)
+        self.played.add(start, reference)
         self._busy_until = start + len(data) / self.sample_rate
         return Playback(start)
 
@@ -162,9 +186,38 @@ class SocketSink:
         return self._busy_until
 
     def stop(self, at: float) -> None:
-        if at < self._busy_until:
+        if at < self._busy_until or self._held is not None:
             self.send(event("stop_playback"))
+        self._held = None
+        for playback, _ in self._waiting:  # never played
+            playback.expected = at
+        self._waiting = []
         self._busy_until = min(self._busy_until, max(at, 0.0))
+        self.played.cut(self._busy_until)
+
+    def pause(self, at: float) -> None:
+        """The client holds what it has not played yet (the reply's rest waits)."""
+        if self._held is not None:
+            return
+        self.send(event("pause_playback"))
+        rest = max(self._busy_until - at, 0.0)
+        self._held = [self.played.read(at, round(rest * self.played.sample_rate))]
+        self.played.cut(at)
+        self._busy_until = min(self._busy_until, at)
+
+    def resume(self, at: float) -> None:
+        """The client goes on with what it held, from `at`."""
+        if self._held is None:
+            return
+        self.send(event("resume_playback"))
+        held, self._held = np.concatenate(self._held), None
+        start = max(at, self._busy_until)
+        if len(held):
+            self.played.add(start, held)
+        for playback, offset in self._waiting:  # in order, after the rest that was playing
+            playback.expected = start + offset / self.played.sample_rate
+        self._waiting = []
+        self._busy_until = start + len(held) / self.played.sample_rate
 
     def close(self) -> None:
         pass

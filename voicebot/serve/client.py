@@ -95,6 +95,11 @@ class ClientSession:
                 self._changed.notify_all()
 
     # ---- sending ----------------------------------------------------------------------
+    def live(self) -> None:
+        """Say, before any audio, that it comes from a live microphone beside the speaker
+        that plays the replies: the server cancels the echo and takes barge-in."""
+        self.ws.send(json.dumps({"type": "live"}))
+
     def stream(self, samples: np.ndarray, speed: float = 1.0) -> float:
         """Send 16 kHz float32 audio in 20 ms blocks on a real-time schedule (`speed` x);
         returns the monotonic time of sample 0 (sample i is sent at t0 + i/rate/speed)."""

@@ -6,6 +6,11 @@ Client -> server:
           the audio.
   text    JSON `{"type": "end"}`: no more audio; the server answers what was said, then closes
           the connection (code 1000). Closing the socket instead drops the turn in progress.
+  text    JSON `{"type": "live"}`, before the first audio: the audio is a live microphone in
+          the room where the replies play (open speakers). The server then removes the bot's
+          voice from it (echo cancellation, `audio.echo_cancellation: auto`), and the user
+          can speak over a reply: it pauses, and resumes or stops (`conversation.barge_in`).
+          Without it (a file streamed, a test client) the session is half-duplex.
 
 Server -> client:
   binary  reply audio: mono signed 16-bit little-endian PCM at the `sample_rate` of `ready`.
@@ -16,6 +21,9 @@ Server -> client:
           reply_text    {text}                a chunk of the reply text as the LLM streams it
           stop_playback {}                    drop the reply audio not yet played (barge-in,
                                               a failed turn)
+          pause_playback {}                   hold the reply audio not yet played (the user's
+                                              voice over it: it may be only "mm-hm")
+          resume_playback {}                  go on with what was held
           turn          the finished turn, as one line of the JSONL session log: index,
                         status, user_text, reply_text, error, marks, figures (seconds)
           notice        {message}             informational ("heard sound but no words")
@@ -126,7 +134,7 @@ def parse_text(text: str) -> dict[str, Any]:
     return message
 
 
-CLIENT_TYPES = ("end",)
+CLIENT_TYPES = ("end", "live")
 
 
 def event(kind: str, **fields: Any) -> str:

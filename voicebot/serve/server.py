@@ -174,7 +174,10 @@ def _take(message: bytes | str, session: Session, limits: Limits, pacer: AudioPa
     """Hand one client message to the session; True when the client said "end"."""
     check_size(len(message), limits)
     if isinstance(message, str):
-        return parse_text(message)["type"] == "end"
+        kind = parse_text(message)["type"]
+        if kind == "live":
+            session.declare_live()
+        return kind == "end"
     samples = decode_pcm(message)
     pacer.admit(len(samples), time.monotonic())
     session.feed(samples)

@@ -24,7 +24,7 @@ from voicebot.engines import Engines
 from voicebot.heap import release_free_heap
 from voicebot.metrics import SessionLog, TurnRecord
 from voicebot.serve.audio_io import SessionClosed, SocketSink, SocketSource, WakeableClock
-from voicebot.serve.protocol import INPUT_SAMPLE_RATE, event
+from voicebot.serve.protocol import INPUT_SAMPLE_RATE, ProtocolError, event
 
 if TYPE_CHECKING:
     from voicebot.pipeline import Conversation
@@ -99,6 +99,13 @@ class Session:
             if self._thread is None:  # never started: nothing to wait for
                 self._thread = threading.Thread(target=lambda: None)
                 self._finish()
+
+    def declare_live(self) -> None:
+        """The client's audio is a live microphone beside the speaker that plays the
+        replies: the conversation cancels echo and takes barge-in (audio_io.py)."""
+        if self.started:
+            raise ProtocolError('"live" must come before the first audio')
+        self.source.live = self.sink.live = True
 
     @property
     def started(self) -> bool:
