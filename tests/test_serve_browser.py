@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import base64
+import json
 import queue
 import re
 import signal
@@ -10,7 +12,9 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
+import soundfile as sf
 
 from voicebot.bench.asr import word_errors
 from voicebot.metrics import read_log
@@ -29,10 +33,12 @@ START_TIMEOUT_S = 180.0  # model loading on a busy machine
 class ServeProcess:
     """`voicebot serve --port 0` as a user runs it; its stderr is collected line by line."""
 
-    def __init__(self, log_dir: Path) -> None:
+    def __init__(self, log_dir: Path, config: Path | None = None) -> None:
+        config_args = ["--config", str(config)] if config is not None else []
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "voicebot", "serve", "--port", "0", "--log-dir",
-             str(log_dir)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+             str(log_dir), *config_args], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            text=True)
         self.lines: queue.Queue[str] = queue.Queue()
         self.output: list[str] = []
         threading.Thread(target=self._read, daemon=True).start()
@@ -134,3 +140,96 @@ def test_talk_from_the_browser_page(served: tuple[ServeProcess, Path], tmp_path:
     (logged,) = read_log(log)
     assert logged["figures"] == turn["figures"]
 
+
+
+LONG_QUESTION = "Tell me about the city of Paris in detail."
+OVER_THE_REPLY = "How many legs does a spider have?"
+
+
+def say(text: str, path: Path, config: Path) -> None:
+    done = subprocess.run([sys.executable, "-m", "voicebot", "say", text, "--config",
+                           str(config), "-o", str(path)], capture_output=True, text=True,
+                          timeout=START_TIMEOUT_S)
+    assert done.returncode == 0, done.stderr
+
+
+def duplex_session(server: ServeProcess, tmp_path: Path, *, wait_learned: bool
+                   ) -> tuple[list[str], float, list[list[object]], list[dict[str, object]]]:
+    """The page as a live microphone on open speakers: its reply comes back into what it
+    sends (the page's simulated echo path, 0 dB, 100 ms). It asks for a long reply and,
+    once it plays (and, with `wait_learned`, the server's canceller has learned the room),
+    speaks over it. Returns the events before it spoke, when it spoke, the page's log and
+    the turns."""
+    assert CHROMIUM is not None
+    voice = tmp_path / "one-breath.yaml"  # written by the fixture
+    long_question, over = tmp_path / "long.wav", tmp_path / "over.wav"
+    say(LONG_QUESTION, long_question, voice)
+    say(OVER_THE_REPLY, over, voice)
+    silence = tmp_path / "silence.wav"
+    sf.write(silence, np.zeros(16000, np.float32), 16000)
+    flags = ("--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+             f"--use-file-for-fake-audio-capture={silence}%noloop",
+             "--autoplay-policy=no-user-gesture-required")
+
+    def data_url(path: Path) -> str:
+        return "data:audio/wav;base64," + base64.b64encode(path.read_bytes()).decode()
+
+    with Chromium(CHROMIUM, tmp_path / "profile", flags) as browser, browser.page() as page:
+        page.navigate(server.http_url + "?echo_db=0&echo_ms=100")
+        page.evaluate("document.getElementById('talk').click()", user_gesture=True)
+        page.wait_for("window.voicebot.phase === 'listening'", timeout=30)
+        page.evaluate(f"window.voicebot.inject({json.dumps(data_url(long_question))})")
+        page.wait_for("window.voicebot.phase === 'speaking'", timeout=60)
+        if wait_learned:  # the canceller learns the room in the reply's first seconds
+            page.wait_for("document.getElementById('transcript').innerText"
+                          ".includes('room learned')", timeout=30)
+        time.sleep(1.5)
+        before = page.evaluate("window.voicebot.events.slice()")
+        spoke = page.evaluate(f"window.voicebot.inject({json.dumps(data_url(over))})")
+        page.wait_for("window.voicebot.turns.length >= 2", timeout=90)
+        log = page.evaluate("window.voicebot.log")
+        turns = page.evaluate("window.voicebot.turns")
+        shot = page.screenshot(tmp_path / "duplex.png")
+    print(f"screenshot: {shot}")
+    assert server.stop() == 0, "".join(server.output)
+    return before, spoke, log, turns
+
+
+def test_barge_in_from_the_browser_with_its_echo_cancelled_on_the_server(
+        served: tuple[ServeProcess, Path], tmp_path: Path) -> None:
+    server, _ = served
+    before, spoke, log, turns = duplex_session(server, tmp_path, wait_learned=True)
+    # (a) the bot's voice, fed back at 0 dB, neither paused it nor was transcribed
+    assert "pause_playback" not in before and "stop_playback" not in before, before
+    assert before.count("final") == 1, before  # the long question only
+    reply_from = next(float(t) for t, kind in log if kind == "audio")
+    heard = [kind for t, kind in log if reply_from < float(t) < spoke and kind == "partial"]
+    assert not heard, "the bot's own words were transcribed"
+    # (b) the voice over the reply stopped it, and was answered as the next turn
+    first, second = turns[:2]
+    assert first["status"] == "interrupted" and "barge-in" in str(first["error"]), first
+    errors, _ = word_errors(OVER_THE_REPLY, str(second["user_text"]))
+    assert errors <= 2, second["user_text"]
+    silenced = next(float(t) for t, kind in log
+                    if kind in ("pause_playback", "stop_playback") and float(t) > spoke)
+    print(f"the reply paused {silenced - spoke:.0f} ms after the injected voice began (its "
+          "own leading silence included)")
+
+
+def test_without_the_servers_canceller_the_echo_path_makes_the_bot_interrupt_itself(
+        tmp_path: Path) -> None:
+    """The control: the same echo path with cancellation off (barge-in forced on) is heard
+    as the user, so the test above shows the canceller's work, not a silent echo path."""
+    if CHROMIUM is None:
+        pytest.skip("Chromium not found (see test_talk_from_the_browser_page)")
+    config = tmp_path / "no-canceller.yaml"
+    config.write_text(f"extends: {DEFAULT_CONFIG}\naudio:\n  echo_cancellation: \"off\"\n"
+                      "conversation:\n  barge_in: true\n")
+    (tmp_path / "one-breath.yaml").write_text(
+        f"extends: {DEFAULT_CONFIG}\ntext:\n  early_first_chunk: false\n")
+    server = ServeProcess(tmp_path / "logs", config)
+    try:
+        before, _, _, _ = duplex_session(server, tmp_path, wait_learned=False)
+    finally:
+        server.stop()
+    assert "pause_playback" in before or "stop_playback" in before, before
