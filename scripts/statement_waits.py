@@ -31,7 +31,7 @@ from voicebot.audio.resample import resample
 from voicebot.audio.wav import read_wav
 from voicebot.bench.speech_set import DEFAULT_SPEECH_DIR, read_manifest
 from voicebot.bench.turn_sets import paused_set
-from voicebot.bench.turns import _set_builder
+from voicebot.bench.turns_rig import set_builder
 from voicebot.config import load_config
 from voicebot.loading import load_tts, load_turn
 
@@ -96,7 +96,7 @@ def main() -> None:
     detector, tts = load_turn(cfg), load_tts(cfg)
     table("real recorded statements", statements(args.tune_dir), detector, SILENCES)
     table("synthesized commands", commands(tts), detector, SILENCES)
-    paused = paused_set(DEFAULT_SPEECH_DIR, _set_builder(), RATE, 15)
+    paused = paused_set(DEFAULT_SPEECH_DIR, set_builder(), RATE, 15)
     table("mid-sentence pauses (bench turns, 1.0 s long)",
           [(u.label, u.audio, u.pause_at) for u in paused], detector, SILENCES[:-1])
 

@@ -24,7 +24,7 @@ from voicebot.audio.wav import read_wav
 from voicebot.bench import talk
 from voicebot.bench.speech_set import DEFAULT_SPEECH_DIR, read_manifest
 from voicebot.bench.turn_sets import paused_set
-from voicebot.bench.turns import _set_builder
+from voicebot.bench.turns_rig import set_builder
 from voicebot.config import load_config
 from voicebot.loading import load_tts, load_turn, load_vad
 from voicebot.speech_end import SETTLE_S
@@ -114,7 +114,7 @@ def main() -> None:
     audio_of = {t.label: t.audio for t in turns}
     finished = [(t.label, speech_offset(t.audio, RATE) or 0.0) for t in turns]
     table("finished turns (bench talk)", finished, audio_of, detector)
-    paused = paused_set(speech_dir, _set_builder(), RATE, 15)
+    paused = paused_set(speech_dir, set_builder(), RATE, 15)
     audio_of.update({u.label: u.audio for u in paused})
     table("mid-sentence pauses (bench turns)", [(u.label, u.pause_at) for u in paused],
           audio_of, detector)

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from voicebot.bench.duplex import BACKCHANNEL_LABEL, Session, backchannels, cut_ins, line_texts
+from voicebot.bench.duplex_figures import (
+    BACKCHANNEL_LABEL,
+    Session,
+    backchannels,
+    cut_ins,
+    line_texts,
+)
 from voicebot.metrics import PauseRecord, TurnRecord
 
 RATE = 16000

@@ -6,7 +6,8 @@ import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from voicebot.bench.reply import LlmRun, TtsRun, plot, timed_reply, write_report
+from voicebot.bench.reply import LlmRun, TtsRun, timed_reply
+from voicebot.bench.reply_report import plot, write_report
 from voicebot.events import ChatMessage
 
 

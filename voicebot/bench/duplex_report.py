@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from voicebot.bench.asr import word_errors
-from voicebot.bench.duplex import (
+from voicebot.bench.duplex_figures import (
     Session,
     backchannels,
     continued,

@@ -113,14 +113,14 @@ def run(args: argparse.Namespace) -> int:
 def _inputs(args: argparse.Namespace, cfg: Config, engines: Engines) -> list[Input]:
     from voicebot.bench.talk import synthesized_turns
     from voicebot.bench.turn_sets import paused_set
-    from voicebot.bench.turns import _set_builder
+    from voicebot.bench.turns_rig import set_builder
 
     rate = cfg.audio.sample_rate
     lead = np.zeros(round(LEAD_S * rate), np.float32)
     inputs = [Input("pause", p.label,
                     np.concatenate([lead, p.audio[: round((p.resume_at + AFTER_RESUME_S) * rate)]]),
                     LEAD_S + p.resume_at)
-              for p in paused_set(args.speech_dir, _set_builder(), rate, args.pauses)]
+              for p in paused_set(args.speech_dir, set_builder(), rate, args.pauses)]
     inputs += [Input("question", q.label, np.concatenate([lead, q.audio]))
                for q in synthesized_turns(engines.tts, cfg, args.questions)]
     return inputs

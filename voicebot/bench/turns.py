@@ -12,22 +12,28 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import time
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
-from voicebot.audio.sinks import Playback
 from voicebot.bench.speech_set import DEFAULT_SPEECH_DIR
+from voicebot.bench.turns_rig import (
+    InstantSink,
+    TimedDetector,
+    first_audio_only,
+    recording_listener,
+    set_builder,
+    smart_turn_setting,
+    vad_cost,
+    vads_to_compare,
+)
 
 if TYPE_CHECKING:
     from voicebot.config import Config
     from voicebot.engines import Engines
     from voicebot.pipeline import Conversation
-    from voicebot.turn.base import TurnDetector
 
 HELP = "end of turn: cut-ins on mid-sentence pauses and e2e latency per turn setting at 1x"
 LEAD_S = 0.5
@@ -139,11 +145,11 @@ def run(args: argparse.Namespace) -> int:
 
     cfg = load_config(args.config)
     loaded = load_engines(cfg)
-    engines = BenchEngines(loaded, _vads(cfg, loaded.new_vad()),
-                           _TimedDetector(_smart_turn(cfg, loaded.turn)))
+    engines = BenchEngines(loaded, vads_to_compare(cfg, loaded.new_vad()),
+                           TimedDetector(smart_turn_setting(cfg, loaded.turn)))
     rate = cfg.audio.sample_rate
     references = {f"real: {r['file']}": r["reference_text"] for r in read_manifest(args.speech_dir)}
-    pauses = paused_set(args.speech_dir, _set_builder(), rate, args.pauses)
+    pauses = paused_set(args.speech_dir, set_builder(), rate, args.pauses)
     questions = synthesized_turns(loaded.tts, cfg, args.questions)
     questions += real_turns(args.speech_dir, rate, args.real)
     inputs = [BenchInput("pause", p.label, p.audio[: round((p.resume_at + AFTER_RESUME_S) * rate)],
@@ -167,8 +173,8 @@ def run(args: argparse.Namespace) -> int:
             outcomes.append(outcome)
             say(f"[{n}/{len(inputs)}] {setting.name}: {item.label}: {_summary(outcome)}")
     args.out.mkdir(parents=True, exist_ok=True)
-    vad_cost = _vad_cost(engines.vads, questions[0].audio if questions else None, rate)
-    report = write_report(outcomes, SETTINGS, cfg, args.out, vad_cost,
+    costs = vad_cost(engines.vads, questions[0].audio if questions else None, rate)
+    report = write_report(outcomes, SETTINGS, cfg, args.out, costs,
                           pace.line() if pace is not None else "")
     say(f"Report: {report}")
     return 0
@@ -191,7 +197,7 @@ class BenchEngines:
 
     loaded: Engines
     vads: dict[str, Any]
-    smart_turn: _TimedDetector
+    smart_turn: TimedDetector
 
 
 def setting_conversation(setting: Setting, engines: BenchEngines, cfg: Config) -> Conversation:
@@ -209,7 +215,7 @@ def setting_conversation(setting: Setting, engines: BenchEngines, cfg: Config) -
     vad = engines.vads[setting.vad or cfg.vad.backend]
     vad.reset()
     overrides = Overrides(reply_fn=first_audio_only, vad=vad,
-                          listener_class=_recording_listener())
+                          listener_class=recording_listener())
     return build_conversation(cfg, dataclasses.replace(engines.loaded, turn=detector),
                               clock=MonotonicClock(), view=QuietView(), overrides=overrides)
 
@@ -254,129 +260,3 @@ def _own_pause_s(vad: Any, signal: np.ndarray, cfg: Any, closed_at: float) -> fl
     speech = vad_speech(vad, signal, cfg.endpoint.threshold)
     found = own_pause(speech, vad.frame_samples / cfg.audio.sample_rate, closed_at)
     return None if found is None else found[1] - found[0]
-
-
-def _recording_listener() -> type:
-    from voicebot.events import SpeechEnded
-    from voicebot.listener import Listener
-
-    class _Recording(Listener):
-        """Remembers the audio time of every endpoint (the bench's only addition)."""
-
-        ends: list[float]
-
-        def push_audio(self, frame: Any) -> Any:
-            events = super().push_audio(frame)
-            self.ends = getattr(self, "ends", [])
-            self.ends += [e.at for e in events if isinstance(e, SpeechEnded)]
-            return events
-
-        def end_of_input(self) -> Any:
-            events = super().end_of_input()
-            self.ends = getattr(self, "ends", [])
-            self.ends += [e.at for e in events if isinstance(e, SpeechEnded)]
-            return events
-
-    return _Recording
-
-
-def first_audio_only(llm: Any, tts: Any, text_cfg: Any, messages: Any,
-                     cancel: Any) -> Iterator[Any]:
-    """The streaming reply path, stopped after its first audio chunk: the bench measures when
-    the reply starts, and the rest of each reply would only cost minutes of run time."""
-    from voicebot.reply import AudioChunk, reply_events
-
-    events = reply_events(llm, tts, text_cfg, messages, cancel)
-    try:
-        for event in events:
-            yield event
-            if isinstance(event, AudioChunk):
-                return
-    finally:
-        cancel.set()
-        close = getattr(events, "close", None)
-        if close is not None:
-            close()
-
-
-class InstantSink:
-    """Takes reply audio without playing it out, and ends the input once the first reply
-    audio is out (`on_first_audio`): the bench needs when that sample plays (e2e, cut-in),
-    not the seconds of audio after it."""
-
-    def __init__(self, on_first_audio: Callable[[], None]) -> None:
-        self._last = 0.0
-        self._on_first_audio: Callable[[], None] | None = on_first_audio
-
-    def play(self, samples: np.ndarray, sample_rate: int, at: float) -> Playback:
-        self._last = at
-        if self._on_first_audio is not None:
-            self._on_first_audio()
-            self._on_first_audio = None
-        return Playback(at, at)
-
-    def busy_until(self) -> float:
-        return self._last
-
-    def stop(self, at: float) -> None:
-        pass
-
-    def close(self) -> None:
-        pass
-
-
-class _TimedDetector:
-    """The Smart Turn detector, with the wall time of each call recorded (bench only)."""
-
-    name = "smart-turn"
-    needs_audio = True
-
-    def __init__(self, inner: Any) -> None:
-        self.inner = inner
-        self.calls_ms: list[float] = []
-
-    def p_finished(self, audio: np.ndarray, text: str) -> float:
-        start = time.perf_counter()
-        p = float(self.inner.p_finished(audio, text))
-        self.calls_ms.append((time.perf_counter() - start) * 1000.0)
-        return p
-
-
-def _set_builder() -> Any:
-    """The ASR that finds the pause points: tiny.en with Whisper's full 30 s window, whatever
-    the config, so every config is benched on the same pause set (a short window invents
-    endings for a cut-off sentence more often, and fewer cuts would pass the check that the
-    audio before them ends on the function word)."""
-    from voicebot.asr.faster_whisper import FasterWhisperAsr
-
-    return FasterWhisperAsr(FasterWhisperAsr.Params(model="tiny.en", encoder_pad_s=None))
-
-
-def _smart_turn(cfg: Config, loaded: TurnDetector) -> TurnDetector:
-    """The config's detector when it is Smart Turn, else Smart Turn loaded for the bench."""
-    from voicebot.loading import load_turn
-
-    if loaded.name == "smart-turn":
-        return loaded
-    return load_turn(dataclasses.replace(cfg, turn=dataclasses.replace(
-        cfg.turn, backend="smart-turn")))
-
-
-def _vads(cfg: Any, loaded: Any) -> dict[str, Any]:
-    from voicebot import registry
-
-    vads = {cfg.vad.backend: loaded}
-    for name in ("silero", "webrtcvad"):
-        if name not in vads:
-            params = registry.params_class("vad", name)()
-            vads[name] = registry.create("vad", name, params)
-    return vads
-
-
-def _vad_cost(vads: dict[str, Any], audio: np.ndarray | None, rate: int) -> dict[str, float]:
-    """Milliseconds of VAD compute per second of audio, per backend, on the same audio."""
-    from voicebot.bench.pace import vad_ms_per_s
-
-    if audio is None:
-        return {}
-    return {name: vad_ms_per_s(vad, audio, rate) for name, vad in vads.items()}
