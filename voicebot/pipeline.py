@@ -100,7 +100,6 @@ class Conversation:
         self.view = view
         self.log = log
         self.speed = speed
-        self.reply_fn = reply_fn
         self.workers = workers or Workers(threaded=False)
         self.replying = Replying(llm, tts, text_cfg, reply_fn, self.workers, view, self.elapsed)
         self.floor = Floor(conversation_cfg.resume_after_s, conversation_cfg.continue_within_s)
@@ -189,6 +188,10 @@ class Conversation:
     @tts.setter
     def tts(self, tts: Tts) -> None:
         self.replying.tts = tts
+
+    @property
+    def reply_fn(self) -> ReplyFn:
+        return self.replying.reply_fn
 
     def _finished(self, source: AudioSource, sink: AudioSink) -> bool:
         if not source.finished or self._reply is not None or self.listener.has_work():

@@ -137,7 +137,8 @@ def builtin_rows(models: Sequence[str], system_prompt: str,
 def _builtin_maker(model: str, system_prompt: str, threads: int | None) -> Callable[[], Any]:
     def make() -> Any:
         from voicebot.config import load_config
-        from voicebot.llm.llamacpp import LlamaCppLlm, LlamaCppParams
+        from voicebot.llm.llamacpp import LlamaCppLlm
+        from voicebot.llm.llamacpp_params import LlamaCppParams
 
         configured = load_config(None).llm  # the shipped sampling settings, this model
         base = configured.params if configured.backend == "llama.cpp" else LlamaCppParams()

@@ -118,7 +118,8 @@ def run_quality(out: Path, load_before: float, args: argparse.Namespace) -> int:
 
 
 def bench_llms(quick: bool) -> list[LlmRun]:
-    from voicebot.llm.llamacpp import LlamaCppLlm, LlamaCppParams
+    from voicebot.llm.llamacpp import LlamaCppLlm
+    from voicebot.llm.llamacpp_params import LlamaCppParams
 
     runs: list[LlmRun] = []
     counter: Callable[[str], int] | None = None

@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import os
 import signal
-import subprocess
 import sys
 import threading
 import time
@@ -24,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from voicebot.bench.server_process import ServerProcess, first_http_line, serving_url
 from voicebot.bench.speech_set import DEFAULT_SPEECH_DIR
 
 HELP = "many sessions: N concurrent clients at 1x, LLM on llama.cpp's server; e2e per N"
@@ -90,14 +90,14 @@ def run(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, _interrupt)  # stop the servers on `timeout`/kill too
     results: list[TurnResult] = []
     load_before = os.getloadavg()[0]
-    with Process.start([sys.executable, str(REPO / "scripts" / "llama_server.py"), "--port",
+    with ServerProcess.start([sys.executable, str(REPO / "scripts" / "llama_server.py"), "--port",
                         "0", "--model", str(model), "--parallel", str(levels[-1])],
-                       args.out / "llama-server.log", _first_line) as llm:
+                       args.out / "llama-server.log", first_http_line) as llm:
         config_path = _serve_config(cfg.source, llm.address + "/v1", args.out)
-        with Process.start([sys.executable, "-m", "voicebot", "serve", "--config",
+        with ServerProcess.start([sys.executable, "-m", "voicebot", "serve", "--config",
                             str(config_path), "--port", "0", "--max-sessions",
                             str(levels[-1]), "--log-dir", str(args.out / "sessions")],
-                           args.out / "voicebot-serve.log", _serving_url) as server:
+                           args.out / "voicebot-serve.log", serving_url) as server:
             for n in levels:
                 say(f"{n} client(s) × {args.questions} question(s)…")
                 round_results = run_clients(server.address, n, questions, args.questions)
@@ -132,10 +132,10 @@ def run_cycles_bench(cfg: Any, questions: list[Question], cycles: int, clients: 
 
     signal.signal(signal.SIGTERM, _interrupt)
     load_before = os.getloadavg()[0]
-    with Process.start([sys.executable, "-m", "voicebot", "serve", "--config",
+    with ServerProcess.start([sys.executable, "-m", "voicebot", "serve", "--config",
                         str(cfg.source), "--port", "0", "--max-sessions", str(clients),
                         "--log-dir", str(out / "sessions")],
-                       out / "voicebot-serve.log", _serving_url) as server:
+                       out / "voicebot-serve.log", serving_url) as server:
         pid = server.proc.pid
         say(f"{cycles} cycles of {clients} client(s), one question each…")
 
@@ -267,63 +267,3 @@ def _serve_config(base: Path, base_url: str, out: Path) -> Path:
         f"llm:\n  backend: openai\n  base_url: {base_url}\n  model: default\n"
         "  api_key_env: null\n", encoding="utf-8")
     return path
-
-
-class Process:
-    """A server subprocess whose address is read from its output."""
-
-    def __init__(self, proc: subprocess.Popen[str], address: str) -> None:
-        self.proc = proc
-        self.address = address
-
-    @classmethod
-    def start(cls, command: list[str], log: Path, find: Any, timeout: float = 120.0
-              ) -> Process:
-        from voicebot.errors import VoicebotError
-
-        log_file = log.open("w", encoding="utf-8")
-        proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                text=True, cwd=REPO)
-        assert proc.stdout is not None
-        deadline = time.monotonic() + timeout
-        for line in proc.stdout:
-            log_file.write(line)
-            address = find(line)
-            if address:
-                threading.Thread(target=_copy, args=(proc, log_file), daemon=True).start()
-                return cls(proc, address)
-            if time.monotonic() > deadline:
-                break
-        proc.kill()
-        raise VoicebotError(f"{command[1]} did not start; see {log}")
-
-    def __enter__(self) -> Process:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(15)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(5)
-
-
-def _copy(proc: subprocess.Popen[str], log_file: Any) -> None:
-    assert proc.stdout is not None
-    for line in proc.stdout:
-        log_file.write(line)
-        log_file.flush()
-    log_file.close()
-
-
-def _first_line(line: str) -> str | None:
-    line = line.strip()
-    return line if line.startswith("http://") else None
-
-
-def _serving_url(line: str) -> str | None:
-    import re
-
-    match = re.search(r"(ws://\S+/ws)", line)
-    return match.group(1) if match else None

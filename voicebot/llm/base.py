@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator, Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
+from voicebot.config_sections import ParamError
 from voicebot.events import ChatMessage
 
 
@@ -33,3 +34,13 @@ def warmup_messages(system_prompt: str | None = None) -> list[ChatMessage]:
 
     prompt = SPOKEN_SYSTEM_PROMPT if system_prompt is None else system_prompt
     return [ChatMessage("system", prompt), ChatMessage("user", "Hello.")]
+
+
+def check_sampling(params: Any) -> None:
+    """Checks shared by every LLM backend's Params: temperature, top_p, max_tokens."""
+    if not 0.0 <= params.temperature <= 2.0:
+        raise ParamError("temperature", params.temperature, "must be between 0 and 2")
+    if not 0.0 < params.top_p <= 1.0:
+        raise ParamError("top_p", params.top_p, "must be > 0 and <= 1")
+    if not 1 <= params.max_tokens <= 4096:
+        raise ParamError("max_tokens", params.max_tokens, "must be between 1 and 4096")

@@ -33,9 +33,9 @@ from typing import Any
 from voicebot.config import ParamError
 from voicebot.errors import BackendError, TruncatedReply
 from voicebot.events import ChatMessage
+from voicebot.llm.base import check_sampling
 from voicebot.llm.chunks import chunk_content
 from voicebot.llm.handoff import Done, Handoff, drain
-from voicebot.llm.llamacpp import check_sampling
 
 ERROR_BODY_LIMIT = 2000
 

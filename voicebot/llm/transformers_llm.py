@@ -25,8 +25,7 @@ from typing import Any, Literal
 from voicebot.config import ParamError
 from voicebot.errors import BackendError
 from voicebot.events import ChatMessage
-from voicebot.llm.base import warmup_messages
-from voicebot.llm.llamacpp import check_sampling
+from voicebot.llm.base import check_sampling, warmup_messages
 from voicebot.llm.models import check_model_param, is_builtin, resolve_gguf
 from voicebot.progress import say
 from voicebot.threads import Threads, resolve_threads
