@@ -3,6 +3,8 @@ counts as a cut-in."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -163,3 +165,36 @@ def test_report_says_where_turns_closed_and_the_noise_snr() -> None:
     table = "\n".join(_noise_table(noisy, ["silence", "smart"], "smart"))
     assert "| q1 | 12.3 | replied | replied | Why is the sky blue? |" in table
     assert "| q2 | -11.2 | no reply | no reply |  |" in table
+
+
+def test_statements_are_real_recordings_up_to_12_s_that_are_not_questions(tmp_path: Path) -> None:
+    import soundfile as sf
+
+    from voicebot.bench.turns import real_statements
+
+    rows = [("a.wav", 1.0, "SHORT ONE"), ("b.wav", 2.0, "Is this a question?"),
+            ("c.wav", 3.0, "A finished statement."), ("d.wav", 13.0, "A paragraph.")]
+    with (tmp_path / "manifest.tsv").open("w") as f:
+        f.write("file\tduration_s\tspeaker_or_source\treference_text\n")
+        for name, seconds, text in rows:
+            sf.write(tmp_path / name, np.zeros(round(seconds * 16000), np.float32), 16000)
+            f.write(f"{name}\t{seconds}\tx\t{text}\n")
+    found = real_statements(tmp_path, [], 16000, skip=1, count=5)
+    assert [label for label, _, _ in found] == ["statement: c.wav"]  # a.wav is the clean set's
+    both = real_statements(tmp_path, [tmp_path], 16000, skip=0, count=1)
+    assert [label for label, _, _ in both] == ["statement: a.wav", "statement: a.wav",
+                                               "statement: c.wav"]
+
+
+def test_report_gives_the_statements_e2e_and_their_long_waits() -> None:
+    from voicebot.bench.turns_report import _row, _statement_table
+
+    def turn(wait: float) -> TurnRecord:
+        return TurnRecord(index=1, marks={"speech_end": 1.0, "endpoint": 1.0 + wait,
+                                          "playback_start": 1.6 + wait})
+
+    outcomes = [Outcome("smart", "statement", f"s{i}", [turn(w)])
+                for i, w in enumerate((0.3, 0.4, 1.8))]
+    outcomes.append(Outcome("smart", "statement", "silent", []))
+    table = "\n".join(_statement_table({"smart": _row(outcomes)}))
+    assert "| smart | 3 / 4 | 1.00 / 2.12 | 0.40 / 1.52 | 1 |" in table

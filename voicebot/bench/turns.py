@@ -1,11 +1,14 @@
 """`voicebot bench turns`: end-of-turn settings side by side, in one run, at 1x.
 
-Three inputs per setting: (a) real utterances with a 1.0 s pause inside an unfinished
+Four inputs per setting: (a) real utterances with a 1.0 s pause inside an unfinished
 sentence (a cut-in is reply audio that starts before the speaker resumes); (b) the finished
 questions of `bench talk` (e2e latency); (c) the same questions with noise under them (every
-one should still get an endpoint and a reply). Settings: the fixed silence rule at 400 ms
-(the old default) and 200 ms, and Smart Turn asked after 200 ms; plus, on (b) only, the
-chosen turn setting with webrtcvad instead of Silero, to show what the VAD costs.
+one should still get an endpoint and a reply); (d) finished statements, real recordings that
+are not questions (a turn detector may hold them: e2e p90 and the waits over 1 s), under the
+200 ms settings. (a) and (d) in one run show what a shorter wait costs in cut-ins.
+Settings: the fixed silence rule at 400 ms (the old default) and 200 ms, and Smart Turn
+asked after 200 ms; plus, on (b) only, the chosen turn setting with webrtcvad instead of
+Silero, to show what the VAD costs.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ if TYPE_CHECKING:
     from voicebot.pipeline import Conversation
 
 HELP = "end of turn: cut-ins on mid-sentence pauses and e2e latency per turn setting at 1x"
+STATEMENT_MAX_S = 12.0  # longer recordings are paragraphs, not one turn
 LEAD_S = 0.5
 AFTER_RESUME_S = 1.0
 """The pause set is replayed up to this long after the speaker resumes: a cut-in happens
@@ -48,11 +52,11 @@ class Setting:
     end_ms: int
     turn: Literal["silence", "smart-turn"]
     vad: str | None = None  # None: the config's VAD
-    only: tuple[str, ...] = ("pause", "clean", "noise")
+    only: tuple[str, ...] = ("pause", "clean", "noise", "statement")
 
 
 SETTINGS = (
-    Setting("silence 400 ms", 400, "silence"),
+    Setting("silence 400 ms", 400, "silence", only=("pause", "clean", "noise")),
     Setting("silence 200 ms", 200, "silence"),
     Setting("smart-turn 200 ms", 200, "smart-turn"),
     Setting("smart-turn 200 ms, webrtcvad", 200, "smart-turn", vad="webrtcvad",
@@ -62,7 +66,7 @@ SETTINGS = (
 
 @dataclass(frozen=True)
 class BenchInput:
-    kind: str  # pause | clean | noise
+    kind: str  # pause | clean | noise | statement
     label: str
     audio: np.ndarray
     reference: str = ""
@@ -130,6 +134,13 @@ def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--questions", type=int, default=6,
                         help="synthesized questions (max 6), plus --real real ones")
     parser.add_argument("--real", type=int, default=4, help="short real recordings (default 4)")
+    parser.add_argument("--statements", type=int, default=12,
+                        help="finished statements: real recordings of at most "
+                             f"{STATEMENT_MAX_S:g} s after the --real ones (default 12)")
+    parser.add_argument("--statements-dir", type=Path, action="append", default=[],
+                        help="more real statements (a folder with manifest.tsv; every "
+                             f"recording of at most {STATEMENT_MAX_S:g} s), e.g. the "
+                             "held-out set of scripts/heldout_set.py; repeatable")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -154,6 +165,9 @@ def run(args: argparse.Namespace) -> int:
     questions += real_turns(args.speech_dir, rate, args.real)
     inputs = [BenchInput("pause", p.label, p.audio[: round((p.resume_at + AFTER_RESUME_S) * rate)],
                          resume_at=p.resume_at, pause_at=p.pause_at) for p in pauses]
+    for label, audio, ref in real_statements(args.speech_dir, args.statements_dir, rate,
+                                             skip=args.real, count=args.statements):
+        inputs.append(BenchInput("statement", label, audio, ref))
     for i, q in enumerate(questions):
         ref = references.get(q.label, q.label.removeprefix("tts: "))
         noise = ("white", "low-passed")[i % 2]
@@ -178,6 +192,29 @@ def run(args: argparse.Namespace) -> int:
                           pace.line() if pace is not None else "")
     say(f"Report: {report}")
     return 0
+
+
+def real_statements(speech_dir: Path, extra_dirs: list[Path], rate: int, skip: int,
+                    count: int) -> list[tuple[str, np.ndarray, str]]:
+    """(label, audio, reference) of real recordings that are one finished statement: of
+    `speech_dir`'s recordings up to STATEMENT_MAX_S, `count` after the `skip` shortest (those
+    are the clean set's), and every one of `extra_dirs` up to that length. Question marks
+    are left out where the reference has punctuation."""
+    from voicebot.audio.wav import read_wav
+    from voicebot.bench.speech_set import has_manifest, read_manifest
+
+    chosen: list[tuple[Path, dict[str, str]]] = []
+    for folder, limit in [(speech_dir, count), *((d, None) for d in extra_dirs)]:
+        if not has_manifest(folder) or limit == 0:
+            continue
+        rows = sorted((r for r in read_manifest(folder)
+                       if float(r["duration_s"]) <= STATEMENT_MAX_S
+                       and not r["reference_text"].rstrip().endswith("?")),
+                      key=lambda r: float(r["duration_s"]))
+        rows = rows[skip:skip + limit] if limit is not None else rows
+        chosen += [(folder, r) for r in rows]
+    return [(f"statement: {r['file']}", read_wav(folder / r["file"], rate), r["reference_text"])
+            for folder, r in chosen]
 
 
 def _summary(outcome: Outcome) -> str:

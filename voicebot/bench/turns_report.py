@@ -14,6 +14,7 @@ from voicebot.metrics import percentile
 
 TARGET_MEDIAN_S = 0.50
 TARGET_P90_S = 0.80
+STATEMENT_P90_S = 1.3  # issue 22: finished statements and commands
 TARGET_CUT_INS = 1 / 15
 
 
@@ -60,6 +61,10 @@ def write_report(outcomes: Sequence[Any], settings: Sequence[Any], cfg: Any, out
         "",
         *_early_table(outcomes, detector_names),
         "",
+        "## Finished statements (real recordings that are not questions)",
+        "",
+        *_statement_table(rows),
+        "",
         "## Noise set (the finished questions with noise under them)",
         "",
         *_noise_table(outcomes, names, detector_names[0] if detector_names else names[-1]),
@@ -100,7 +105,8 @@ def _wer(outcomes: Sequence[Any]) -> float | None:
 
 
 def _row(outcomes: Sequence[Any]) -> dict[str, Any]:
-    by_kind = {k: [o for o in outcomes if o.kind == k] for k in ("pause", "clean", "noise")}
+    by_kind = {k: [o for o in outcomes if o.kind == k]
+               for k in ("pause", "clean", "noise", "statement")}
     calls = [ms for o in outcomes for ms in o.detector_ms]
     return {
         "by_kind": by_kind,
@@ -109,11 +115,34 @@ def _row(outcomes: Sequence[Any]) -> dict[str, Any]:
         "pause_answered": sum(o.answered for o in by_kind["pause"]),
         "clean": _e2e(by_kind["clean"]),
         "noise": _e2e(by_kind["noise"]),
+        "statement": _e2e(by_kind["statement"]),
+        "statement_waits": _waits(by_kind["statement"]),
         "noise_answered": (sum(o.answered for o in by_kind["noise"]), len(by_kind["noise"])),
         "wer_clean": _wer(by_kind["clean"]),
         "wer_noise": _wer(by_kind["noise"]),
         "detector_ms": statistics.median(calls) if calls else None,
     }
+
+
+def _waits(outcomes: Sequence[Any]) -> list[float]:
+    """End-of-turn delays (speech end -> endpoint) of the turns that replied."""
+    return [t.figures["end_of_turn_delay"] for o in outcomes for t in o.turns
+            if "end_of_turn_delay" in t.figures and "e2e_latency" in t.figures]
+
+
+def _statement_table(rows: dict[str, dict[str, Any]]) -> list[str]:
+    lines = ["| setting | statements replied | e2e median / p90 (s) | end of turn median / "
+             "p90 (s) | waits over 1 s |", "|---|---:|---:|---:|---:|"]
+    for name, r in rows.items():
+        total = len(r["by_kind"]["statement"])
+        if not total:
+            continue
+        waits = r["statement_waits"]
+        lines.append(f"| {name} | {len(r['statement'])} / {total} | {_s(r['statement'])} "
+                     f"| {_s(waits)} | {sum(w > 1.0 for w in waits)} |")
+    lines += ["", f"Target: e2e p90 ≤ {STATEMENT_P90_S:.1f} s on finished statements, with "
+              "no more cut-ins on the pause set."]
+    return lines
 
 
 def _s(values: Sequence[float]) -> str:
