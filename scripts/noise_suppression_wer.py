@@ -13,6 +13,9 @@ of `bench talk` and the dev recordings of 12 s or less, each clean and with the 
 
 from __future__ import annotations
 
+import argparse
+from pathlib import Path
+
 import numpy as np
 
 from voicebot.audio.resample import resample
@@ -54,7 +57,10 @@ def suppress(audio: np.ndarray, floor: float = 0.1, smoothing: float = 0.98,
 
 
 def main() -> None:
-    cfg = load_config(None)
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--config", type=Path, help="YAML config (default: the default one)")
+    args = parser.parse_args()  # before any model loads: --help is instant
+    cfg = load_config(args.config)
     asr, tts = load_asr(cfg), load_tts(cfg)
     inputs = [(q, resample(np.concatenate(list(tts.synthesize(q))), tts.sample_rate, RATE))
               for q in QUESTIONS]

@@ -8,6 +8,7 @@ Prints the median of 7 syntheses per setting: threads (0 = one per core) and spi
 
 from __future__ import annotations
 
+import argparse
 import statistics
 import subprocess
 import sys
@@ -31,6 +32,7 @@ def median_ms(tts: PiperTts, repeats: int = 7) -> float:
 
 
 def main() -> None:
+    argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0]).parse_args()
     voices = {s: PiperTts(PiperParams(threads=s[0], spinning=s[1])) for s in SETTINGS}
     print(f"piper joe, {TEXT!r}: median synthesis of 7")
     print("| threads | spinning | quiet | beside one busy process |")

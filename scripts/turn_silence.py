@@ -9,11 +9,12 @@ them) heard as finished early (0.12 s, or the VAD's last frame + SETTLE_S if soo
 the ask, and how long those pauses last: an end of turn that waits longer than the ask would
 hold the shorter ones, at the cost of that wait after every finished turn.
 
-    python scripts/turn_silence.py
+    python scripts/turn_silence.py [--config configs/default.yaml] [--speech-dir DIR]
 """
 
 from __future__ import annotations
 
+import argparse
 from pathlib import Path
 from typing import Any
 
@@ -107,9 +108,14 @@ def natural_pauses(speech_dir: Path, vad: Any, detector: Any) -> None:
 
 
 def main() -> None:
-    cfg = load_config(None)
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--config", type=Path, help="YAML config (default: the default one)")
+    parser.add_argument("--speech-dir", type=Path, default=DEFAULT_SPEECH_DIR,
+                        help="real speech with manifest.tsv (default ../shared/speech/dev)")
+    args = parser.parse_args()  # before any model loads: --help is instant
+    cfg = load_config(args.config)
     detector, vad, tts = load_turn(cfg), load_vad(cfg), load_tts(cfg)
-    speech_dir = DEFAULT_SPEECH_DIR
+    speech_dir = args.speech_dir
     turns = talk.synthesized_turns(tts, cfg, 6) + talk.real_turns(speech_dir, RATE, 4)
     audio_of = {t.label: t.audio for t in turns}
     finished = [(t.label, speech_offset(t.audio, RATE) or 0.0) for t in turns]
