@@ -48,8 +48,9 @@ def converse(audio: np.ndarray, *, echo: EchoMode, barge_in: bool | str = "auto"
              continue_within_s: float = 1.5,
              ) -> tuple[list[TurnRecord], Conversation, WavSink, FakeLlm]:
     """One session in a simulated room; `known_room` cancels with the room's exact response
-    instead of AEC3 (whose suppressor takes a synthetic voice under an equally synthetic
-    echo for echo, where it keeps real speech: see the test on recorded speech)."""
+    (for the VAD and the recognizer alike) instead of AEC3 (whose suppressor takes a
+    synthetic voice under an equally synthetic echo for echo, where it keeps real speech:
+    see the test on recorded speech)."""
     clock = FakeClock()
     llm = FakeLlm(clock, REPLY, ttft_s=0.2, per_token_s=0.05)
     cfg = fake_config(
@@ -71,8 +72,9 @@ def converse(audio: np.ndarray, *, echo: EchoMode, barge_in: bool | str = "auto"
     sink = WavSink(None, sample_rate=RATE)
     room = EchoRoomSource(WavReplaySource(audio, RATE, FRAME, speed=1.0), sink.played,
                           gain_db=gain_db, delay_ms=delay_ms)
-    if known_room:
+    if known_room:  # exact, so the recognizer hears its output too (no words filter)
         conversation.make_canceller = lambda rate: KnownRoomCanceller(room.response, rate)
+        conversation.echo_words = "aec3"
     return conversation.run(room, sink), conversation, sink, llm
 
 
@@ -154,7 +156,7 @@ def test_the_reference_is_aligned_with_the_microphone_sample_for_sample() -> Non
     assert max(echo_residual) < 1e-4  # ... and nothing of it is left
 
 
-def test_the_echo_recording_holds_microphone_reference_and_cleaned_on_one_time_base(
+def test_the_echo_recording_holds_microphone_reference_cleaned_and_words_on_one_time_base(
         tmp_path: Path) -> None:
     clock = FakeClock()
     cfg = fake_config(conversation=ConversationConfig(speculative_reply=False, prefill=False))
@@ -170,8 +172,8 @@ def test_the_echo_recording_holds_microphone_reference_and_cleaned_on_one_time_b
     room = EchoRoomSource(WavReplaySource(audio, RATE, FRAME), sink.played, delay_ms=130.0)
     conversation.run(room, sink)
     data, rate = sf.read(recording, dtype="float32", always_2d=True)
-    assert rate == RATE and data.shape == (len(audio), 3)
-    mic, reference, cleaned = data.T
+    assert rate == RATE and data.shape == (len(audio), 4)
+    mic, reference, cleaned, words = data.T
     before_reply = int(2.6 * RATE)
     assert np.array_equal(mic[:before_reply], audio[:before_reply])  # the user, as heard
     assert room.echo and np.abs(mic - audio).max() > 0.01  # and then the bot's echo
@@ -180,6 +182,7 @@ def test_the_echo_recording_holds_microphone_reference_and_cleaned_on_one_time_b
     lag = _best_lag(mic[int(3.5 * RATE):], reference[int(3.5 * RATE):], RATE // 4)
     assert lag == round(0.130 * RATE)  # the room's delay, found in the recording
     assert np.abs(cleaned[int(2.6 * RATE):]).max() < np.abs(mic[int(2.6 * RATE):]).max()
+    assert np.abs(words[int(2.6 * RATE):]).max() < np.abs(mic[int(2.6 * RATE):]).max()
 
 
 def _best_lag(near: np.ndarray, far: np.ndarray, most: int) -> int:

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from voicebot.audio.echo import EchoCancellation, SteadyTimeMap, WebRtcEchoCanceller
+from voicebot.audio.linear_echo import LinearEchoFilter
 from voicebot.audio.played import PlayedAudio
 from voicebot.audio.wav import read_wav
 from voicebot.audio.wav_sink import WavSink
@@ -158,3 +159,37 @@ def test_with_no_echo_path_the_room_counts_as_learned_and_the_user_is_heard(
     assert stage.learned and stage.no_echo_path
     onsets = _speech_onsets(SileroVad(), out)
     assert onsets and 5.0 < onsets[0] < 5.4
+
+
+def test_in_double_talk_the_words_keep_the_users_voice_that_aec3_suppresses(
+        speech_dir: Path) -> None:
+    # a user 6 dB under the bot's echo: AEC3's suppressor takes much of the voice with the
+    # echo (what the VAD hears); the words' linear filter (audio/linear_echo.py) leaves it
+    far = np.concatenate([read_wav(speech_dir / f"lj_LJ001-000{i}.wav", RATE)
+                          for i in (1, 3)])[: 13 * RATE]
+    far = far * np.float32(10 ** ((-20.0 - _dbfs(far)) / 20))
+    user = read_wav(speech_dir / "lj_LJ001-0002.wav", RATE)[: 2 * RATE]
+    user = user * np.float32(10 ** ((-26.0 - _dbfs(user)) / 20))
+    near = np.convolve(far, echo_path(RATE, delay_ms=100, gain_db=0.0))[: len(far)]
+    near = near.astype(np.float32)
+    at = 10 * RATE  # the filter learns from the bot's voice alone until then
+    near[at: at + len(user)] += user
+    played = PlayedAudio(RATE)
+    played.add(0.0, far)
+    stage = EchoCancellation(WebRtcEchoCanceller(RATE), played, lambda t: t,
+                             words_filter=LinearEchoFilter(RATE))
+    frames = [stage.process(AudioFrame(near[i:i + 480], RATE, i / RATE))
+              for i in range(0, len(near) // 480 * 480, 480)]
+    cleaned = np.concatenate([f.samples for f in frames])[at: at + len(user)]
+    words = np.concatenate([f.words for f in frames if f.words is not None])[at: at + len(user)]
+    assert stage.learned and stage.words_filter is not None and stage.words_filter.trusted
+
+    def kept_db(heard: np.ndarray) -> float:  # the user's voice against what differs from it
+        return float(10 * np.log10(np.sum(user ** 2) / np.sum((heard - user) ** 2)))
+
+    assert kept_db(words) >= 10.0
+    assert kept_db(words) >= kept_db(cleaned) + 6.0
+
+
+def _dbfs(audio: np.ndarray) -> float:
+    return float(20 * np.log10(np.sqrt(np.mean(audio ** 2))))

@@ -113,6 +113,7 @@ def build_conversation(
         make_canceller=functools.partial(WebRtcEchoCanceller,
                                          noise_suppression=cfg.audio.noise_suppression),
         echo_recording=overrides.echo_recording,
+        echo_words=cfg.audio.echo_words,
     )
 
 
@@ -134,6 +135,7 @@ def conversation_settings(conversation: Conversation) -> dict[str, object]:
         "text": dataclasses.asdict(conversation.text_cfg),
         "barge_in": conversation.barge_in_setting,
         "echo_cancellation": conversation.echo_mode,
+        "echo_words": conversation.echo_words,
         "speculative_reply": conversation.speculation.enabled,
         "prefill": conversation.prefill,
         "history_tokens": conversation.history.budget_tokens,

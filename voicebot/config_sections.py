@@ -32,6 +32,11 @@ class AudioConfig:
     output are live devices (a microphone and a speaker)."""
     noise_suppression: bool = False
     """WebRTC's noise suppressor with the canceller (it also colours the voice)."""
+    echo_words: Literal["linear", "aec3"] = "linear"
+    """What the recognizer hears while the bot talks: `linear`, a linear echo filter's
+    output, which keeps the words of a user who speaks over the bot (audio/linear_echo.py);
+    `aec3`, the canceller's own output, as the VAD hears it (its suppressor eats the first
+    words in double talk)."""
 
 
 @dataclass

@@ -39,11 +39,14 @@ class TranscriptUpdate:
 
 @dataclass(frozen=True)
 class AudioFrame:
-    """A block of mono float32 samples in [-1, 1] starting at audio time `start`."""
+    """A block of mono float32 samples in [-1, 1] starting at audio time `start`.
+    `words`: the same stretch as the recognizer should hear it, where that differs from
+    what the VAD hears (echo cancellation: audio/linear_echo.py); None when it does not."""
 
     samples: np.ndarray = field(repr=False)
     sample_rate: int
     start: float
+    words: np.ndarray | None = field(default=None, repr=False)
 
     @property
     def duration(self) -> float:

@@ -17,8 +17,16 @@ from pathlib import Path
 
 import numpy as np
 
-from voicebot.audio.echo import EchoCancellation, EchoCanceller, EchoMode, EchoTap, echo_wanted
+from voicebot.audio.echo import (
+    EchoCancellation,
+    EchoCanceller,
+    EchoMode,
+    EchoTap,
+    EchoWords,
+    echo_wanted,
+)
 from voicebot.audio.levels import rms_dbfs
+from voicebot.audio.linear_echo import LinearEchoFilter
 from voicebot.audio.sinks import AudioSink
 from voicebot.audio.sources import AudioSource
 from voicebot.capabilities import LiveInput, RecordsPlayback
@@ -31,9 +39,11 @@ MUTED_VOICE_DBFS = -40.0  # quieter input while muted is not counted as speech
 
 def echo_stage(mode: EchoMode, source: AudioSource, sink: AudioSink, sample_rate: int,
                make_canceller: Callable[[int], EchoCanceller], to_clock: Callable[[float], float],
-               recording: Path | None, view: ConversationView) -> EchoCancellation | None:
+               recording: Path | None, view: ConversationView,
+               words: EchoWords = "linear") -> EchoCancellation | None:
     """The canceller for this run, if `mode` wants one with these devices (auto: both
-    live) and the sink says what it played; `to_clock` maps audio time to session time."""
+    live) and the sink says what it played; `to_clock` maps audio time to session time.
+    `words`: what the recognizer hears in double talk (audio/linear_echo.py)."""
     live_input = isinstance(source, LiveInput) and source.live
     live_output = isinstance(sink, RecordsPlayback) and sink.live
     if not echo_wanted(mode, live_input=live_input, live_output=live_output):
@@ -43,7 +53,9 @@ def echo_stage(mode: EchoMode, source: AudioSource, sink: AudioSink, sample_rate
                     "is nothing to cancel with; off)")
         return None
     tap = EchoTap(recording, sample_rate) if recording else None
-    return EchoCancellation(make_canceller(sample_rate), sink.played, to_clock, tap)
+    words_filter = LinearEchoFilter(sample_rate) if words == "linear" else None
+    return EchoCancellation(make_canceller(sample_rate), sink.played, to_clock, tap,
+                            words_filter)
 
 
 def cancel_echo(echo: EchoCancellation, frame: AudioFrame, view: ConversationView) -> AudioFrame:

@@ -90,8 +90,10 @@ class Listener:
         self.turn_cfg = turn_cfg or TurnConfig()
         self.workers = workers or Workers(threaded=False)
         self.reframer = Reframer(vad.frame_samples)
+        self.words_reframer = Reframer(vad.frame_samples)
         keep = max(endpoint.preroll_ms / 1000.0, CARRY_S + CARRY_GAP_S, TURN_AUDIO_S) + 1.0
-        self.timeline = AudioTimeline(sample_rate, keep)
+        self.timeline = AudioTimeline(sample_rate, keep)  # what the VAD heard
+        self.words = AudioTimeline(sample_rate, keep)  # what the recognizer hears (AudioFrame)
         self.judge = TurnJudge(turn, endpoint, self.turn_cfg, self.timeline,
                                self.turn_cfg.text_rule and decode_in_pauses,
                                self.workers) if turn is not None else None
@@ -126,13 +128,16 @@ class Listener:
         if frame.sample_rate != self.sample_rate:
             raise ValueError(f"expected {self.sample_rate} Hz frames, got {frame.sample_rate}")
         events: list[SpeechStarted | SpeechEnded] = []
-        for block in self.reframer.push(frame.samples):
-            events.extend(self._push_block(block))
+        heard = self.words_reframer.push(frame.samples if frame.words is None else frame.words)
+        for block, words in zip(self.reframer.push(frame.samples), heard, strict=True):
+            events.extend(self._push_block(block, words))
         return events
 
-    def _push_block(self, block: np.ndarray) -> list[SpeechStarted | SpeechEnded]:
+    def _push_block(self, block: np.ndarray,
+                    words: np.ndarray) -> list[SpeechStarted | SpeechEnded]:
         start = self.audio_time
         self.timeline.append(block)
+        self.words.append(words)
         self._vad_samples += len(block)
         prob = self.vad.speech_prob(block)
         self._pause.frame(prob >= self.endpoint_cfg.threshold, self.audio_time,
@@ -148,7 +153,7 @@ class Listener:
                 events[i] = heard = heard_end(self.timeline, event, onset)
                 self._end(event, heard)
         if self._current is not None and not fed:
-            self._current.transcriber.insert_audio(block)
+            self._current.transcriber.insert_audio(words)
         return events
 
     def _judge(self, now: float) -> float | None:
@@ -168,8 +173,7 @@ class Listener:
             begin = max(utterance_audio_start(event.at, self.endpoint_cfg, self._voice_end),
                         self.timeline.start)
         carried = self._history.open(transcriber, event.at, begin, self.timeline.start, awaits)
-        transcriber.insert_audio(self.timeline.slice(transcriber.buffer_start,
-                                                     self.timeline.end))
+        transcriber.insert_audio(self.words.slice(transcriber.buffer_start, self.words.end))
         self._current = _Utterance(transcriber, event.at, own_start, carried, awaits)
 
     def _end(self, event: SpeechEnded, heard: SpeechEnded | None = None) -> None:
@@ -276,6 +280,7 @@ class Listener:
         while self.endpointer.in_speech and fed <= limit:
             start = self.audio_time
             self.timeline.append(silence)
+            self.words.append(silence)
             self._vad_samples += len(silence)
             for event in self.endpointer.push(start, self._frame_s, 0.0):
                 events.append(event)

@@ -21,7 +21,13 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from voicebot.audio.clockmap import AudioClockMap
-from voicebot.audio.echo import EchoCancellation, EchoCanceller, EchoMode, WebRtcEchoCanceller
+from voicebot.audio.echo import (
+    EchoCancellation,
+    EchoCanceller,
+    EchoMode,
+    EchoWords,
+    WebRtcEchoCanceller,
+)
 from voicebot.audio.sinks import AudioSink
 from voicebot.audio.sources import AudioSource
 from voicebot.capabilities import SupportsPause, SupportsPrefill
@@ -77,6 +83,7 @@ class Conversation:
         echo_mode: EchoMode = "off",
         make_canceller: Callable[[int], EchoCanceller] = WebRtcEchoCanceller,
         echo_recording: Path | None = None,
+        echo_words: EchoWords = "linear",
     ) -> None:
         """`reply_fn` makes the reply path: streaming by default; the benchmark passes
         `reply.whole_reply_events` to run the naive cascade on the same loop. `workers`
@@ -85,7 +92,8 @@ class Conversation:
         listener's turn verdicts the same ones. `echo_mode` (auto, on, off)
         says whether `make_canceller(sample_rate)` cleans the input of what the sink played
         (input_gate.py); decided per run, from the devices. `echo_recording`: a WAV of what
-        the canceller saw (audio/echo.py's EchoTap)."""
+        the canceller saw (audio/echo.py's EchoTap). `echo_words`: what the recognizer hears
+        while the bot talks (audio/linear_echo.py)."""
         self.listener = listener
         self.text_cfg = text_cfg
         self.barge_in_setting = conversation_cfg.barge_in
@@ -93,6 +101,7 @@ class Conversation:
         self.echo_mode = echo_mode
         self.make_canceller = make_canceller
         self.echo_recording = echo_recording
+        self.echo_words = echo_words
         self.echo: EchoCancellation | None = None
         self.speculation = Speculation(conversation_cfg.speculative_reply)
         self.prefill = conversation_cfg.prefill
@@ -158,7 +167,7 @@ class Conversation:
         self._audio_clock = AudioClockMap(self.speed, source.latency)
         self.echo = echo_stage(self.echo_mode, source, sink, self.listener.sample_rate,
                                self.make_canceller, self._audio_clock.to_clock,
-                               self.echo_recording, self.view)
+                               self.echo_recording, self.view, self.echo_words)
         self.barge_in = self.barge_in_setting is True or \
             (self.barge_in_setting == "auto" and self.echo is not None)
         if self.echo is not None:

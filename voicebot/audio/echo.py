@@ -26,10 +26,12 @@ from typing import Any, Literal, Protocol
 import numpy as np
 
 from voicebot.audio.levels import rms_dbfs
+from voicebot.audio.linear_echo import LinearEchoFilter
 from voicebot.audio.played import PlayedAudio
 from voicebot.events import AudioFrame
 
 EchoMode = Literal["auto", "on", "off"]
+EchoWords = Literal["linear", "aec3"]
 FRAME_S = 0.010  # WebRTC's processing unit
 ECHO_TAIL_S = 0.5  # the room may return what played this long ago (delay and reverberation)
 REFERENCE_ACTIVE_DBFS = -60.0  # a quieter reference has no echo worth gating
@@ -121,12 +123,13 @@ class WebRtcEchoCanceller:
 
 
 class EchoTap:
-    """Writes what the canceller saw, frame by frame, to a 3-channel float WAV on one time
+    """Writes what the canceller saw, frame by frame, to a 4-channel float WAV on one time
     base: the microphone, the reference (what the speaker played, where the canceller was
-    told it played) and what went on to the VAD. `voicebot talk --echo-recording` makes
-    one, to see why an echo got through (cross-correlate channels 1 and 2 for the delay)."""
+    told it played), what went on to the VAD and what went on to the recognizer (the words'
+    linear filter, audio/linear_echo.py). `voicebot talk --echo-recording` makes one, to see
+    why an echo got through (cross-correlate channels 1 and 2 for the delay)."""
 
-    CHANNELS = ("microphone", "reference", "cleaned")
+    CHANNELS = ("microphone", "reference", "cleaned", "words")
 
     def __init__(self, path: Path, sample_rate: int) -> None:
         import soundfile as sf
@@ -135,8 +138,9 @@ class EchoTap:
         self._file: Any = sf.SoundFile(str(path), "w", samplerate=sample_rate,
                                        channels=len(self.CHANNELS), subtype="FLOAT")
 
-    def write(self, near: np.ndarray, far: np.ndarray, cleaned: np.ndarray) -> None:
-        self._file.write(np.stack([near, far, cleaned], axis=1))
+    def write(self, near: np.ndarray, far: np.ndarray, cleaned: np.ndarray,
+              words: np.ndarray) -> None:
+        self._file.write(np.stack([near, far, cleaned, words], axis=1))
 
     def close(self) -> None:
         self._file.close()
@@ -155,7 +159,8 @@ class EchoCancellation:
     learned the room (their ratio is its ERLE when the user is silent): for `bench duplex`."""
 
     def __init__(self, canceller: EchoCanceller, played: PlayedAudio,
-                 to_session_time: Callable[[float], float], tap: EchoTap | None = None) -> None:
+                 to_session_time: Callable[[float], float], tap: EchoTap | None = None,
+                 words_filter: LinearEchoFilter | None = None) -> None:
         if played.sample_rate != canceller.sample_rate:
             raise ValueError(f"the reference is at {played.sample_rate} Hz, the canceller "
                              f"at {canceller.sample_rate} Hz")
@@ -163,6 +168,7 @@ class EchoCancellation:
         self.played = played
         self.to_session_time = SteadyTimeMap(to_session_time)
         self.tap = tap
+        self.words_filter = words_filter
         self.step = round(FRAME_S * canceller.sample_rate)
         self.cpu_s = 0.0
         self.audio_s = 0.0
@@ -192,17 +198,33 @@ class EchoCancellation:
         if not self.learned and reference_db >= LOUD_REFERENCE_DBFS:
             self._check_for_no_echo_path(near)
         out = np.empty_like(near)
+        words = np.empty_like(near)
         for i in range(0, len(near), self.step):
-            part = near[i : i + self.step]
-            cleaned = self.canceller.process(part, far[i : i + self.step])
-            if echo_possible:
-                cleaned = self._gate(part, cleaned)
+            part, far_part = near[i : i + self.step], far[i : i + self.step]
+            cleaned = self.canceller.process(part, far_part)
+            heard = self._words(part, far_part, cleaned, echo_possible)
+            if echo_possible and not self._gate(part, cleaned):
+                cleaned = heard = np.zeros_like(cleaned)
             out[i : i + self.step] = cleaned
+            words[i : i + self.step] = heard
         self.cpu_s += time.thread_time() - started
         if self.tap is not None:
-            self.tap.write(near, far, out)
+            self.tap.write(near, far, out, words)
         self.audio_s += len(near) / frame.sample_rate
-        return AudioFrame(out, frame.sample_rate, frame.start)
+        return AudioFrame(out, frame.sample_rate, frame.start,
+                          words=words if self.words_filter is not None else None)
+
+    def _words(self, near: np.ndarray, far: np.ndarray, cleaned: np.ndarray,
+               echo_possible: bool) -> np.ndarray:
+        """What the recognizer hears of this 10 ms: the linear filter's output while the
+        bot's voice may be in the room and the filter has learned it; AEC3's otherwise."""
+        if self.words_filter is None:
+            return cleaned
+        if not echo_possible:
+            self.words_filter.rest()
+            return cleaned
+        linear = self.words_filter.process(near, far)
+        return linear if self.words_filter.trusted else cleaned
 
     def _check_for_no_echo_path(self, near: np.ndarray) -> None:
         for i in range(0, len(near), self.step):
@@ -213,8 +235,9 @@ class EchoCancellation:
                 self._silent_mic_frames >= NO_PATH_SHARE * self._loud_reference_frames:
             self.learned = self.no_echo_path = True
 
-    def _gate(self, near: np.ndarray, cleaned: np.ndarray) -> np.ndarray:
-        """`cleaned`, or silence where it is the canceller's residue (see the constants)."""
+    def _gate(self, near: np.ndarray, cleaned: np.ndarray) -> bool:
+        """Whether `cleaned` goes on; not while the canceller learns the room, nor where it
+        is the canceller's residue (see the constants)."""
         if self.learned:
             self.echo_in += float(np.dot(near, near))
             self.echo_out += float(np.dot(cleaned, cleaned))
@@ -228,8 +251,8 @@ class EchoCancellation:
         residue = self.residue_db is not None and removed_db >= self.residue_db
         if residue or not self.learned:
             self.gated_s += FRAME_S
-            return np.zeros_like(cleaned)
-        return cleaned
+            return False
+        return True
 
 
 def echo_wanted(mode: EchoMode, *, live_input: bool, live_output: bool) -> bool:

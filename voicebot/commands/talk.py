@@ -47,9 +47,9 @@ def register(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--echo-recording", type=Path, metavar="WAV",
-        help="write what the echo canceller saw to this 3-channel WAV (microphone, what the "
-        "speaker played on the same time base, what went on to the VAD), to find out why "
-        "an echo got through",
+        help="write what the echo canceller saw to this 4-channel WAV (microphone, what the "
+        "speaker played on the same time base, what went on to the VAD, what went on to the "
+        "recognizer), to find out why an echo got through",
     )
     parser.add_argument(
         "--no-table", action="store_true", help="do not print the latency table per turn"

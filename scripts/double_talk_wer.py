@@ -1,0 +1,198 @@
+"""What the recognizer hears of a user who speaks over the bot: offline WER of the configured
+ASR on real lines said over a piper reply in the simulated room, through the echo stage as
+the VAD hears it (AEC3's output) and as the recognizer hears it (`audio.echo_words: linear`,
+voicebot/audio/linear_echo.py), against the same lines alone.
+
+    .venv/bin/python scripts/double_talk_wer.py                        # the dev lines
+    .venv/bin/python scripts/double_talk_wer.py --speech-dir DIR       # any set with manifest.tsv
+
+Each line (2-6 s, said at -26 dBFS, 6 dB under the bot's echo at a 0 dB path) begins 0.8 s
+into a reply that follows 8 s of another (the room is learned, as in `bench duplex` from the
+second reply on). The reply stops `--react` seconds after the line's first audible sample
+(barge-in), and the rooms are `bench duplex`'s: 0 dB at 100 and 200 ms, and -10 dB at 50 ms.
+The recognizer hears the line from 0.3 s before its first audible sample (the pre-roll).
+
+    .venv/bin/python scripts/double_talk_wer.py --onsets
+
+measures instead how soon Silero hears each line under a reply that goes on (3 frames of
+speech in a row, as `endpoint.start_ms` 90) after its first audible sample: on AEC3's
+output (what the VAD hears), on the words' filter output, and on that output only where
+the filter holds still (it cannot explain the block: double talk); and the onsets each
+finds in the bot's voice alone before the line (each one a reply paused for nothing).
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+RATE = 16000
+FRAME = 480
+LINE_DBFS = -26.0
+ROOMS = ((0.0, 100.0), (0.0, 200.0), (-10.0, 50.0))  # (gain dB, delay ms)
+LEARN_TEXT = ("The capital of France is Paris. It sits on the river Seine and has about two "
+              "million people. Paris is known for the Eiffel Tower, the Louvre and its cafes.")
+REPLY_TEXT = ("Photosynthesis is how plants turn sunlight, water and carbon dioxide into sugar "
+              "and oxygen. It happens in the leaves, inside tiny green parts called "
+              "chloroplasts.")
+
+
+def main() -> None:
+    from voicebot.bench.speech_set import DEFAULT_SPEECH_DIR
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--speech-dir", type=Path, default=DEFAULT_SPEECH_DIR)
+    parser.add_argument("--config", type=Path, default=Path("configs/default.yaml"))
+    parser.add_argument("--react", type=float, nargs="+", default=[0.2, 0.5],
+                        help="seconds from the line's onset to the reply stopping")
+    parser.add_argument("--onsets", action="store_true",
+                        help="Silero's onsets under the reply instead of the WER")
+    args = parser.parse_args()
+    if args.onsets:
+        measure_onsets(args.speech_dir, args.config)
+    else:
+        measure(args.speech_dir, args.config, args.react)
+
+
+def _material(speech_dir: Path, cfg: Any) -> tuple[np.ndarray, np.ndarray,
+                                                    list[tuple[str, str, np.ndarray]]]:
+    """The reply that teaches the room, the reply spoken over, and the lines at LINE_DBFS."""
+    from voicebot.audio.levels import rms_dbfs
+    from voicebot.audio.resample import resample
+    from voicebot.audio.wav import read_wav
+    from voicebot.bench.speech_set import read_manifest
+    from voicebot.loading import load_tts
+
+    tts = load_tts(cfg)
+
+    def say(text: str) -> np.ndarray:
+        pcm = np.concatenate(list(tts.synthesize(text))).astype(np.float32)
+        return resample(pcm, tts.sample_rate, RATE)
+
+    lines = []
+    for row in read_manifest(speech_dir):
+        audio = read_wav(speech_dir / row["file"], RATE)
+        if 2.0 <= len(audio) / RATE <= 6.0:
+            scaled = audio * np.float32(10 ** ((LINE_DBFS - rms_dbfs(audio)) / 20))
+            lines.append((row["file"], row["reference_text"], scaled))
+    return say(LEARN_TEXT), say(REPLY_TEXT + " " + REPLY_TEXT), lines
+
+
+def measure(speech_dir: Path, config: Path, reacts: list[float]) -> None:
+    from voicebot.config import load_config
+    from voicebot.loading import load_asr
+
+    cfg = load_config(config)
+    asr = load_asr(cfg)
+    learn, reply, lines = _material(speech_dir, cfg)
+    print(f"{len(lines)} lines of 2-6 s from {speech_dir}, {len(ROOMS)} rooms each")
+    print("| reply stops after | alone | AEC3 (what the VAD hears) | words (linear) |")
+    print("|---|---:|---:|---:|")
+    for react in reacts:
+        errors = {"alone": [0, 0], "aec3": [0, 0], "words": [0, 0]}
+        for _, reference, line in lines:
+            for gain_db, delay_ms in ROOMS:
+                heard, _, _ = over_the_bot(line, learn, reply, react, gain_db, delay_ms)
+                for name, audio in heard.items():
+                    text = " ".join(w.text for w in asr.transcribe(audio))
+                    _count(errors[name], reference, text)
+        cells = [f"{100 * e / max(n, 1):.1f} %" for e, n in errors.values()]
+        print(f"| {react * 1000:.0f} ms | " + " | ".join(cells) + " |")
+
+
+def _count(total: list[int], reference: str, text: str) -> None:
+    from voicebot.bench.asr import word_errors
+
+    e, n = word_errors(reference, text)
+    total[0] += e
+    total[1] += n
+
+
+def measure_onsets(speech_dir: Path, config: Path) -> None:
+    from voicebot.config import load_config
+    from voicebot.vad.silero import SileroVad
+
+    learn, reply, lines = _material(speech_dir, load_config(config))
+    vad = SileroVad()
+    late: dict[str, list[float]] = {"aec3": [], "words": [], "words, double talk": []}
+    false = dict.fromkeys(late, 0)
+    for _, _, line in lines:
+        for gain_db, delay_ms in ROOMS:
+            heard, held, at = over_the_bot(line, learn, reply, None, gain_db, delay_ms)
+            for name in late:
+                audio = heard["aec3" if name == "aec3" else "words"]
+                found = _onsets(vad, audio, held if name == "words, double talk" else None)
+                false[name] += sum(3.0 < t < at for t in found)
+                after = [t - at for t in found if t >= at]
+                late[name].append(after[0] if after else float("inf"))
+    print(f"{len(lines)} lines of 2-6 s from {speech_dir}, {len(ROOMS)} rooms each")
+    print("| Silero hears | onset median | p90 | onsets in the bot's voice alone |")
+    print("|---|---:|---:|---:|")
+    for name, values in late.items():
+        median, p90 = np.median(values) * 1000, np.percentile(values, 90) * 1000
+        print(f"| {name} | {median:.0f} ms | {p90:.0f} ms | {false[name]} |")
+
+
+def _onsets(vad: Any, audio: np.ndarray, held: np.ndarray | None) -> list[float]:
+    """Where Silero hears 3 frames of 512 in a row (and, with `held`, the filter holds still
+    through most of each)."""
+    vad.reset()
+    found, run = [], 0
+    for i in range(0, len(audio) - 512, 512):
+        speech = vad.speech_prob(audio[i:i + 512]) >= 0.5
+        if held is not None:
+            speech = speech and held[i // 160: (i + 512) // 160].mean() > 0.5
+        run = run + 1 if speech else 0
+        if run == 3:
+            found.append((i + 512) / RATE)
+    return found
+
+
+def over_the_bot(line: np.ndarray, learn: np.ndarray, reply: np.ndarray, react: float | None,
+                 gain_db: float, delay_ms: float
+                 ) -> tuple[dict[str, np.ndarray], np.ndarray, float]:
+    """The line as the recognizer would get it (alone, from AEC3, from the words filter),
+    where the words' filter held still (per 10 ms block), and when the line became
+    audible (seconds into what is returned). `react`: None lets the reply go on."""
+    from voicebot.audio.echo import EchoCancellation, WebRtcEchoCanceller
+    from voicebot.audio.levels import first_audible
+    from voicebot.audio.linear_echo import LinearEchoFilter
+    from voicebot.audio.played import PlayedAudio
+    from voicebot.events import AudioFrame
+    from voicebot.testing.room import echo_path
+
+    onset = first_audible(line, -50.0) or 0
+    into = round(0.8 * RATE)
+    spoken = reply if react is None else reply[: into + onset + round(react * RATE)]
+    far = np.concatenate([learn, spoken])
+    total = (len(learn) + into + len(line) + RATE // 2) // FRAME * FRAME
+    far = np.concatenate([far, np.zeros(max(0, total - len(far)))])[:total].astype(np.float32)
+    user = np.zeros(total, dtype=np.float32)
+    at = len(learn) + into
+    user[at: at + len(line)] = line[: total - at]
+    mic = (np.convolve(far, echo_path(RATE, delay_ms=delay_ms, gain_db=gain_db))[:total]
+           + user).astype(np.float32)
+    played = PlayedAudio(RATE)
+    played.add(0.0, far)
+    words_filter = LinearEchoFilter(RATE)
+    stage = EchoCancellation(WebRtcEchoCanceller(RATE), played, lambda t: t,
+                             words_filter=words_filter)
+    frames, held = [], np.zeros(total // 160)
+    for i in range(0, total, FRAME):
+        frames.append(stage.process(AudioFrame(mic[i:i + FRAME], RATE, i / RATE)))
+        held[i // 160: (i + FRAME) // 160] = words_filter.holding
+    cleaned = np.concatenate([f.samples for f in frames])
+    words = np.concatenate([f.words if f.words is not None else f.samples for f in frames])
+    if react is None:
+        heard = {"aec3": cleaned, "words": words}
+        return heard, held, (at + onset) / RATE
+    span = slice(at + onset - round(0.3 * RATE), at + len(line))
+    heard = {"alone": user[span], "aec3": cleaned[span], "words": words[span]}
+    return heard, held[span.start // 160:], onset / RATE
+
+
+if __name__ == "__main__":
+    main()
