@@ -16,9 +16,9 @@ The recognizer hears the line from 0.3 s before its first audible sample (the pr
 
 measures instead how soon Silero hears each line under a reply that goes on (3 frames of
 speech in a row, as `endpoint.start_ms` 90) after its first audible sample: on AEC3's
-output (what the VAD hears), on the words' filter output, and on that output only where
-the filter holds still (it cannot explain the block: double talk); and the onsets each
-finds in the bot's voice alone before the line (each one a reply paused for nothing).
+output alone, on the words' filter output alone, and on either (`audio.echo_onsets:
+either`, vad/two_ears.py, what the listener does); and the onsets each finds in the bot's
+voice alone before the line (each one a reply paused for nothing).
 """
 
 from __future__ import annotations
@@ -95,7 +95,7 @@ def measure(speech_dir: Path, config: Path, reacts: list[float]) -> None:
         errors = {"alone": [0, 0], "aec3": [0, 0], "words": [0, 0]}
         for _, reference, line in lines:
             for gain_db, delay_ms in ROOMS:
-                heard, _, _ = over_the_bot(line, learn, reply, react, gain_db, delay_ms)
+                heard, _ = over_the_bot(line, learn, reply, react, gain_db, delay_ms)
                 for name, audio in heard.items():
                     text = " ".join(w.text for w in asr.transcribe(audio))
                     _count(errors[name], reference, text)
@@ -114,17 +114,19 @@ def _count(total: list[int], reference: str, text: str) -> None:
 def measure_onsets(speech_dir: Path, config: Path) -> None:
     from voicebot.config import load_config
     from voicebot.vad.silero import SileroVad
+    from voicebot.vad.two_ears import TwoEars
 
     learn, reply, lines = _material(speech_dir, load_config(config))
-    vad = SileroVad()
-    late: dict[str, list[float]] = {"aec3": [], "words": [], "words, double talk": []}
+    ears = {"aec3": TwoEars(SileroVad()), "words": TwoEars(SileroVad()),
+            "either (echo_onsets: either)": TwoEars(SileroVad(), SileroVad())}
+    late: dict[str, list[float]] = {name: [] for name in ears}
     false = dict.fromkeys(late, 0)
     for _, _, line in lines:
         for gain_db, delay_ms in ROOMS:
-            heard, held, at = over_the_bot(line, learn, reply, None, gain_db, delay_ms)
-            for name in late:
-                audio = heard["aec3" if name == "aec3" else "words"]
-                found = _onsets(vad, audio, held if name == "words, double talk" else None)
+            heard, at = over_the_bot(line, learn, reply, None, gain_db, delay_ms)
+            for name, pair in ears.items():
+                vad_hears = heard["words" if name == "words" else "aec3"]
+                found = _onsets(pair, vad_hears, heard["words"], heard["double talk"])
                 false[name] += sum(3.0 < t < at for t in found)
                 after = [t - at for t in found if t >= at]
                 late[name].append(after[0] if after else float("inf"))
@@ -136,15 +138,16 @@ def measure_onsets(speech_dir: Path, config: Path) -> None:
         print(f"| {name} | {median:.0f} ms | {p90:.0f} ms | {false[name]} |")
 
 
-def _onsets(vad: Any, audio: np.ndarray, held: np.ndarray | None) -> list[float]:
-    """Where Silero hears 3 frames of 512 in a row (and, with `held`, the filter holds still
-    through most of each)."""
-    vad.reset()
+def _onsets(ears: Any, heard: np.ndarray, words: np.ndarray, held: np.ndarray
+            ) -> list[float]:
+    """Where 3 blocks of 512 in a row are speech (the listener's rule, vad/two_ears.py:
+    either ear, the words' where they differ from what the VAD hears and the filter held
+    still; "words" alone: as if it always held still)."""
+    ears.reset()
     found, run = [], 0
-    for i in range(0, len(audio) - 512, 512):
-        speech = vad.speech_prob(audio[i:i + 512]) >= 0.5
-        if held is not None:
-            speech = speech and held[i // 160: (i + 512) // 160].mean() > 0.5
+    for i in range(0, len(heard) - 512, 512):
+        share = 1.0 if ears.words_vad is None else float(held[i:i + 512].mean())
+        speech = ears.speech_prob(heard[i:i + 512], words[i:i + 512], share) >= 0.5
         run = run + 1 if speech else 0
         if run == 3:
             found.append((i + 512) / RATE)
@@ -152,11 +155,10 @@ def _onsets(vad: Any, audio: np.ndarray, held: np.ndarray | None) -> list[float]
 
 
 def over_the_bot(line: np.ndarray, learn: np.ndarray, reply: np.ndarray, react: float | None,
-                 gain_db: float, delay_ms: float
-                 ) -> tuple[dict[str, np.ndarray], np.ndarray, float]:
-    """The line as the recognizer would get it (alone, from AEC3, from the words filter),
-    where the words' filter held still (per 10 ms block), and when the line became
-    audible (seconds into what is returned). `react`: None lets the reply go on."""
+                 gain_db: float, delay_ms: float) -> tuple[dict[str, np.ndarray], float]:
+    """The line as the recognizer would get it (alone, from AEC3, from the words filter)
+    and when the line became audible (seconds into what is returned). `react`: None lets
+    the reply go on."""
     from voicebot.audio.echo import EchoCancellation, WebRtcEchoCanceller
     from voicebot.audio.levels import first_audible
     from voicebot.audio.linear_echo import LinearEchoFilter
@@ -177,21 +179,20 @@ def over_the_bot(line: np.ndarray, learn: np.ndarray, reply: np.ndarray, react: 
            + user).astype(np.float32)
     played = PlayedAudio(RATE)
     played.add(0.0, far)
-    words_filter = LinearEchoFilter(RATE)
     stage = EchoCancellation(WebRtcEchoCanceller(RATE), played, lambda t: t,
-                             words_filter=words_filter)
-    frames, held = [], np.zeros(total // 160)
-    for i in range(0, total, FRAME):
-        frames.append(stage.process(AudioFrame(mic[i:i + FRAME], RATE, i / RATE)))
-        held[i // 160: (i + FRAME) // 160] = words_filter.holding
+                             words_filter=LinearEchoFilter(RATE))
+    frames = [stage.process(AudioFrame(mic[i:i + FRAME], RATE, i / RATE))
+              for i in range(0, total, FRAME)]
     cleaned = np.concatenate([f.samples for f in frames])
     words = np.concatenate([f.words if f.words is not None else f.samples for f in frames])
     if react is None:
-        heard = {"aec3": cleaned, "words": words}
-        return heard, held, (at + onset) / RATE
+        held = np.concatenate([f.double_talk if f.double_talk is not None
+                               else np.zeros(len(f.samples)) for f in frames])
+        heard = {"aec3": cleaned, "words": words, "double talk": held}
+        return heard, (at + onset) / RATE
     span = slice(at + onset - round(0.3 * RATE), at + len(line))
     heard = {"alone": user[span], "aec3": cleaned[span], "words": words[span]}
-    return heard, held[span.start // 160:], onset / RATE
+    return heard, onset / RATE
 
 
 if __name__ == "__main__":

@@ -5,9 +5,11 @@ serve and the soak ran without the turn detector."""
 from __future__ import annotations
 
 import argparse
+import dataclasses
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from voicebot.assembly import conversation_settings
 from voicebot.bench.memory import MemoryWatch
@@ -42,7 +44,8 @@ def engines_for(clock: FakeClock) -> tuple[Engines, Engines]:
     llm = FakeLlm(clock, ["Paris."], ttft_s=0.01, per_token_s=0.01)
     tts = FakeTts(clock, first_audio_s=0.01, sample_rate=RATE)
     turn = FakeTurn()
-    return (Engines(reused(FakeVad(RATE, 480)), asr, llm, tts, turn),
+    return (Engines(reused(FakeVad(RATE, 480)), asr, llm, tts, turn,
+                    new_words_vad=reused(FakeVad(RATE, 480))),
             share(asr, llm, tts, turn, lambda: FakeVad(RATE, 480)))
 
 
@@ -73,6 +76,7 @@ def test_talk_serve_bench_and_soak_build_the_same_conversation(tmp_path: Path) -
     # serve differs in one named setting: its sessions share one LLM, so no prefill
     assert settings["serve"] == {**talk, "prefill": False}
     assert talk["prefill"] is True
+    assert talk["echo_onsets"] == "aec3"
 
 
 def test_serve_sessions_get_the_turn_detector(tmp_path: Path) -> None:
@@ -89,3 +93,20 @@ def test_the_naive_cascade_differs_only_where_it_says(tmp_path: Path) -> None:
     assert naive == {**talk, "streaming": streaming, "decode_in_pauses": False,
                      "speculative_reply": False, "prefill": False,
                      "reply": "whole_reply_events"}
+
+
+@pytest.mark.parametrize(("audio", "onsets"), [
+    ({}, "aec3"),
+    ({"echo_onsets": "either"}, "either"),
+    # no canceller: nothing for a second ear
+    ({"echo_onsets": "either", "echo_cancellation": "off"}, "aec3"),
+    # the recognizer hears AEC3 too: the same audio
+    ({"echo_onsets": "either", "echo_words": "aec3"}, "aec3"),
+])
+def test_a_second_vad_hears_the_words_filter_only_when_asked_and_where_it_can_differ(
+        tmp_path: Path, audio: dict[str, str], onsets: str) -> None:
+    cfg = load_config(None)
+    cfg = dataclasses.replace(cfg, audio=dataclasses.replace(cfg.audio, **audio))
+    one, _ = engines_for(FakeClock())
+    conversation = bench_conversation("streaming", one, cfg)
+    assert conversation_settings(conversation)["echo_onsets"] == onsets

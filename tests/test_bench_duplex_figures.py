@@ -10,6 +10,7 @@ from voicebot.bench.duplex_figures import (
     backchannels,
     cut_ins,
     line_texts,
+    reactions,
 )
 from voicebot.metrics import PauseRecord, TurnRecord
 
@@ -51,3 +52,17 @@ def test_a_backchannel_resumed_cut_or_never_paused() -> None:
     session.turns = [paused, cut, turn(3, "Okay", 14.0, 15.5, 16.0), never]
     fates = [fate.split(" (")[0] for _, fate in backchannels(session)]
     assert fates == ["resumed", "cut", "went on"]
+
+
+def test_a_reaction_is_measured_only_where_the_reply_sounded_after_the_onset() -> None:
+    reply = np.zeros(20 * RATE, dtype=np.float32)
+    reply[int(3.0 * RATE): int(4.25 * RATE)] = 0.3  # sounding at 4.0 s, silent at 4.25 s
+    reply[int(10.0 * RATE): int(11.45 * RATE)] = 0.3  # between sentences at 11.5 s: cut
+    session = Session("barge-in", (0.0, 100.0), ["q.wav", "stop.wav", "q2.wav", "wait.wav"],
+                      [""] * 4, [False, True, False, True], onsets=[0.5, 4.0, 7.0, 11.5],
+                      reply=reply)
+    session.turns = [turn(1, "q", 0.5, 3.0, 4.3, status="interrupted"),
+                     turn(2, "stop", 4.0, 6.0, 6.5),
+                     turn(3, "q2", 7.0, 10.0, 11.6, status="interrupted"),
+                     turn(4, "wait", 11.5, 13.0, 14.0)]
+    assert reactions(session) == [0.25]  # the line between sentences is left out

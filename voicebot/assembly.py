@@ -65,7 +65,7 @@ class Overrides:
 
 def build_listener(cfg: Config, vad: Vad, asr: Asr, turn: TurnDetector,
                    overrides: Overrides | None = None, workers: Workers | None = None,
-                   ) -> Listener:
+                   words_vad: Vad | None = None) -> Listener:
     """The listening half: VAD, streaming ASR, endpoint and turn detector (also what
     `voicebot transcribe` and `bench asr` run on their own, inline). `workers`: the
     conversation's, which its verdicts share with its reply and prefill."""
@@ -80,8 +80,16 @@ def build_listener(cfg: Config, vad: Vad, asr: Asr, turn: TurnDetector,
     return overrides.listener_class(
         vad, asr, cfg.endpoint, streaming, cfg.audio.sample_rate,
         decode_in_pauses=not overrides.naive, turn=turn, turn_cfg=cfg.turn,
-        workers=workers,
+        workers=workers, words_vad=words_vad,
     )
+
+
+def words_vad_wanted(cfg: Config, overrides: Overrides) -> bool:
+    """Whether a conversation's listener gets a second VAD on the words' filter (its
+    echo stage is decided per run, from the devices: off says it never runs)."""
+    echo = overrides.echo or cfg.audio.echo_cancellation
+    return echo != "off" and cfg.audio.echo_words == "linear" and \
+        cfg.audio.echo_onsets == "either"
 
 
 def build_conversation(
@@ -103,9 +111,11 @@ def build_conversation(
         conversation_cfg = dataclasses.replace(conversation_cfg, prefill=overrides.prefill)
     reply_fn = overrides.reply_fn or (whole_reply_events if overrides.naive else reply_events)
     workers = Workers(threaded=not overrides.inline, others_idle=engines.load.others_idle)
+    words_vad = engines.new_words_vad() if engines.new_words_vad is not None and \
+        overrides.vad is None and words_vad_wanted(cfg, overrides) else None
     return Conversation(
         listener=build_listener(cfg, overrides.vad or engines.new_vad(), engines.asr,
-                                engines.turn, overrides, workers),
+                                engines.turn, overrides, workers, words_vad),
         llm=engines.llm, tts=engines.tts,
         text_cfg=cfg.text, conversation_cfg=conversation_cfg, clock=clock, view=view, log=log,
         reply_fn=reply_fn, workers=workers,
@@ -136,6 +146,7 @@ def conversation_settings(conversation: Conversation) -> dict[str, object]:
         "barge_in": conversation.barge_in_setting,
         "echo_cancellation": conversation.echo_mode,
         "echo_words": conversation.echo_words,
+        "echo_onsets": "either" if listener.ears.words_vad is not None else "aec3",
         "speculative_reply": conversation.speculation.enabled,
         "prefill": conversation.prefill,
         "history_tokens": conversation.history.budget_tokens,

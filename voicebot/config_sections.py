@@ -37,6 +37,11 @@ class AudioConfig:
     output, which keeps the words of a user who speaks over the bot (audio/linear_echo.py);
     `aec3`, the canceller's own output, as the VAD hears it (its suppressor eats the first
     words in double talk)."""
+    echo_onsets: Literal["aec3", "either"] = "aec3"
+    """Where a voice over the bot starts: `aec3`, where the VAD hears speech in AEC3's
+    output; `either` (with `echo_words: linear`), there or in the words' filter, whichever
+    is first (a second VAD, vad/two_ears.py): barge-in ~50 ms sooner, but the filter's
+    residue of the bot's voice started an utterance in 2 of 2 `bench duplex` runs."""
 
 
 @dataclass

@@ -48,6 +48,9 @@ class Engines:
     tts: Tts
     turn: TurnDetector
     """Smart Turn, or `SilenceTurn` for the plain silence rule."""
+    new_words_vad: Callable[[], Vad] | None = None
+    """A second VAD for a conversation that cancels echo: it hears the words' filter while
+    the bot talks (vad/two_ears.py); None: the conversation's VAD alone."""
     load: LoadMeter = field(default_factory=LoadMeter)
     """How busy the other processes keep the cores (cpuload.py): read by each session's
     workers to decide whether the turn detector may start beside the pause decode."""
@@ -73,14 +76,15 @@ def load_engines(cfg: Config, sessions: Sessions = "one") -> Engines:
     vad = load_vad(cfg)  # validates the VAD and fails early, with the usual messages
     asr, llm, tts, turn = load_asr(cfg), load_llm(cfg), load_tts(cfg), load_turn(cfg)
     if sessions == "one":
-        return Engines(reused(vad), asr, llm, tts, turn)
+        return Engines(reused(vad), asr, llm, tts, turn,
+                       new_words_vad=reused_when_asked(lambda: _new_vad(cfg)))
     return share(asr, llm, tts, turn, lambda: _new_vad(cfg))
 
 
 def share(asr: Asr, llm: Llm, tts: Tts, turn: TurnDetector,
           new_vad: Callable[[], Vad]) -> Engines:
     """Wrap loaded engines for many conversations at once."""
-    return Engines(new_vad, SharedAsr(asr), llm, SharedTts(tts), turn)
+    return Engines(new_vad, SharedAsr(asr), llm, SharedTts(tts), turn, new_words_vad=new_vad)
 
 
 def reused(vad: Vad) -> Callable[[], Vad]:
@@ -89,6 +93,19 @@ def reused(vad: Vad) -> Callable[[], Vad]:
     def new_vad() -> Vad:
         vad.reset()
         return vad
+
+    return new_vad
+
+
+def reused_when_asked(make: Callable[[], Vad]) -> Callable[[], Vad]:
+    """Like `reused`, for a VAD made only once some conversation asks for it."""
+    made: list[Vad] = []
+
+    def new_vad() -> Vad:
+        if not made:
+            made.append(make())
+        made[0].reset()
+        return made[0]
 
     return new_vad
 

@@ -41,12 +41,15 @@ class TranscriptUpdate:
 class AudioFrame:
     """A block of mono float32 samples in [-1, 1] starting at audio time `start`.
     `words`: the same stretch as the recognizer should hear it, where that differs from
-    what the VAD hears (echo cancellation: audio/linear_echo.py); None when it does not."""
+    what the VAD hears (echo cancellation: audio/linear_echo.py); None when it does not.
+    `double_talk`: with `words`, 1.0 for each sample where the words' filter heard more
+    than the bot's echo (it held still), else 0.0."""
 
     samples: np.ndarray = field(repr=False)
     sample_rate: int
     start: float
     words: np.ndarray | None = field(default=None, repr=False)
+    double_talk: np.ndarray | None = field(default=None, repr=False)
 
     @property
     def duration(self) -> float:

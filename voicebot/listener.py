@@ -40,6 +40,7 @@ from voicebot.turn.silence import SilenceTurn
 from voicebot.turn.smart_turn import WINDOW_S as TURN_AUDIO_S
 from voicebot.vad.base import Vad
 from voicebot.vad.segmenter import Endpointer, utterance_audio_start
+from voicebot.vad.two_ears import TwoEars
 from voicebot.workers import Workers
 
 
@@ -67,6 +68,7 @@ class Listener:
         turn: TurnDetector | None = None,
         turn_cfg: TurnConfig | None = None,
         workers: Workers | None = None,
+        words_vad: Vad | None = None,
     ) -> None:
         """`decode_in_pauses=False` turns off the decode after SETTLE_S of silence (the
         benchmark's naive cascade transcribes only once the endpoint has fired). Without a
@@ -75,10 +77,12 @@ class Listener:
         `workers`: the session's (workers.py): with threads, the detector runs on a thread
         of its own, beside the pause decode, and starts with it while the other processes
         leave the cores free (see `TurnJudge.pause_decode_starts`); the default runs it
-        inline (deterministic, for tests)."""
+        inline (deterministic, for tests). `words_vad`: a second VAD that hears what the
+        recognizer hears where that differs (vad/two_ears.py)."""
         if vad.sample_rate != sample_rate:
             raise ValueError(f"the VAD wants {vad.sample_rate} Hz audio, got {sample_rate}")
         self.vad = vad
+        self.ears = TwoEars(vad, words_vad)
         self.asr = asr
         self.endpoint_cfg = endpoint
         self.streaming_cfg = streaming
@@ -91,6 +95,7 @@ class Listener:
         self.workers = workers or Workers(threaded=False)
         self.reframer = Reframer(vad.frame_samples)
         self.words_reframer = Reframer(vad.frame_samples)
+        self.double_talk_reframer = Reframer(vad.frame_samples)
         keep = max(endpoint.preroll_ms / 1000.0, CARRY_S + CARRY_GAP_S, TURN_AUDIO_S) + 1.0
         self.timeline = AudioTimeline(sample_rate, keep)  # what the VAD heard
         self.words = AudioTimeline(sample_rate, keep)  # what the recognizer hears (AudioFrame)
@@ -129,17 +134,21 @@ class Listener:
             raise ValueError(f"expected {self.sample_rate} Hz frames, got {frame.sample_rate}")
         events: list[SpeechStarted | SpeechEnded] = []
         heard = self.words_reframer.push(frame.samples if frame.words is None else frame.words)
-        for block, words in zip(self.reframer.push(frame.samples), heard, strict=True):
-            events.extend(self._push_block(block, words))
+        double_talk = self.double_talk_reframer.push(
+            np.zeros(len(frame.samples), dtype=np.float32) if frame.double_talk is None
+            else frame.double_talk)
+        for block, words, over in zip(self.reframer.push(frame.samples), heard, double_talk,
+                                      strict=True):
+            events.extend(self._push_block(block, words, float(over.mean())))
         return events
 
-    def _push_block(self, block: np.ndarray,
-                    words: np.ndarray) -> list[SpeechStarted | SpeechEnded]:
+    def _push_block(self, block: np.ndarray, words: np.ndarray,
+                    double_talk: float) -> list[SpeechStarted | SpeechEnded]:
         start = self.audio_time
         self.timeline.append(block)
         self.words.append(words)
         self._vad_samples += len(block)
-        prob = self.vad.speech_prob(block)
+        prob = self.ears.speech_prob(block, words, double_talk)
         self._pause.frame(prob >= self.endpoint_cfg.threshold, self.audio_time,
                           self._current.onset if self._current is not None else None)
         events = self.endpointer.push(start, self._frame_s, prob)

@@ -199,20 +199,25 @@ class EchoCancellation:
             self._check_for_no_echo_path(near)
         out = np.empty_like(near)
         words = np.empty_like(near)
+        double_talk = np.zeros_like(near)
         for i in range(0, len(near), self.step):
             part, far_part = near[i : i + self.step], far[i : i + self.step]
             cleaned = self.canceller.process(part, far_part)
             heard = self._words(part, far_part, cleaned, echo_possible)
             if echo_possible and not self._gate(part, cleaned):
                 cleaned = heard = np.zeros_like(cleaned)
+            elif heard is not cleaned and self.words_filter is not None:
+                double_talk[i : i + self.step] = self.words_filter.holding
             out[i : i + self.step] = cleaned
             words[i : i + self.step] = heard
         self.cpu_s += time.thread_time() - started
         if self.tap is not None:
             self.tap.write(near, far, out, words)
         self.audio_s += len(near) / frame.sample_rate
-        return AudioFrame(out, frame.sample_rate, frame.start,
-                          words=words if self.words_filter is not None else None)
+        if self.words_filter is None:
+            return AudioFrame(out, frame.sample_rate, frame.start)
+        return AudioFrame(out, frame.sample_rate, frame.start, words=words,
+                          double_talk=double_talk)
 
     def _words(self, near: np.ndarray, far: np.ndarray, cleaned: np.ndarray,
                echo_possible: bool) -> np.ndarray:

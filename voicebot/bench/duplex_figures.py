@@ -95,10 +95,12 @@ def _silent_after(session: Session, start: float, after: TurnRecord, rate: int =
 
 
 def reactions(session: Session, rate: int = 16000) -> list[float | None]:
-    """For each line said into a reply that was still playing: seconds from the line's
-    onset to the last audible sample of that reply, measured on the reply audio; None where
-    the reply was not cut and played on. A reply that ended by itself within
-    ENDED_BY_ITSELF_S of the onset, or before it, says nothing and is left out."""
+    """For each line said into a reply that was sounding: seconds from the line's onset to
+    the last audible sample of that reply, measured on the reply audio; None where the
+    reply was not cut and played on. A reply that ended by itself within ENDED_BY_ITSELF_S
+    of the onset, or before it, says nothing and is left out; so does a cut reply that made
+    no sound after the onset (the line began between its sentences: there was nothing to
+    silence, and no VAD reacts in 0 ms)."""
     out: list[float | None] = []
     for i, into in enumerate(session.into):
         if not into or i >= len(session.onsets):
@@ -115,7 +117,8 @@ def reactions(session: Session, rate: int = 16000) -> list[float | None]:
         loud = np.flatnonzero(np.abs(span) >= AUDIBLE)
         silent_after = float(loud[-1] + 1) / rate if len(loud) else 0.0
         if playing[0].status == "interrupted":
-            out.append(silent_after)
+            if len(loud):
+                out.append(silent_after)
         elif silent_after > ENDED_BY_ITSELF_S:
             out.append(None)
     return out
