@@ -40,8 +40,9 @@ class AudioConfig:
     echo_onsets: Literal["aec3", "either"] = "aec3"
     """Where a voice over the bot starts: `aec3`, where the VAD hears speech in AEC3's
     output; `either` (with `echo_words: linear`), there or in the words' filter, whichever
-    is first (a second VAD, vad/two_ears.py): barge-in ~50 ms sooner, but the filter's
-    residue of the bot's voice started an utterance in 2 of 2 `bench duplex` runs."""
+    is first (a second VAD, vad/two_ears.py): Silero's onset ~80 ms sooner over the bot
+    offline, barge-in 117 against 353 ms median in one `bench duplex` run each, but the
+    filter's residue of the bot's voice opened an utterance there (docs/duplex.md)."""
 
 
 @dataclass
