@@ -66,3 +66,16 @@ def test_a_reaction_is_measured_only_where_the_reply_sounded_after_the_onset() -
                      turn(3, "q2", 7.0, 10.0, 11.6, status="interrupted"),
                      turn(4, "wait", 11.5, 13.0, 14.0)]
     assert reactions(session) == [0.25]  # the line between sentences is left out
+
+
+def test_a_line_heard_by_an_utterance_opened_early_still_counts() -> None:
+    # something besides the user (the bot's residue) opened the utterance 0.84 s before the
+    # line, and the utterance went on to hear the whole line
+    session = Session("barge-in", (0.0, 100.0), ["q.wav", "mr.wav"], ["", ""], [False, True],
+                      onsets=[0.5, 24.65], ends=[3.0, 30.0])
+    session.turns = [turn(1, "For a full hour", 0.5, 23.3, 23.9, status="interrupted",
+                          continued_by=2),
+                     turn(2, "For a full hour Mr. Quilter is the apostle.", 23.81, 31.0, 35.0)]
+    session.turns[1].marks["speech_end"] = 29.5
+    # the words of the turn it continued are left out, as for any barge-in that continued
+    assert line_texts(session)["mr.wav"] == "Mr. Quilter is the apostle."

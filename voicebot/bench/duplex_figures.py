@@ -39,13 +39,17 @@ class Session:
 
 def turn_for_line(session: Session, line: int) -> TurnRecord | None:
     """The turn that began with this line: the first whose speech start is within 0.3 s
-    before to 1.2 s after the line's onset (a barge-in is detected late, not early)."""
+    before to 1.2 s after the line's onset (a barge-in is detected late, not early); else
+    the turn whose speech was going on at the onset (one opened early by something else,
+    the bot's residue, that then heard the line: its words still count)."""
     if line >= len(session.onsets):
         return None
     onset = session.onsets[line]
     near = [t for t in session.turns
             if -0.3 < t.marks.get("speech_start", -99.0) - onset < 1.2]
-    return near[0] if near else None
+    spanning = [t for t in session.turns
+                if t.marks.get("speech_start", 1e9) <= onset < t.marks.get("speech_end", -1.0)]
+    return near[0] if near else spanning[0] if spanning else None
 
 
 def _said(session: Session, t: float) -> bool:
