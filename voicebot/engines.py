@@ -89,12 +89,7 @@ def share(asr: Asr, llm: Llm, tts: Tts, turn: TurnDetector,
 
 def reused(vad: Vad) -> Callable[[], Vad]:
     """A factory that hands out the one VAD, reset, to each new conversation."""
-
-    def new_vad() -> Vad:
-        vad.reset()
-        return vad
-
-    return new_vad
+    return reused_when_asked(lambda: vad)
 
 
 def reused_when_asked(make: Callable[[], Vad]) -> Callable[[], Vad]:

@@ -133,14 +133,22 @@ class Listener:
         if frame.sample_rate != self.sample_rate:
             raise ValueError(f"expected {self.sample_rate} Hz frames, got {frame.sample_rate}")
         events: list[SpeechStarted | SpeechEnded] = []
+        blocks = self.reframer.push(frame.samples)
         heard = self.words_reframer.push(frame.samples if frame.words is None else frame.words)
-        double_talk = self.double_talk_reframer.push(
+        for block, words, over in zip(blocks, heard, self._double_talk(frame, len(blocks)),
+                                      strict=True):
+            events.extend(self._push_block(block, words, over))
+        return events
+
+    def _double_talk(self, frame: AudioFrame, blocks: int) -> list[float]:
+        """Per VAD block, the share where the words' filter held still: read only by a
+        second VAD (vad/two_ears.py), so without one nothing is reframed."""
+        if self.ears.words_vad is None:
+            return [0.0] * blocks
+        held = self.double_talk_reframer.push(
             np.zeros(len(frame.samples), dtype=np.float32) if frame.double_talk is None
             else frame.double_talk)
-        for block, words, over in zip(self.reframer.push(frame.samples), heard, double_talk,
-                                      strict=True):
-            events.extend(self._push_block(block, words, float(over.mean())))
-        return events
+        return [float(share.mean()) for share in held]
 
     def _push_block(self, block: np.ndarray, words: np.ndarray,
                     double_talk: float) -> list[SpeechStarted | SpeechEnded]:
