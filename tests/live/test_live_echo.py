@@ -1,6 +1,7 @@
 """Open speakers on a real sound server: the bot's speaker fed back into the microphone
-(PulseAudio loopback: 100 ms, 0 dB), `voicebot talk` with its defaults (echo cancellation
-auto, which is on between a microphone and a speaker, and barge-in with it).
+(PulseAudio loopback: 100 ms, 0 dB; -10 dB for the backchannel), `voicebot talk` with its
+defaults (echo cancellation auto, which is on between a microphone and a speaker, and
+barge-in with it).
 
 (a) Replies that play into the echo path interrupt nothing, and no words are heard from the
 bot's own voice. (b) The user speaking over a reply silences the speaker within 400 ms,
@@ -31,6 +32,12 @@ BARGE_IN_STOP_S = 0.400
 """One run is held to the p90 target (issue 21: median <= 250 ms, p90 <= 400 ms): three
 runs on this server stopped 180, 270 and 328 ms after the user's onset, so 300 ms failed
 one run in three while the bot behaved as designed. `bench duplex` measures the spread."""
+BACKCHANNEL_ECHO_DB = -10.0
+"""The backchannel test's echo path (the issue's other level): this test checks that a
+backchannel the bot hears pauses the reply and lets it resume. At 0 dB a 0.7-s "Okay." that
+lands on a loud word of the reply is suppressed as echo by AEC3 and never heard (1 run in 3
+here, and one CI run: the reply goes on with no pause). How often a backchannel is heard
+over the reply at 0 dB is a figure of `bench duplex` (backchannels), not a pass/fail here."""
 LEARNED = "room learned"  # the canceller holds the microphone until then (~3 s of the bot's
 # voice heard: a fixed wait fell short when the reply paused between its first sentences)
 
@@ -106,7 +113,7 @@ def test_a_backchannel_over_the_reply_lets_it_resume(
     pulse: PulseServer, questions: dict[str, Path], voicebot: Callable[..., Voicebot],
     tmp_path: Path,
 ) -> None:
-    pulse.add_echo_path(ECHO_DELAY_MS, 0.0)
+    pulse.add_echo_path(ECHO_DELAY_MS, BACKCHANNEL_ECHO_DB)
     log = tmp_path / "talk.jsonl"
     bot = _listening(voicebot, log)
     pulse.play(questions["story"]).wait(timeout=30)
