@@ -15,10 +15,10 @@ The recognizer hears the line from 0.3 s before its first audible sample (the pr
     .venv/bin/python scripts/double_talk_wer.py --onsets
 
 measures instead how soon Silero hears each line under a reply that goes on (3 frames of
-speech in a row, as `endpoint.start_ms` 90) after its first audible sample: on AEC3's
-output alone, on the words' filter output alone, and on either (`audio.echo_onsets:
-either`, vad/two_ears.py, what the listener does); and the onsets each finds in the bot's
-voice alone before the line (each one a reply paused for nothing).
+speech in a row, as `endpoint.start_over_reply_ms` 90, and 2 frames, as 60) after its first
+audible sample: on AEC3's output alone, on the words' filter output alone, and on either
+(`audio.echo_onsets: either`, vad/two_ears.py, what the listener does); and the onsets each
+finds in the bot's voice alone before the line (each one a reply paused for nothing).
 """
 
 from __future__ import annotations
@@ -119,37 +119,40 @@ def measure_onsets(speech_dir: Path, config: Path) -> None:
     learn, reply, lines = _material(speech_dir, load_config(config))
     ears = {"aec3": TwoEars(SileroVad()), "words": TwoEars(SileroVad()),
             "either (echo_onsets: either)": TwoEars(SileroVad(), SileroVad())}
-    late: dict[str, list[float]] = {name: [] for name in ears}
+    runs = {f"{name}, {frames} frames": (name, frames) for name in ears for frames in (3, 2)}
+    late: dict[str, list[float]] = {row: [] for row in runs}
     false = dict.fromkeys(late, 0)
     for _, _, line in lines:
         for gain_db, delay_ms in ROOMS:
             heard, at = over_the_bot(line, learn, reply, None, gain_db, delay_ms)
-            for name, pair in ears.items():
+            for row, (name, frames) in runs.items():
                 vad_hears = heard["words" if name == "words" else "aec3"]
-                found = _onsets(pair, vad_hears, heard["words"], heard["double talk"])
-                false[name] += sum(3.0 < t < at for t in found)
+                found = _onsets(ears[name], vad_hears, heard["words"], heard["double talk"],
+                                frames)
+                false[row] += sum(3.0 < t < at for t in found)
                 after = [t - at for t in found if t >= at]
-                late[name].append(after[0] if after else float("inf"))
+                late[row].append(after[0] if after else float("inf"))
     print(f"{len(lines)} lines of 2-6 s from {speech_dir}, {len(ROOMS)} rooms each")
-    print("| Silero hears | onset median | p90 | onsets in the bot's voice alone |")
+    print("| Silero hears, speech frames in a row | onset median | p90 | "
+          "onsets in the bot's voice alone |")
     print("|---|---:|---:|---:|")
-    for name, values in late.items():
+    for row, values in late.items():
         median, p90 = np.median(values) * 1000, np.percentile(values, 90) * 1000
-        print(f"| {name} | {median:.0f} ms | {p90:.0f} ms | {false[name]} |")
+        print(f"| {row} | {median:.0f} ms | {p90:.0f} ms | {false[row]} |")
 
 
-def _onsets(ears: Any, heard: np.ndarray, words: np.ndarray, held: np.ndarray
-            ) -> list[float]:
-    """Where 3 blocks of 512 in a row are speech (the listener's rule, vad/two_ears.py:
-    either ear, the words' where they differ from what the VAD hears and the filter held
-    still; "words" alone: as if it always held still)."""
+def _onsets(ears: Any, heard: np.ndarray, words: np.ndarray, held: np.ndarray,
+            frames: int = 3) -> list[float]:
+    """Where `frames` blocks of 512 in a row are speech (the listener's rule,
+    vad/two_ears.py: either ear, the words' where they differ from what the VAD hears and
+    the filter held still; "words" alone: as if it always held still)."""
     ears.reset()
     found, run = [], 0
     for i in range(0, len(heard) - 512, 512):
         share = 1.0 if ears.words_vad is None else float(held[i:i + 512].mean())
         speech = ears.speech_prob(heard[i:i + 512], words[i:i + 512], share) >= 0.5
         run = run + 1 if speech else 0
-        if run == 3:
+        if run == frames:
             found.append((i + 512) / RATE)
     return found
 

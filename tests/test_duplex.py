@@ -45,7 +45,7 @@ BOT_VOICE = 0.15  # louder than the user's scripted voice (0.1): a speaker near 
 def converse(audio: np.ndarray, *, echo: EchoMode, barge_in: bool | str = "auto",
              gain_db: float = 0.0, delay_ms: float = 100.0, known_room: bool = False,
              asr: FakeAsr | None = None, resume_after_s: float = 1.5,
-             continue_within_s: float = 1.5,
+             continue_within_s: float = 1.5, start_over_reply_ms: int = 90,
              ) -> tuple[list[TurnRecord], Conversation, WavSink, FakeLlm]:
     """One session in a simulated room; `known_room` cancels with the room's exact response
     (for the VAD and the recognizer alike) instead of AEC3 (whose suppressor takes a
@@ -54,7 +54,8 @@ def converse(audio: np.ndarray, *, echo: EchoMode, barge_in: bool | str = "auto"
     clock = FakeClock()
     llm = FakeLlm(clock, REPLY, ttft_s=0.2, per_token_s=0.05)
     cfg = fake_config(
-        endpoint=EndpointConfig(threshold=0.5, start_ms=90, end_ms=300, preroll_ms=300),
+        endpoint=EndpointConfig(threshold=0.5, start_ms=90, end_ms=300, preroll_ms=300,
+                                start_over_reply_ms=start_over_reply_ms),
         streaming=StreamingConfig(min_chunk_s=5.0),
         text=TextConfig(early_first_chunk=False, max_reply_sentences=9, max_reply_words=99),
         conversation=ConversationConfig(barge_in=barge_in,  # type: ignore[arg-type]
@@ -285,6 +286,24 @@ def test_a_cough_without_words_and_the_bots_own_echo_let_the_reply_go_on() -> No
     turns, _, _, llm = converse(audio, echo="on", known_room=True, asr=asr)
     assert [t.status for t in turns] == ["ok"] and len(llm.requests) == 1
     assert [p.kind for p in turns[0].pauses] == ["nothing", "echo"]
+
+
+def test_over_the_reply_a_voice_starts_after_start_over_reply_ms_and_only_there() -> None:
+    """Two 30 ms frames of voice (what AEC3 left of "Wait" over a loud reply in a live run)
+    pause the reply with `start_over_reply_ms` 60, and nothing with 90; before the reply,
+    the same blip starts no turn either way."""
+    audio = scripted_audio([(0.48, 2.52), (7.62, 7.68)], 20.0)
+    asr = ByLengthAsr([(0.25, ""), (9.0, "what about paris")])
+    turns, _, _, llm = converse(audio, echo="on", known_room=True, asr=asr,
+                                start_over_reply_ms=60)
+    assert [t.status for t in turns] == ["ok"] and len(llm.requests) == 1
+    assert [p.kind for p in turns[0].pauses] == ["nothing"]
+    assert 7.62 < turns[0].pauses[0].at < 7.75
+    turns = converse(audio, echo="on", known_room=True, asr=asr)[0]
+    assert [t.status for t in turns] == ["ok"] and turns[0].pauses == []
+    before = scripted_audio([(0.3, 0.36), (1.48, 3.52)], 20.0)
+    turns = converse(before, echo="on", known_room=True, asr=asr, start_over_reply_ms=60)[0]
+    assert [t.status for t in turns] == ["ok"] and turns[0].marks["speech_start"] > 1.4
 
 
 def test_words_in_the_first_seconds_of_the_reply_continue_the_turn_answered_once() -> None:

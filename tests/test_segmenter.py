@@ -52,6 +52,19 @@ def test_blips_shorter_than_start_ms_never_start() -> None:
     assert not ep.in_speech
 
 
+def test_over_the_reply_an_utterance_starts_after_start_over_reply_ms() -> None:
+    """A short word over a loud reply: AEC3 leaves Silero two frames of speech ("Wait" in a
+    live run), which start nothing at 90 ms but start an utterance at 60 ms over the reply,
+    and only there."""
+    ep = Endpointer(cfg(start_over_reply_ms=60))
+    assert feed(ep, "..##..") == []  # not over the reply: 90 ms needed
+    ep.over_reply = True
+    assert approx(feed(ep, "..##", offset=6)) == [SpeechStarted(0.24)]
+    ep.reset()
+    ep.over_reply = False
+    assert feed(ep, "..##..") == []
+
+
 def test_end_fires_after_end_ms_of_silence() -> None:
     ep = Endpointer(cfg())
     events = feed(ep, "...#####" + "." * 20)

@@ -129,6 +129,11 @@ class Listener:
         return self._vad_samples / self.sample_rate
 
     # ---- input (cheap) ----------------------------------------------------------------
+    def over_reply(self, playing: bool) -> None:
+        """Whether the bot's reply plays as the next frames come: a voice that starts
+        then needs `endpoint.start_over_reply_ms` of speech, not `start_ms`."""
+        self.endpointer.over_reply = playing
+
     def push_audio(self, frame: AudioFrame) -> list[SpeechStarted | SpeechEnded]:
         if frame.sample_rate != self.sample_rate:
             raise ValueError(f"expected {self.sample_rate} Hz frames, got {frame.sample_rate}")

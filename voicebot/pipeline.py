@@ -235,8 +235,15 @@ class Conversation:
             if self._muted(sink):
                 frame = muted(frame, self._turn.record if self._turn else None,
                               playing=sink.busy_until() > self.elapsed())
+            self.listener.over_reply(self._reply_playing())
             for event in self.listener.push_audio(frame):
                 self._on_vad_event(event, sink)
+
+    def _reply_playing(self) -> bool:
+        """The reply is being spoken (gaps between its sentences included): a voice that
+        starts now is over the bot, so the endpointer takes `start_over_reply_ms`."""
+        turn = self._turn
+        return turn is not None and turn.phase == "speaking"
 
     def _muted(self, sink: AudioSink) -> bool:
         """Half-duplex: the bot does not hear itself while its reply plays (gaps between

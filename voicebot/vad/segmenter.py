@@ -3,8 +3,9 @@
 Fed `(frame_start, frame_seconds, prob)`, it decides when an utterance starts and ends.
 No clock and no audio, so its tests are exact:
 
-- an utterance starts after `start_ms` of consecutive speech; `SpeechStarted.at` is the
-  start of the first speech frame of that run (shorter blips never start one);
+- an utterance starts after `start_ms` of consecutive speech (`start_over_reply_ms` while
+  the caller says the bot's reply plays: `over_reply`); `SpeechStarted.at` is the start of
+  the first speech frame of that run (shorter blips never start one);
 - it ends after `end_ms` of consecutive non-speech; `SpeechEnded.at` is the end of the frame
   that completed the silence and `last_speech` the end of the last speech frame (shorter
   pauses are bridged);
@@ -46,7 +47,10 @@ class Endpointer:
         """Without `turn` and `judge`, `end_ms` of silence always ends the utterance."""
         self.cfg = cfg
         self._start_s = cfg.start_ms / 1000.0
+        self._start_over_reply_s = cfg.start_over_reply_ms / 1000.0
         self._end_s = cfg.end_ms / 1000.0
+        self.over_reply = False
+        """The bot's reply plays: an utterance starts after `start_over_reply_ms`."""
         self.turn = turn if judge is not None else None
         self._judge = judge
         self.reset()
@@ -90,7 +94,7 @@ class Endpointer:
         if self._run_start is None:
             self._run_start = frame_start
         self._run_s += frame_seconds
-        if self._run_s + EPS < self._start_s:
+        if self._run_s + EPS < (self._start_over_reply_s if self.over_reply else self._start_s):
             return []
         onset = self._run_start
         self._begin(onset, frame_start + frame_seconds)
