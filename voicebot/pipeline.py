@@ -241,7 +241,8 @@ class Conversation:
 
     def _reply_playing(self) -> bool:
         """The reply is being spoken (gaps between its sentences included): a voice that
-        starts now is over the bot, so the endpointer takes `start_over_reply_ms`."""
+        starts now is over the bot: it pauses or cuts the reply, and the endpointer takes
+        `start_over_reply_ms` to hear it start."""
         turn = self._turn
         return turn is not None and turn.phase == "speaking"
 
@@ -258,7 +259,7 @@ class Conversation:
         turn = self._turn
         if self._reply is None or turn is None:
             return False
-        return turn.forced or turn.phase == "speaking"  # a gap between sentences
+        return turn.forced or self._reply_playing()  # a gap between sentences
 
     def _on_vad_event(self, event: SpeechStarted | SpeechEnded, sink: AudioSink) -> None:
         if isinstance(event, SpeechStarted):
@@ -276,7 +277,7 @@ class Conversation:
         turn = self._turn
         if self.floor.pause is not None:
             return  # more of what is being said over the paused reply
-        if turn is not None and turn.phase == "speaking":
+        if self._reply_playing():
             if self.floor.pauses_on_voice and isinstance(sink, SupportsPause):
                 self._pause_reply(event.at, "(paused: you spoke)")
                 return
