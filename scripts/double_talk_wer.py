@@ -19,6 +19,14 @@ speech in a row, as `endpoint.start_over_reply_ms` 90, and 2 frames, as 60) afte
 audible sample: on AEC3's output alone, on the words' filter output alone, and on either
 (`audio.echo_onsets: either`, vad/two_ears.py, what the listener does); and the onsets each
 finds in the bot's voice alone before the line (each one a reply paused for nothing).
+
+    .venv/bin/python scripts/double_talk_wer.py --preroll 300 600 900
+
+measures the WER as the listener gets it: the utterance begins where Silero hears the line
+on AEC3's output (2 frames in a row, `endpoint.start_over_reply_ms` 60), and the recognizer
+hears the words' filter output from each pre-roll before that onset (`endpoint.preroll_ms`
+and `endpoint.preroll_over_reply_ms`); the reply stops 0.1 s after the onset is heard. A line
+that AEC3 hides is heard late, so a 0.3 s pre-roll can miss its first word.
 """
 
 from __future__ import annotations
@@ -50,9 +58,15 @@ def main() -> None:
                         help="seconds from the line's onset to the reply stopping")
     parser.add_argument("--onsets", action="store_true",
                         help="Silero's onsets under the reply instead of the WER")
+    parser.add_argument("--threshold", type=float, nargs="+", default=[0.5],
+                        help="with --onsets: Silero's speech thresholds to try")
+    parser.add_argument("--preroll", type=float, nargs="+", metavar="MS",
+                        help="WER from each pre-roll (ms) before the onset Silero hears")
     args = parser.parse_args()
-    if args.onsets:
-        measure_onsets(args.speech_dir, args.config)
+    if args.preroll:
+        measure_prerolls(args.speech_dir, args.config, args.preroll)
+    elif args.onsets:
+        measure_onsets(args.speech_dir, args.config, args.threshold)
     else:
         measure(args.speech_dir, args.config, args.react)
 
@@ -111,7 +125,7 @@ def _count(total: list[int], reference: str, text: str) -> None:
     total[1] += n
 
 
-def measure_onsets(speech_dir: Path, config: Path) -> None:
+def measure_onsets(speech_dir: Path, config: Path, thresholds: list[float]) -> None:
     from voicebot.config import load_config
     from voicebot.vad.silero import SileroVad
     from voicebot.vad.two_ears import TwoEars
@@ -119,16 +133,17 @@ def measure_onsets(speech_dir: Path, config: Path) -> None:
     learn, reply, lines = _material(speech_dir, load_config(config))
     ears = {"aec3": TwoEars(SileroVad()), "words": TwoEars(SileroVad()),
             "either (echo_onsets: either)": TwoEars(SileroVad(), SileroVad())}
-    runs = {f"{name}, {frames} frames": (name, frames) for name in ears for frames in (3, 2)}
+    runs = {f"{name}, {frames} frames, P >= {threshold}": (name, frames, threshold)
+            for name in ears for frames in (3, 2) for threshold in thresholds}
     late: dict[str, list[float]] = {row: [] for row in runs}
     false = dict.fromkeys(late, 0)
     for _, _, line in lines:
         for gain_db, delay_ms in ROOMS:
             heard, at = over_the_bot(line, learn, reply, None, gain_db, delay_ms)
-            for row, (name, frames) in runs.items():
+            for row, (name, frames, threshold) in runs.items():
                 vad_hears = heard["words" if name == "words" else "aec3"]
                 found = _onsets(ears[name], vad_hears, heard["words"], heard["double talk"],
-                                frames)
+                                frames, threshold)
                 false[row] += sum(3.0 < t < at for t in found)
                 after = [t - at for t in found if t >= at]
                 late[row].append(after[0] if after else float("inf"))
@@ -141,8 +156,50 @@ def measure_onsets(speech_dir: Path, config: Path) -> None:
         print(f"| {row} | {median:.0f} ms | {p90:.0f} ms | {false[row]} |")
 
 
+def measure_prerolls(speech_dir: Path, config: Path, prerolls_ms: list[float]) -> None:
+    from voicebot.config import load_config
+    from voicebot.loading import load_asr
+    from voicebot.vad.silero import SileroVad
+    from voicebot.vad.two_ears import TwoEars
+
+    cfg = load_config(config)
+    asr = load_asr(cfg)
+    learn, reply, lines = _material(speech_dir, cfg)
+    ears = TwoEars(SileroVad())
+    errors = {ms: [0, 0] for ms in prerolls_ms}
+    alone = [0, 0]
+    late: list[float] = []
+    for _, reference, line in lines:
+        _count(alone, reference, " ".join(w.text for w in asr.transcribe(line)))
+        for gain_db, delay_ms in ROOMS:
+            heard, at = over_the_bot(line, learn, reply, None, gain_db, delay_ms)
+            found = [t for t in _onsets(ears, heard["aec3"], heard["words"],
+                                        heard["double talk"], 2) if t >= at - 0.1]
+            if not found:
+                late.append(float("inf"))
+                continue
+            heard_at = found[0]
+            late.append(heard_at - at)
+            stopped, _ = over_the_bot(line, learn, reply, heard_at + 0.1 - at, gain_db,
+                                      delay_ms, keep_all=True)
+            run_start = heard_at - 2 * 512 / RATE
+            for ms in prerolls_ms:
+                begin = max(0, round((run_start - ms / 1000) * RATE))
+                end = round((at + len(line) / RATE) * RATE)
+                text = " ".join(w.text for w in asr.transcribe(stopped["words"][begin:end]))
+                _count(errors[ms], reference, text)
+    print(f"{len(lines)} lines of 2-6 s from {speech_dir}, {len(ROOMS)} rooms each; "
+          f"onset heard {np.median(late) * 1000:.0f} ms (median), "
+          f"{np.percentile(late, 90) * 1000:.0f} ms (p90) after the line's first audible sample")
+    print("| pre-roll before the onset | WER over the reply (words' filter) | alone |")
+    print("|---|---:|---:|")
+    for ms, (e, n) in errors.items():
+        print(f"| {ms:.0f} ms | {100 * e / max(n, 1):.1f} % | "
+              f"{100 * alone[0] / max(alone[1], 1):.1f} % |")
+
+
 def _onsets(ears: Any, heard: np.ndarray, words: np.ndarray, held: np.ndarray,
-            frames: int = 3) -> list[float]:
+            frames: int = 3, threshold: float = 0.5) -> list[float]:
     """Where `frames` blocks of 512 in a row are speech (the listener's rule,
     vad/two_ears.py: either ear, the words' where they differ from what the VAD hears and
     the filter held still; "words" alone: as if it always held still)."""
@@ -150,7 +207,7 @@ def _onsets(ears: Any, heard: np.ndarray, words: np.ndarray, held: np.ndarray,
     found, run = [], 0
     for i in range(0, len(heard) - 512, 512):
         share = 1.0 if ears.words_vad is None else float(held[i:i + 512].mean())
-        speech = ears.speech_prob(heard[i:i + 512], words[i:i + 512], share) >= 0.5
+        speech = ears.speech_prob(heard[i:i + 512], words[i:i + 512], share) >= threshold
         run = run + 1 if speech else 0
         if run == frames:
             found.append((i + 512) / RATE)
@@ -158,10 +215,11 @@ def _onsets(ears: Any, heard: np.ndarray, words: np.ndarray, held: np.ndarray,
 
 
 def over_the_bot(line: np.ndarray, learn: np.ndarray, reply: np.ndarray, react: float | None,
-                 gain_db: float, delay_ms: float) -> tuple[dict[str, np.ndarray], float]:
+                 gain_db: float, delay_ms: float,
+                 keep_all: bool = False) -> tuple[dict[str, np.ndarray], float]:
     """The line as the recognizer would get it (alone, from AEC3, from the words filter)
     and when the line became audible (seconds into what is returned). `react`: None lets
-    the reply go on."""
+    the reply go on; `keep_all`: the whole stream, not the line's span."""
     from voicebot.audio.echo import EchoCancellation, WebRtcEchoCanceller
     from voicebot.audio.levels import first_audible
     from voicebot.audio.linear_echo import LinearEchoFilter
@@ -188,7 +246,7 @@ def over_the_bot(line: np.ndarray, learn: np.ndarray, reply: np.ndarray, react: 
               for i in range(0, total, FRAME)]
     cleaned = np.concatenate([f.samples for f in frames])
     words = np.concatenate([f.words if f.words is not None else f.samples for f in frames])
-    if react is None:
+    if react is None or keep_all:
         held = np.concatenate([f.double_talk if f.double_talk is not None
                                else np.zeros(len(f.samples)) for f in frames])
         heard = {"aec3": cleaned, "words": words, "double talk": held}

@@ -325,6 +325,28 @@ def test_carry_errors_tell_lost_and_repeated_words_from_re_heard_ones() -> None:
         ["she", "had", "your", "dog", "suit"], [])
 
 
+@pytest.mark.parametrize(("over_reply", "preroll_s"), [(False, 0.3), (True, 0.7)])
+def test_over_the_reply_the_recognizer_hears_a_longer_preroll(over_reply: bool,
+                                                              preroll_s: float) -> None:
+    # AEC3 hides a voice's first syllables over a loud reply, so the VAD hears it late: the
+    # recognizer (which hears the words' filter, where they are) starts further back
+    asr = FakeAsr(FakeClock(), "wait stop please", compute_s=0.0)
+    listener = Listener(FakeVad(), asr, EndpointConfig(preroll_ms=300, preroll_over_reply_ms=700),
+                        StreamingConfig(min_chunk_s=0.5))
+    listener.over_reply(over_reply)
+    audio = scripted_audio([(2.0, 3.5)], total_s=4.0)
+    for i in range(0, len(audio), BLOCK):
+        pushed = listener.push_audio(AudioFrame(audio[i : i + BLOCK], RATE, i / RATE))
+        started = [e for e in pushed if isinstance(e, SpeechStarted)]
+        if started:
+            assert started[0].over_reply is over_reply
+            assert listener._current is not None
+            begin = listener._current.transcriber.buffer_start
+            assert begin == pytest.approx(started[0].at - preroll_s, abs=1e-6)
+            return
+    raise AssertionError("no utterance started")
+
+
 def test_an_utterance_begun_before_the_previous_final_keeps_its_whole_preroll() -> None:
     # The decoder is busy (no work done) from the first endpoint until the next onset: the
     # next utterance begins at its full pre-roll, not at the previous one's final pad, and

@@ -59,7 +59,9 @@ def test_over_the_reply_an_utterance_starts_after_start_over_reply_ms() -> None:
     ep = Endpointer(cfg(start_over_reply_ms=60))
     assert feed(ep, "..##..") == []  # not over the reply: 90 ms needed
     ep.over_reply = True
-    assert approx(feed(ep, "..##", offset=6)) == [SpeechStarted(0.24)]
+    (started,) = feed(ep, "..##", offset=6)
+    assert approx([started]) == [SpeechStarted(0.24)]
+    assert isinstance(started, SpeechStarted) and started.over_reply  # its pre-roll differs
     ep.reset()
     ep.over_reply = False
     assert feed(ep, "..##..") == []
@@ -150,3 +152,10 @@ def test_utterance_audio_start_applies_preroll_with_floors() -> None:
     assert utterance_audio_start(2.0, c) == pytest.approx(1.7)
     assert utterance_audio_start(0.1, c) == 0.0
     assert utterance_audio_start(2.0, c, floor=1.9) == pytest.approx(1.9)
+
+
+def test_an_utterance_begun_over_the_reply_has_its_own_preroll() -> None:
+    c = cfg(preroll_ms=300, preroll_over_reply_ms=700)
+    assert utterance_audio_start(2.0, c, over_reply=True) == pytest.approx(1.3)
+    assert utterance_audio_start(2.0, c, floor=1.5, over_reply=True) == pytest.approx(1.5)
+    assert utterance_audio_start(2.0, c, over_reply=False) == pytest.approx(1.7)

@@ -62,9 +62,11 @@ class AudioFrame:
 
 @dataclass(frozen=True)
 class SpeechStarted:
-    """The endpointer decided speech began; `at` includes no pre-roll."""
+    """The endpointer decided speech began; `at` includes no pre-roll. `over_reply`: it
+    began while the bot's reply played (full duplex), where the onset is heard late."""
 
     at: float
+    over_reply: bool = False
 
 
 @dataclass(frozen=True)

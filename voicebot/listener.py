@@ -96,7 +96,8 @@ class Listener:
         self.reframer = Reframer(vad.frame_samples)
         self.words_reframer = Reframer(vad.frame_samples)
         self.double_talk_reframer = Reframer(vad.frame_samples)
-        keep = max(endpoint.preroll_ms / 1000.0, CARRY_S + CARRY_GAP_S, TURN_AUDIO_S) + 1.0
+        preroll_s = max(endpoint.preroll_ms, endpoint.preroll_over_reply_ms) / 1000.0
+        keep = max(preroll_s, CARRY_S + CARRY_GAP_S, TURN_AUDIO_S) + 1.0
         self.timeline = AudioTimeline(sample_rate, keep)  # what the VAD heard
         self.words = AudioTimeline(sample_rate, keep)  # what the recognizer hears (AudioFrame)
         self.judge = TurnJudge(turn, endpoint, self.turn_cfg, self.timeline,
@@ -186,14 +187,14 @@ class Listener:
                                  self._settled_words())
 
     def _start(self, event: SpeechStarted) -> None:
-        begin = utterance_audio_start(event.at, self.endpoint_cfg, self._floor)
+        begin = utterance_audio_start(event.at, self.endpoint_cfg, self._floor, event.over_reply)
         begin = max(begin, self.timeline.start)
         transcriber = StreamingTranscriber(self.asr, self.streaming_cfg, self.sample_rate)
         own_start = begin
         awaits = bool(self._finals)
         if awaits:  # the whole pre-roll, up to the previous voice: see hand_over
-            begin = max(utterance_audio_start(event.at, self.endpoint_cfg, self._voice_end),
-                        self.timeline.start)
+            begin = max(utterance_audio_start(event.at, self.endpoint_cfg, self._voice_end,
+                                              event.over_reply), self.timeline.start)
         carried = self._history.open(transcriber, event.at, begin, self.timeline.start, awaits)
         transcriber.insert_audio(self.words.slice(transcriber.buffer_start, self.words.end))
         self._current = _Utterance(transcriber, event.at, own_start, carried, awaits)

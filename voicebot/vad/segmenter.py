@@ -4,8 +4,9 @@ Fed `(frame_start, frame_seconds, prob)`, it decides when an utterance starts an
 No clock and no audio, so its tests are exact:
 
 - an utterance starts after `start_ms` of consecutive speech (`start_over_reply_ms` while
-  the caller says the bot's reply plays: `over_reply`); `SpeechStarted.at` is the start of
-  the first speech frame of that run (shorter blips never start one);
+  the caller says the bot's reply plays: `over_reply`, which the event carries on);
+  `SpeechStarted.at` is the start of the first speech frame of that run (shorter blips
+  never start one);
 - it ends after `end_ms` of consecutive non-speech; `SpeechEnded.at` is the end of the frame
   that completed the silence and `last_speech` the end of the last speech frame (shorter
   pauses are bridged);
@@ -35,10 +36,13 @@ Judge = Callable[[float], float | None]
 None when it cannot tell yet (asked again at the next frame)."""
 
 
-def utterance_audio_start(onset: float, cfg: EndpointConfig, floor: float = 0.0) -> float:
-    """Where an utterance's audio begins: `preroll_ms` before the onset, but never before
-    `floor` (pass `Endpointer.last_end`, so no audio goes to two utterances) nor 0."""
-    return max(0.0, floor, onset - cfg.preroll_ms / 1000.0)
+def utterance_audio_start(onset: float, cfg: EndpointConfig, floor: float = 0.0,
+                          over_reply: bool = False) -> float:
+    """Where an utterance's audio begins: `preroll_ms` before the onset (`preroll_over_reply_ms`
+    for one that began over the reply), but never before `floor` (pass
+    `Endpointer.last_end`, so no audio goes to two utterances) nor 0."""
+    preroll_ms = cfg.preroll_over_reply_ms if over_reply else cfg.preroll_ms
+    return max(0.0, floor, onset - preroll_ms / 1000.0)
 
 
 class Endpointer:
@@ -98,7 +102,7 @@ class Endpointer:
             return []
         onset = self._run_start
         self._begin(onset, frame_start + frame_seconds)
-        return [SpeechStarted(at=onset)]
+        return [SpeechStarted(at=onset, over_reply=self.over_reply)]
 
     def _push_in_speech(self, end: float, frame_seconds: float, speech: bool) -> list[VadEvent]:
         if speech:
