@@ -76,7 +76,7 @@ def test_talk_serve_bench_and_soak_build_the_same_conversation(tmp_path: Path) -
     # serve differs in one named setting: its sessions share one LLM, so no prefill
     assert settings["serve"] == {**talk, "prefill": False}
     assert talk["prefill"] is True
-    assert talk["echo_onsets"] == "aec3"
+    assert talk["echo_onsets"] == "either"
 
 
 def test_serve_sessions_get_the_turn_detector(tmp_path: Path) -> None:
@@ -96,8 +96,8 @@ def test_the_naive_cascade_differs_only_where_it_says(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("audio", "onsets"), [
-    ({}, "aec3"),
-    ({"echo_onsets": "either"}, "either"),
+    ({}, "either"),
+    ({"echo_onsets": "aec3"}, "aec3"),
     # no canceller: nothing for a second ear
     ({"echo_onsets": "either", "echo_cancellation": "off"}, "aec3"),
     # the recognizer hears AEC3 too: the same audio
