@@ -272,3 +272,18 @@ def test_a_fixed_threshold_referee_ends_speech_at_the_last_frame_above_minus_40_
     fixed = measure_turns(audio, reply, RATE, fixed_dbfs=-40.0)
     assert [round(t.e2e, 2) for t in fixed] == [0.5]
     assert [round(t.e2e, 2) for t in measure_turns(audio, reply, RATE)] == [0.3]
+
+
+def test_speech_begins_at_the_first_loud_frame_not_at_a_peak_of_room_tone() -> None:
+    # A line's room tone has peaks over -40 dBFS before the speech: counting from its first
+    # sample at that level put 0.3 s of room tone into a barge-in reaction (bench duplex).
+    from voicebot.audio.levels import first_audible, speech_onset
+    from voicebot.testing.user import speech_start
+
+    audio = np.concatenate([room_tone(0.6, -45.0), tone(1.0, 0.3), room_tone(0.4, -45.0, 5)])
+    assert (first_audible(audio, -40.0) or 0) / RATE < 0.05  # the tone's peaks reach -40
+    assert speech_onset(audio, RATE) == pytest.approx(0.6, abs=0.011)
+    assert speech_start(audio, RATE) == pytest.approx(0.6, abs=0.011)
+    assert speech_onset(silence(1.0), RATE) is None
+    blip = np.concatenate([silence(0.2), tone(0.01, 0.3)])  # no 30 ms of speech in it
+    assert speech_start(blip, RATE) == pytest.approx(0.2, abs=0.001)

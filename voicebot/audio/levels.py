@@ -186,6 +186,20 @@ def sustained(loud: np.ndarray, min_run: int = MIN_SPEECH_RUN) -> np.ndarray:
     return np.concatenate(kept) if kept else frames
 
 
+def speech_onset(samples: np.ndarray, sample_rate: int, frame_s: float = FRAME_S) -> float | None:
+    """Seconds from the start of `samples` to the start of the first speech frame, by the rule
+    of `speech_offset`: where an observer of the waveform hears the speech begin. Unlike the
+    first audible sample, a click or a peak of room tone before the speech does not count.
+    None when no frame is speech."""
+    levels = frame_db(samples, sample_rate, frame_s)
+    if levels.size == 0:
+        return None
+    speech = sustained(levels > speech_threshold(levels))
+    if speech.size == 0:
+        return None
+    return float(speech[0] * frame_size(sample_rate, frame_s) / sample_rate)
+
+
 def speech_offset(
     samples: np.ndarray,
     sample_rate: int,

@@ -4,9 +4,11 @@ says the next, or speaks into the reply on purpose (a barge-in), as `bench duple
 It is a source driven by the orchestrator's `elapsed` like a replayed file (1x: a block is
 ready once its end has passed), but what it says next depends on what the bot has played,
 read from the sink's `PlayedAudio` on the same session time. Frames carry audio time equal
-to session time, as a replay from time 0 does. `onsets` records when each line began (its
-first audible sample) and `ends` when it ended: the references for reaction times measured
-from outside and for telling the user's words from the bot's.
+to session time, as a replay from time 0 does. `onsets` records when each line's speech
+began (the level rule of audio/levels.py: a peak of room tone before it is not speech, and
+counting from it put 0.3 s of room tone into a barge-in reaction) and `ends` when the line
+ended: the references for reaction times measured from outside and for telling the user's
+words from the bot's.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from voicebot.audio.levels import first_audible
+from voicebot.audio.levels import first_audible, speech_onset
 from voicebot.audio.played import PlayedAudio
 from voicebot.events import AudioFrame
 
@@ -69,8 +71,7 @@ class SimulatedUser:
         out = np.zeros(self.block, dtype=np.float32)
         if self._line is None and self._next < len(self.lines) and self._due(start):
             line = self.lines[self._next]
-            audible = first_audible(line.audio, -40.0) or 0
-            self.onsets.append(start + audible / self.sample_rate)
+            self.onsets.append(start + speech_start(line.audio, self.sample_rate))
             self._line = line.audio
             self._next += 1
         if self._line is not None:
@@ -124,3 +125,12 @@ class SimulatedUser:
 
     def close(self) -> None:
         pass
+
+
+def speech_start(audio: np.ndarray, sample_rate: int) -> float:
+    """Seconds into a line where its speech begins; its first sample at -40 dBFS where the
+    level rule finds no speech (a line too short to hold 30 ms of it)."""
+    onset = speech_onset(audio, sample_rate)
+    if onset is None:
+        onset = (first_audible(audio, -40.0) or 0) / sample_rate
+    return onset
