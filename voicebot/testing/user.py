@@ -6,7 +6,7 @@ ready once its end has passed), but what it says next depends on what the bot ha
 read from the sink's `PlayedAudio` on the same session time. Frames carry audio time equal
 to session time, as a replay from time 0 does. `onsets` records when each line's speech
 began (the level rule of audio/levels.py: a peak of room tone before it is not speech, and
-counting from it put 0.3 s of room tone into a barge-in reaction) and `ends` when the line
+counting from it put 0.23 s of room tone into a barge-in reaction) and `ends` when the line
 ended: the references for reaction times measured from outside and for telling the user's
 words from the bot's.
 """
