@@ -220,12 +220,7 @@ def over_the_bot(line: np.ndarray, learn: np.ndarray, reply: np.ndarray, react: 
     """The line as the recognizer would get it (alone, from AEC3, from the words filter)
     and when the line became audible (seconds into what is returned). `react`: None lets
     the reply go on; `keep_all`: the whole stream, not the line's span."""
-    from voicebot.audio.echo import EchoCancellation, WebRtcEchoCanceller
     from voicebot.audio.levels import first_audible
-    from voicebot.audio.linear_echo import LinearEchoFilter
-    from voicebot.audio.played import PlayedAudio
-    from voicebot.events import AudioFrame
-    from voicebot.testing.room import echo_path
 
     onset = first_audible(line, -50.0) or 0
     into = round(0.8 * RATE)
@@ -236,24 +231,40 @@ def over_the_bot(line: np.ndarray, learn: np.ndarray, reply: np.ndarray, react: 
     user = np.zeros(total, dtype=np.float32)
     at = len(learn) + into
     user[at: at + len(line)] = line[: total - at]
-    mic = (np.convolve(far, echo_path(RATE, delay_ms=delay_ms, gain_db=gain_db))[:total]
+    cleaned, words, held = through_the_stage(far, user, gain_db, delay_ms)
+    if react is None or keep_all:
+        heard = {"aec3": cleaned, "words": words, "double talk": held}
+        return heard, (at + onset) / RATE
+    span = slice(at + onset - round(0.3 * RATE), at + len(line))
+    heard = {"alone": user[span], "aec3": cleaned[span], "words": words[span]}
+    return heard, onset / RATE
+
+
+def through_the_stage(far: np.ndarray, user: np.ndarray, gain_db: float, delay_ms: float
+                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The bot's voice `far` through a room into the microphone beside `user` (as long as
+    `far`, a whole number of frames), and the echo stage's outputs from it: AEC3's (what
+    the VAD hears), the words' filter's (what the recognizer hears) and, per sample, the
+    share of its frame where that filter held still."""
+    from voicebot.audio.echo import EchoCancellation, WebRtcEchoCanceller
+    from voicebot.audio.linear_echo import LinearEchoFilter
+    from voicebot.audio.played import PlayedAudio
+    from voicebot.events import AudioFrame
+    from voicebot.testing.room import echo_path
+
+    mic = (np.convolve(far, echo_path(RATE, delay_ms=delay_ms, gain_db=gain_db))[:len(far)]
            + user).astype(np.float32)
     played = PlayedAudio(RATE)
     played.add(0.0, far)
     stage = EchoCancellation(WebRtcEchoCanceller(RATE), played, lambda t: t,
                              words_filter=LinearEchoFilter(RATE))
     frames = [stage.process(AudioFrame(mic[i:i + FRAME], RATE, i / RATE))
-              for i in range(0, total, FRAME)]
+              for i in range(0, len(far), FRAME)]
     cleaned = np.concatenate([f.samples for f in frames])
     words = np.concatenate([f.words if f.words is not None else f.samples for f in frames])
-    if react is None or keep_all:
-        held = np.concatenate([f.double_talk if f.double_talk is not None
-                               else np.zeros(len(f.samples)) for f in frames])
-        heard = {"aec3": cleaned, "words": words, "double talk": held}
-        return heard, (at + onset) / RATE
-    span = slice(at + onset - round(0.3 * RATE), at + len(line))
-    heard = {"alone": user[span], "aec3": cleaned[span], "words": words[span]}
-    return heard, onset / RATE
+    held = np.concatenate([f.double_talk if f.double_talk is not None
+                           else np.zeros(len(f.samples)) for f in frames])
+    return cleaned, words, held
 
 
 if __name__ == "__main__":

@@ -24,8 +24,10 @@ from pathlib import Path
 
 import numpy as np
 
+from voicebot.vad.base import Vad
+
 sys.path.insert(0, str(Path(__file__).parent))
-from double_talk_wer import FRAME, RATE, ROOMS, _material, over_the_bot
+from double_talk_wer import FRAME, RATE, ROOMS, _material, over_the_bot, through_the_stage
 
 BLOCK = 512
 Rule = Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]
@@ -77,10 +79,7 @@ def main() -> None:
         lines(args.speech_dir, args.config)
 
 
-def _probs(vad: object, audio: np.ndarray) -> np.ndarray:
-    from voicebot.vad.silero import SileroVad
-
-    assert isinstance(vad, SileroVad)
+def _probs(vad: Vad, audio: np.ndarray) -> np.ndarray:
     vad.reset()
     return np.array([vad.speech_prob(audio[i:i + BLOCK])
                      for i in range(0, len(audio) - BLOCK, BLOCK)])
@@ -133,14 +132,9 @@ def lines(speech_dir: Path, config: Path) -> None:
 
 
 def residue(config: Path) -> None:
-    from voicebot.audio.echo import EchoCancellation, WebRtcEchoCanceller
-    from voicebot.audio.linear_echo import LinearEchoFilter
-    from voicebot.audio.played import PlayedAudio
     from voicebot.audio.resample import resample
     from voicebot.config import load_config
-    from voicebot.events import AudioFrame
     from voicebot.loading import load_tts
-    from voicebot.testing.room import echo_path
     from voicebot.vad.silero import SileroVad
 
     tts = load_tts(load_config(config))
@@ -156,18 +150,7 @@ def residue(config: Path) -> None:
     print("| room | AEC3's output: highest P | 99th percentile |")
     print("|---|---:|---:|")
     for gain_db, delay_ms in RESIDUE_ROOMS:
-        mic = np.convolve(far, echo_path(RATE, delay_ms=delay_ms, gain_db=gain_db))
-        mic = mic[: len(far)].astype(np.float32)
-        played = PlayedAudio(RATE)
-        played.add(0.0, far)
-        stage = EchoCancellation(WebRtcEchoCanceller(RATE), played, lambda t: t,
-                                 words_filter=LinearEchoFilter(RATE))
-        frames = [stage.process(AudioFrame(mic[i:i + FRAME], RATE, i / RATE))
-                  for i in range(0, len(far), FRAME)]
-        aec3 = np.concatenate([f.samples for f in frames])
-        words = np.concatenate([f.samples if f.words is None else f.words for f in frames])
-        held = np.concatenate([np.zeros(len(f.samples)) if f.double_talk is None
-                               else f.double_talk for f in frames])
+        aec3, words, held = through_the_stage(far, np.zeros_like(far), gain_db, delay_ms)
         a, w, h = _probs(on_aec3, aec3)[skip:], _probs(on_words, words)[skip:], \
             _blocks(held)[skip:]
         n = min(len(a), len(w), len(h))

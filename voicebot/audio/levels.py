@@ -186,15 +186,24 @@ def sustained(loud: np.ndarray, min_run: int = MIN_SPEECH_RUN) -> np.ndarray:
     return np.concatenate(kept) if kept else frames
 
 
-def speech_onset(samples: np.ndarray, sample_rate: int, frame_s: float = FRAME_S) -> float | None:
-    """Seconds from the start of `samples` to the start of the first speech frame, by the rule
-    of `speech_offset`: where an observer of the waveform hears the speech begin. Unlike the
-    first audible sample, a click or a peak of room tone before the speech does not count.
-    None when no frame is speech."""
+def speech_frames(samples: np.ndarray, sample_rate: int, frame_s: float = FRAME_S,
+                  noise_dbfs: float | None = None) -> np.ndarray:
+    """Indices of the `frame_s` frames of `samples` that are speech by the level rule
+    (`speech_threshold`, held for a sustained run): where an observer of the waveform
+    hears speech. `noise_dbfs`: the room's noise floor measured over more audio than
+    `samples` (`room_noise`)."""
     levels = frame_db(samples, sample_rate, frame_s)
     if levels.size == 0:
-        return None
-    speech = sustained(levels > speech_threshold(levels))
+        return np.zeros(0, dtype=np.int64)
+    return sustained(levels > speech_threshold(levels, noise_dbfs=noise_dbfs))
+
+
+def speech_onset(samples: np.ndarray, sample_rate: int, frame_s: float = FRAME_S) -> float | None:
+    """Seconds from the start of `samples` to the start of the first speech frame: where an
+    observer of the waveform hears the speech begin. Unlike the first audible sample, a
+    click or a peak of room tone before the speech does not count. None when no frame is
+    speech."""
+    speech = speech_frames(samples, sample_rate, frame_s)
     if speech.size == 0:
         return None
     return float(speech[0] * frame_size(sample_rate, frame_s) / sample_rate)
@@ -210,10 +219,7 @@ def speech_offset(
     sound of speech ends, as an observer of the waveform marks it (the same rule as the
     outside measurement in voicebot/bench/audible.py). `noise_dbfs`: the room's noise floor
     measured over more audio than `samples` (`room_noise`). None when no frame is speech."""
-    levels = frame_db(samples, sample_rate, frame_s)
-    if levels.size == 0:
-        return None
-    speech = sustained(levels > speech_threshold(levels, noise_dbfs=noise_dbfs))
+    speech = speech_frames(samples, sample_rate, frame_s, noise_dbfs)
     if speech.size == 0:
         return None
     return float((speech[-1] + 1) * frame_size(sample_rate, frame_s) / sample_rate)
