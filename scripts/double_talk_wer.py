@@ -246,24 +246,11 @@ def through_the_stage(far: np.ndarray, user: np.ndarray, gain_db: float, delay_m
     `far`, a whole number of frames), and the echo stage's outputs from it: AEC3's (what
     the VAD hears), the words' filter's (what the recognizer hears) and, per sample, the
     share of its frame where that filter held still."""
-    from voicebot.audio.echo import EchoCancellation, WebRtcEchoCanceller
-    from voicebot.audio.linear_echo import LinearEchoFilter
-    from voicebot.audio.played import PlayedAudio
-    from voicebot.events import AudioFrame
-    from voicebot.testing.room import echo_path
+    from voicebot.testing.room import echo_path, through_the_echo_stage
 
     mic = (np.convolve(far, echo_path(RATE, delay_ms=delay_ms, gain_db=gain_db))[:len(far)]
            + user).astype(np.float32)
-    played = PlayedAudio(RATE)
-    played.add(0.0, far)
-    stage = EchoCancellation(WebRtcEchoCanceller(RATE), played, lambda t: t,
-                             words_filter=LinearEchoFilter(RATE))
-    frames = [stage.process(AudioFrame(mic[i:i + FRAME], RATE, i / RATE))
-              for i in range(0, len(far), FRAME)]
-    cleaned = np.concatenate([f.samples for f in frames])
-    words = np.concatenate([f.words if f.words is not None else f.samples for f in frames])
-    held = np.concatenate([f.double_talk if f.double_talk is not None
-                           else np.zeros(len(f.samples)) for f in frames])
+    cleaned, words, held, _ = through_the_echo_stage(far, mic, RATE, FRAME)
     return cleaned, words, held
 
 

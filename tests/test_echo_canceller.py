@@ -9,12 +9,11 @@ import numpy as np
 import pytest
 
 from voicebot.audio.echo import EchoCancellation, SteadyTimeMap, WebRtcEchoCanceller
-from voicebot.audio.linear_echo import LinearEchoFilter
 from voicebot.audio.played import PlayedAudio
 from voicebot.audio.wav import read_wav
 from voicebot.audio.wav_sink import WavSink
 from voicebot.events import AudioFrame
-from voicebot.testing.room import echo_path
+from voicebot.testing.room import echo_path, through_the_echo_stage
 from voicebot.vad.silero import SileroVad
 from voicebot.vad.two_ears import TwoEars
 
@@ -167,7 +166,7 @@ def test_in_double_talk_the_words_keep_the_users_voice_that_aec3_suppresses(
     # a user 6 dB under the bot's echo: AEC3's suppressor takes much of the voice with the
     # echo (what the VAD hears); the words' linear filter (audio/linear_echo.py) leaves it
     far, near, user, at = _user_under_the_echo(speech_dir)
-    cleaned, words, _, stage = _both_outputs(far, near)
+    cleaned, words, _, stage = through_the_echo_stage(far, near)
     cleaned, words = cleaned[at: at + len(user)], words[at: at + len(user)]
     assert stage.learned and stage.words_filter is not None and stage.words_filter.trusted
 
@@ -198,23 +197,6 @@ def _dbfs(audio: np.ndarray) -> float:
     return float(20 * np.log10(np.sqrt(np.mean(audio ** 2))))
 
 
-def _both_outputs(far: np.ndarray, near: np.ndarray
-                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray, EchoCancellation]:
-    """AEC3's output, the words' (the stage with its linear filter, 30 ms frames), where
-    the filter held still (double talk), and the stage."""
-    played = PlayedAudio(RATE)
-    played.add(0.0, far)
-    stage = EchoCancellation(WebRtcEchoCanceller(RATE), played, lambda t: t,
-                             words_filter=LinearEchoFilter(RATE))
-    frames = [stage.process(AudioFrame(near[i:i + 480], RATE, i / RATE))
-              for i in range(0, len(near) // 480 * 480, 480)]
-    cleaned = np.concatenate([f.samples for f in frames])
-    words = np.concatenate([f.samples if f.words is None else f.words for f in frames])
-    held = np.concatenate([np.zeros(len(f.samples)) if f.double_talk is None
-                           else f.double_talk for f in frames])
-    return cleaned, words, held, stage
-
-
 def _either_onsets(heard: np.ndarray, words: np.ndarray, held: np.ndarray) -> list[float]:
     """The listener's rule with `audio.echo_onsets: either` (vad/two_ears.py)."""
     ears = TwoEars(SileroVad(), SileroVad())
@@ -236,7 +218,7 @@ def test_the_second_ear_on_the_words_filter_hears_no_speech_in_the_bots_voice(
     far = np.concatenate([read_wav(path, RATE) for path in
                           sorted(speech_dir.glob("*.wav"))[:6]])[: 40 * RATE]
     near = np.convolve(far, response)[: len(far)].astype(np.float32)
-    cleaned, words, held, _ = _both_outputs(far, near)
+    cleaned, words, held, _ = through_the_echo_stage(far, near)
     assert not np.array_equal(cleaned, words)  # the second ear listened
     assert _either_onsets(cleaned, words, held) == []
 
@@ -244,7 +226,7 @@ def test_the_second_ear_on_the_words_filter_hears_no_speech_in_the_bots_voice(
 def test_the_second_ear_hears_a_voice_under_the_echo_no_later_than_aec3s_output(
         speech_dir: Path) -> None:
     far, near, _, _ = _user_under_the_echo(speech_dir)
-    cleaned, words, held, _ = _both_outputs(far, near)
+    cleaned, words, held, _ = through_the_echo_stage(far, near)
     either = _either_onsets(cleaned, words, held)
     aec3 = [t for t in _speech_onsets(SileroVad(), cleaned) if t > 10.0]
     assert either and 10.0 < either[0] < 10.4  # measured 10.14 s; AEC3's output: 11.10 s

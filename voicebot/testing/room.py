@@ -9,11 +9,16 @@ few milliseconds off on a real clock: the same as a slightly longer path).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from voicebot.audio.played import PlayedAudio
 from voicebot.audio.sources import AudioSource
 from voicebot.events import AudioFrame
+
+if TYPE_CHECKING:
+    from voicebot.audio.echo import EchoCancellation
 
 
 def echo_path(sample_rate: int, *, delay_ms: float, gain_db: float, tail_ms: float = 60.0,
@@ -95,3 +100,25 @@ class KnownRoomCanceller:
         self._history = signal[len(signal) - len(self._history):]
         echo = np.convolve(signal, self.response, mode="valid")
         return (near - echo).astype(np.float32)
+
+
+def through_the_echo_stage(far: np.ndarray, near: np.ndarray, rate: int = 16000, frame: int = 480,
+                           ) -> tuple[np.ndarray, np.ndarray, np.ndarray, EchoCancellation]:
+    """`near` (the microphone) through the echo stage with AEC3 and the words' linear filter,
+    the speaker playing `far` from time 0, in `frame`-sample frames: AEC3's output (what the
+    VAD hears), the words' filter's (what the recognizer hears), per sample the share of its
+    frame where that filter held still (double talk), and the stage."""
+    from voicebot.audio.echo import EchoCancellation, WebRtcEchoCanceller
+    from voicebot.audio.linear_echo import LinearEchoFilter
+
+    played = PlayedAudio(rate)
+    played.add(0.0, far)
+    stage = EchoCancellation(WebRtcEchoCanceller(rate), played, lambda t: t,
+                             words_filter=LinearEchoFilter(rate))
+    frames = [stage.process(AudioFrame(near[i:i + frame], rate, i / rate))
+              for i in range(0, len(near) // frame * frame, frame)]
+    cleaned = np.concatenate([f.samples for f in frames])
+    words = np.concatenate([f.samples if f.words is None else f.words for f in frames])
+    held = np.concatenate([np.zeros(len(f.samples)) if f.double_talk is None
+                           else f.double_talk for f in frames])
+    return cleaned, words, held, stage
