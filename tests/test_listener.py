@@ -389,3 +389,44 @@ def test_a_carried_word_is_in_the_history_or_the_prompt_never_both() -> None:
     assert policy.prompt(2.2).endswith("liver oil.")
     assert prompt_before(policy, carried).endswith("nauseating than cod liver")
     assert prompt_before(policy, []) == policy.prompt(float("inf"))
+
+
+class HearsOnlyTheFirstWord:
+    """A decoder that, for its first `misses` calls, hears one word at the speech's start
+    and nothing after it (as a streaming decode over the bot's reply did: five seconds of
+    "Mr. Quilter is the apostle..." heard as "The"), and the whole line after that."""
+
+    sample_rate = RATE
+    word_timestamps = True
+
+    def __init__(self, misses: int) -> None:
+        self.misses = misses
+        self.calls = 0
+
+    def transcribe(self, audio: np.ndarray, *, prompt: str = "") -> list[Word]:
+        self.calls += 1
+        loud = np.flatnonzero(np.abs(audio) > 0.05)
+        if not len(loud):
+            return []
+        start, end = loud[0] / RATE, (loud[-1] + 1) / RATE
+        if self.calls <= self.misses:
+            return [Word(start, start + 0.2, "The")]
+        texts = ["Mister", "Quilter", "is", "the", "apostle", "of", "the", "middle", "classes."]
+        step = (end - start) / len(texts)
+        return [Word(start + i * step, start + (i + 1) * step, t) for i, t in enumerate(texts)]
+
+
+def one_long_line(asr: Any) -> UtteranceFinal:
+    audio = scripted_audio([(0.3, 4.3)], total_s=5.5)
+    listener = Listener(FakeVad(), asr, EndpointConfig(), StreamingConfig(min_chunk_s=0.5))
+    (final,) = finals(run(listener, audio))
+    return final
+
+
+def test_a_final_with_one_word_in_four_seconds_of_speech_is_decoded_again() -> None:
+    deaf = HearsOnlyTheFirstWord(misses=10**6)
+    assert one_long_line(deaf).text == "The"  # a decode that hears no more is not kept
+    misses = deaf.calls - 1  # every decode but the last: the one decode more
+    final = one_long_line(HearsOnlyTheFirstWord(misses))
+    assert final.text == "Mister Quilter is the apostle of the middle classes."
+    assert 0.2 < final.words[0].start < 0.4 and final.words[-1].end > 4.0

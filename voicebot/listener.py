@@ -274,9 +274,8 @@ class Listener:
             heard = utterance.settled_at if utterance.settled_at is not None \
                 else last + SETTLE_S
             transcriber.finish(until=last + FINAL_PAD_S, heard=heard)
-            if utterance.carried:
-                transcriber = self._history.rehear(transcriber, utterance.onset,
-                                                   utterance.own_start, last)
+            transcriber = self._history.rehear(transcriber, utterance.onset,
+                                               utterance.own_start, last)
         words = tuple(transcriber.words)
         self._history.close(transcriber, ended.at)
         current = self._current

@@ -29,7 +29,9 @@ skips the new speech: a final whose words stop UNHEARD_S or more before the last
 decoded once more without the carried audio (see `History.rehear`); so is a final that
 gives fewer than SPARSE_WORDS_PER_S words per second of the utterance's own speech (Whisper
 re-worded the carried sentence and skipped part of the new one: "ask what you can do for"
-of jfk.wav lost). The extra decode is kept only if it hears more."""
+of jfk.wav lost). Every utterance's final gets that check, carried words or not: the
+streaming decodes can miss speech too (over the bot's reply). The extra decode is kept only
+if it hears more."""
 UNHEARD_S = 1.0
 SPARSE_WORDS_PER_S = 1.5
 
@@ -73,19 +75,21 @@ class History:
 
     def rehear(self, final: StreamingTranscriber, onset: float, own_start: float,
                last_speech: float) -> StreamingTranscriber:
-        """The finished transcriber of an utterance that carried words, or, when its words
-        stop short of the last speech or are sparse for the speech's length (Whisper heard
-        the carried words and missed the new speech), the utterance decoded from its own
-        start (`own_start`, where its audio starts without the carried words), prompted with
-        the previous text, if that hears more (letters and digits, so "90210" and
-        "9 0 2 1 0" count the same)."""
+        """The finished transcriber of an utterance, or, when its words stop short of the
+        last speech or are sparse for the speech's length, the utterance decoded once more
+        from its own start (`own_start`, where its audio starts without carried words),
+        with the prompt it opened with, if that hears more (letters and digits, so "90210"
+        and "9 0 2 1 0" count the same). Whisper heard the carried words and missed the new
+        speech; or, over the bot's reply, the streaming decodes committed a word of the
+        echo's residue and the final decode heard nothing more ("Mr. Quilter is the
+        apostle...", five seconds of speech, heard as "The")."""
         if not (_stops_short(final.words, last_speech) or
                 _sparse(final.words, onset, last_speech)):
             return final
         until = last_speech + FINAL_PAD_S
         start = max(own_start, final.buffer_start)
         fresh = StreamingTranscriber(final.asr, final.cfg, final.sample_rate)
-        fresh.reset(start, self.context)
+        fresh.reset(start, self.context if onset - self.context_end <= CONTEXT_GAP_S else "")
         fresh.insert_audio(final.audio_between(start, until))
         fresh.finish()
         return fresh if _spoken_chars(fresh.words) > _spoken_chars(final.words) else final
