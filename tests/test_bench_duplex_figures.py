@@ -10,6 +10,7 @@ from voicebot.bench.duplex_figures import (
     backchannels,
     cut_ins,
     line_texts,
+    lost_lines,
     reactions,
 )
 from voicebot.metrics import PauseRecord, TurnRecord
@@ -79,3 +80,44 @@ def test_a_line_heard_by_an_utterance_opened_early_still_counts() -> None:
     session.turns[1].marks["speech_end"] = 29.5
     # the words of the turn it continued are left out, as for any barge-in that continued
     assert line_texts(session)["mr.wav"] == "Mr. Quilter is the apostle."
+
+
+def test_a_line_over_the_reply_heard_with_under_half_its_words_is_lost() -> None:
+    session = Session("barge-in", (0.0, 100.0), ["q.wav", "mr.wav", "q2.wav", "ok.wav"],
+                      ["", "Mr. Quilter is the apostle of the middle classes", "",
+                       "a man said to the universe"], [False, True, False, True],
+                      onsets=[0.5, 4.0, 10.0, 14.0], ends=[3.0, 9.0, 12.0, 16.0])
+    session.turns = [turn(1, "q", 0.5, 3.0, 4.3, status="interrupted"),
+                     turn(2, "The", 4.0, 6.0, 6.5),
+                     turn(3, "q2", 10.0, 13.0, 14.1, status="interrupted"),
+                     turn(4, "a man said to the", 14.0, 17.0, 18.0)]
+    assert lost_lines(session) == [("mr.wav", "The")]  # 4 of 5 words is not lost
+
+
+def test_the_lines_said_over_a_reply_walk_through_every_recording() -> None:
+    from voicebot.bench.duplex import _plan
+
+    recordings = [(f"{i}.wav", f"line {i}", np.zeros(1, np.float32)) for i in range(9)]
+    plan = _plan(recordings, sessions=0, lines=5, barge_sessions=5)
+    over = [label for s in plan for label, into in zip(s.labels, s.into, strict=True) if into]
+    assert len(over) == 10 and set(over) == {f"{i}.wav" for i in range(9)}
+    assert all(len(s.labels) == 6 and s.into == [False] * 3 + [True, False, True]
+               for s in plan)
+    assert all(len(set(s.labels)) == 6 for s in plan)  # no line twice in a session
+
+
+def test_the_report_lists_each_line_over_a_reply_beside_the_same_line_alone(tmp_path) -> None:
+    from voicebot.bench.duplex_report import write_report
+
+    alone = Session("duplex", (0.0, 100.0), ["mr.wav"], ["mr quilter is the apostle"],
+                    [False], onsets=[0.5], ends=[3.0])
+    alone.turns = [turn(1, "Mr. Quilter is the apostle.", 0.5, 4.0, 6.0)]
+    barge = Session("barge-in", (0.0, 100.0), ["q.wav", "mr.wav"],
+                    ["", "mr quilter is the apostle"], [False, True],
+                    onsets=[0.5, 4.0], ends=[3.0, 7.0], recording="recordings/session-2.wav")
+    barge.turns = [turn(1, "q", 0.5, 3.0, 4.3, status="interrupted"),
+                   turn(2, "The", 4.0, 8.0, 9.0)]
+    text = write_report([alone, barge], tmp_path).read_text()
+    assert "| 2 | mr.wav | The | 4 | Mr. Quilter is the apostle. | 0 |" in text
+    assert "`recordings/session-2.wav`" in text
+    assert "80.0% vs 0.0%" in text

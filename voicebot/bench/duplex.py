@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from voicebot.bench.duplex_figures import BACKCHANNEL_LABEL, Session
+from voicebot.bench.duplex_figures import BACKCHANNEL_LABEL, Session, lost_lines
 from voicebot.bench.speech_set import DEFAULT_SPEECH_DIR, has_manifest, read_manifest
 
 if TYPE_CHECKING:
@@ -60,9 +60,10 @@ def register(parser: argparse.ArgumentParser) -> None:
                         help="duplex sessions, each with a half-duplex one beside it (default "
                         "5: 20 replies with a 0 dB echo path, 50-200 ms, then 5 at -10 dB)")
     parser.add_argument("--lines", type=int, default=5, help="lines per session (default 5)")
-    parser.add_argument("--barge-sessions", type=int, default=4,
-                        help="sessions with barge-ins (default 4: 6 lines each, 2 of them "
-                        "said into the reply)")
+    parser.add_argument("--barge-sessions", type=int, default=5,
+                        help="sessions with barge-ins (default 5: 6 lines each, 2 of them "
+                        "said into the reply, so 10 lines over a reply that walk through "
+                        "the recordings)")
     parser.add_argument("--backchannel-sessions", type=int, default=3,
                         help="sessions with backchannels (default 3: 4 lines each, and a "
                         "backchannel said into the third and fourth replies)")
@@ -92,8 +93,12 @@ def run(args: argparse.Namespace) -> int:
             say(f"[{i}/{len(sessions)}] {session.kind}"
                 + (f", room {session.room[0]:+.0f} dB {session.room[1]:.0f} ms"
                    if session.room else ""))
-            run_session(session, utterances, engines, cfg)
+            recording = args.out / "recordings" / f"session-{i}.echo.wav" \
+                if session.kind == "barge-in" else None
+            run_session(session, utterances, engines, cfg, recording)
             say("    " + ", ".join(f"{t.status}" for t in session.turns))
+            if recording is not None:
+                _keep_if_lost(session, recording)
     finally:
         engines.close()
     args.out.mkdir(parents=True, exist_ok=True)
@@ -154,16 +159,36 @@ def _plan(utterances: list[tuple[str, str, np.ndarray]], sessions: int, lines: i
         labels, refs = [u[0] for u in chosen], [u[1] for u in chosen]
         plan.append(Session("duplex", ROOMS[s % len(ROOMS)], labels, refs, [False] * lines))
         plan.append(Session("half-duplex", None, labels, refs, [False] * lines))
+    n = len(utterances)
     for s in range(barge_sessions):
-        chosen = [utterances[(s * 6 + i) % len(utterances)] for i in range(6)]
+        # the two lines said into a reply walk through every recording, two a session
+        over = [(2 * s) % n, (2 * s + 1) % n]
+        rest = [(2 * s + 2 + j) % n for j in range(4)]
+        chosen = [utterances[i] for i in (*rest[:3], over[0], rest[3], over[1])]
         into = [i in (3, 5) for i in range(6)]  # once the canceller has learned the room
         plan.append(Session("barge-in", ROOMS[s % 2], [u[0] for u in chosen],
                             [u[1] for u in chosen], into))
     return plan
 
 
+def _keep_if_lost(session: Session, recording: Path) -> None:
+    """Keep a barge-in session's echo recording only where a line said over the reply lost
+    more than half its words (to replay why); the others are deleted."""
+    from voicebot.progress import say
+
+    lost = lost_lines(session)
+    if not lost:
+        recording.unlink(missing_ok=True)
+        return
+    session.recording = str(recording)
+    say(f"    kept {recording}: heard with under half their words: " + "; ".join(
+        f"{label} as {heard!r}" for label, heard in lost))
+
+
 def run_session(session: Session, utterances: list[tuple[str, str, np.ndarray]],
-                engines: Engines, cfg: Config) -> None:
+                engines: Engines, cfg: Config, recording: Path | None = None) -> None:
+    """One session at 1x; `recording`: write what the echo canceller saw there (4 channels,
+    see `talk --echo-recording`)."""
     from voicebot.assembly import Overrides, build_conversation
     from voicebot.audio.echo import EchoMode
     from voicebot.audio.wav_sink import WavSink
@@ -184,8 +209,12 @@ def run_session(session: Session, utterances: list[tuple[str, str, np.ndarray]],
         source = EchoRoomSource(user, sink.played, gain_db=session.room[0],
                                 delay_ms=session.room[1])
     echo: EchoMode = "on" if session.room is not None else "off"
+    if recording is not None and session.room is not None:
+        recording.parent.mkdir(parents=True, exist_ok=True)
+    else:
+        recording = None
     conversation = build_conversation(cfg, engines, clock=MonotonicClock(), view=QuietView(),
-                                      overrides=Overrides(echo=echo))
+                                      overrides=Overrides(echo=echo, echo_recording=recording))
     session.turns = conversation.run(source, sink)
     session.onsets = user.onsets
     session.ends = user.ends

@@ -35,6 +35,7 @@ class Session:
     reply: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.float32))
     outside_e2e: list[float] = field(default_factory=list)
     echo: dict[str, float] = field(default_factory=dict)
+    recording: str | None = None  # the echo recording, kept when a line lost its words
 
 
 def turn_for_line(session: Session, line: int) -> TurnRecord | None:
@@ -147,6 +148,16 @@ def line_texts(session: Session) -> dict[str, str]:
             text = text[len(earlier[0].user_text):].strip()  # a barge-in that continued
         texts[label] = text
     return texts
+
+
+def lost_lines(session: Session) -> list[tuple[str, str]]:
+    """(label, what was heard) of each line said into a reply that was heard with fewer
+    than half the words of its reference text."""
+    heard = line_texts(session)
+    return [(label, heard.get(label, ""))
+            for label, reference, into in zip(session.labels, session.references,
+                                              session.into, strict=True)
+            if into and 2 * len(heard.get(label, "").split()) < len(reference.split())]
 
 
 def continued(session: Session) -> int:

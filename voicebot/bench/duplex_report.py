@@ -37,12 +37,18 @@ def _wer(pairs: list[tuple[str, str]]) -> float | None:
     return errors / words if words else None
 
 
-def double_talk(sessions: list[Session]) -> tuple[float | None, float | None, int]:
-    """(WER of the barged-in lines, WER of the same lines said alone, lines compared)."""
+def said_alone(sessions: list[Session]) -> dict[str, str]:
+    """Line label -> what the bot heard of it in a duplex session (no reply playing)."""
     alone: dict[str, str] = {}
     for s in sessions:
         if s.kind == "duplex":
             alone.update(line_texts(s))
+    return alone
+
+
+def double_talk(sessions: list[Session]) -> tuple[float | None, float | None, int]:
+    """(WER of the barged-in lines, WER of the same lines said alone, lines compared)."""
+    alone = said_alone(sessions)
     over, clean = [], []
     for s in sessions:
         if s.kind != "barge-in":
@@ -53,6 +59,33 @@ def double_talk(sessions: list[Session]) -> tuple[float | None, float | None, in
                 over.append((reference, heard.get(label, "")))
                 clean.append((reference, alone[label]))
     return _wer(over), _wer(clean), len(over)
+
+
+def _double_talk_lines(sessions: list[Session]) -> list[str]:
+    """Each line said into a reply, as heard there and alone (the double-talk row's terms),
+    and the echo recordings kept of sessions where a line lost more than half its words."""
+    alone = said_alone(sessions)
+    rows = ["", "## Lines said over a reply (double talk)", "",
+            "| # | line | heard over the reply | errors | heard alone | errors |",
+            "|---|---|---|---:|---|---:|"]
+    for i, s in enumerate(sessions, start=1):
+        if s.kind != "barge-in":
+            continue
+        heard = line_texts(s)
+        for label, reference, into in zip(s.labels, s.references, s.into, strict=True):
+            if not into:
+                continue
+            over = heard.get(label, "")
+            clean = alone.get(label)
+            rows.append(f"| {i} | {label} | {over} | {word_errors(reference, over)[0]} | "
+                        + ("(not said alone) | |" if clean is None else
+                           f"{clean} | {word_errors(reference, clean)[0]} |"))
+    kept = [s.recording for s in sessions if s.recording]
+    if kept:
+        rows += ["", "Echo recordings kept (a line heard with under half its words; 4 "
+                 "channels: microphone, what the speaker played, what the VAD heard, what "
+                 "the recognizer heard): " + ", ".join(f"`{k}`" for k in kept)]
+    return rows
 
 
 def _ms(value: float | None) -> str:
@@ -142,6 +175,7 @@ def write_report(sessions: list[Session], out: Path) -> Path:
             "; ".join(f"{said} {fate}" for said, fate in backchannels(s))
         gated = f"{s.echo['gated_s']:.1f} s" if s.echo else ""
         lines.append(f"| {i} | {s.kind} | {room} | {statuses} | {found} | {react} | {gated} |")
+    lines += _double_talk_lines(sessions)
     plot = _plot(sessions, on, off, out / "duplex.png")
     lines += ["", f"![duplex]({plot.name})", ""]
     report = out / "report.md"
@@ -151,6 +185,7 @@ def write_report(sessions: list[Session], out: Path) -> Path:
             f.write(json.dumps({"kind": s.kind, "room": s.room, "labels": s.labels,
                                 "into": s.into, "onsets": s.onsets, "ends": s.ends,
                                 "outside_e2e": s.outside_e2e, "echo": s.echo,
+                                "recording": s.recording,
                                 "turns": [t.to_json() for t in s.turns]}) + "\n")
     return report
 
