@@ -62,8 +62,13 @@ def main() -> None:
                         help="with --onsets: Silero's speech thresholds to try")
     parser.add_argument("--preroll", type=float, nargs="+", metavar="MS",
                         help="WER from each pre-roll (ms) before the onset Silero hears")
+    parser.add_argument("--listener", type=float, nargs="+", metavar="S",
+                        help="WER of the whole listener's finals, each line said this many "
+                        "seconds into the reply")
     args = parser.parse_args()
-    if args.preroll:
+    if args.listener:
+        measure_listener(args.speech_dir, args.config, args.listener)
+    elif args.preroll:
         measure_prerolls(args.speech_dir, args.config, args.preroll)
     elif args.onsets:
         measure_onsets(args.speech_dir, args.config, args.threshold)
@@ -196,6 +201,115 @@ def measure_prerolls(speech_dir: Path, config: Path, prerolls_ms: list[float]) -
     for ms, (e, n) in errors.items():
         print(f"| {ms:.0f} ms | {100 * e / max(n, 1):.1f} % | "
               f"{100 * alone[0] / max(alone[1], 1):.1f} % |")
+
+
+def measure_listener(speech_dir: Path, config: Path, intos: list[float]) -> None:
+    """The streaming listener as `talk` builds it (two ears, the turn detector, inline),
+    fed the echo stage's outputs frame by frame; the reply stops REACT_S after the listener
+    hears a voice over it (found in a first pass). Prints every line whose final loses
+    words against the same line said alone."""
+    from voicebot.config import load_config
+    from voicebot.loading import load_asr, load_turn, load_vad
+
+    cfg = load_config(config)
+    asr, turn = load_asr(cfg), load_turn(cfg)
+    ears = (load_vad(cfg), load_vad(cfg))
+    learn, reply, lines = _material(speech_dir, cfg)
+    print(f"{len(lines)} lines of 2-6 s from {speech_dir}, {len(ROOMS)} rooms, "
+          f"said {intos} s into the reply")
+    totals = {"alone": [0, 0], "over": [0, 0]}
+    for name, reference, line in lines:
+        padded = np.concatenate([np.zeros(RATE // 2, np.float32), line,
+                                 np.zeros(RATE, np.float32)])
+        alone = " ".join(_listen(cfg, ears, asr, turn, padded, padded, padded, None))
+        _count(totals["alone"], reference, alone)
+        for into in intos:
+            for gain_db, delay_ms in ROOMS:
+                text, cut = _over_the_reply(cfg, ears, asr, turn, line, learn, reply, into,
+                                            gain_db, delay_ms)
+                before = totals["over"][0]
+                _count(totals["over"], reference, text)
+                if totals["over"][0] - before > 1:
+                    print(f"  {name} {into} s {gain_db:+.0f} dB {delay_ms:.0f} ms "
+                          f"(reply cut at {cut}): {text!r}  [alone: {alone!r}]")
+    for key, (e, n) in totals.items():
+        print(f"{key}: {100 * e / max(n, 1):.1f} % ({e}/{n})")
+
+
+REACT_S = 0.15
+
+
+def _over_the_reply(cfg: Any, ears: Any, asr: Any, turn: Any, line: np.ndarray,
+                    learn: np.ndarray, reply: np.ndarray, into: float, gain_db: float,
+                    delay_ms: float) -> tuple[str, float | None]:
+    at = len(learn) + round(into * RATE)
+    total = (at + len(line) + 3 * RATE) // FRAME * FRAME
+    user = np.zeros(total, dtype=np.float32)
+    user[at:at + len(line)] = line[:total - at]
+    playing = np.concatenate([learn, reply])
+    heard_at: list[float] = []
+    cut = None
+    for _ in range(2):
+        far = playing if cut is None else playing[:round(cut * RATE)]
+        far = np.concatenate([far, np.zeros(max(0, total - len(far)), np.float32)])[:total]
+        words = _listen_room(cfg, ears, asr, turn, far.astype(np.float32), user, gain_db,
+                             delay_ms, heard_at, at / RATE - 0.2)
+        if cut is not None or not heard_at:
+            break
+        cut = heard_at[0] + REACT_S
+        heard_at.clear()
+    return " ".join(words), cut
+
+
+def _listen_room(cfg: Any, ears: Any, asr: Any, turn: Any, far: np.ndarray,
+                 user: np.ndarray, gain_db: float, delay_ms: float, heard_at: list[float],
+                 after: float) -> list[str]:
+    from voicebot.testing.room import echo_path, through_the_echo_stage
+
+    mic = (np.convolve(far, echo_path(RATE, delay_ms=delay_ms, gain_db=gain_db))[:len(far)]
+           + user).astype(np.float32)
+    cleaned, words, held, _ = through_the_echo_stage(far, mic, RATE, FRAME)
+    playing_until = float(np.flatnonzero(np.abs(far) > 1e-4)[-1]) / RATE
+    return _listen(cfg, ears, asr, turn, cleaned, words, held, (playing_until, heard_at,
+                                                                after))
+
+
+def _listen(cfg: Any, ears: Any, asr: Any, turn: Any, cleaned: np.ndarray,
+            words: np.ndarray, held: np.ndarray,
+            reply: tuple[float, list[float], float] | None) -> list[str]:
+    """The finals' texts of the listener over one stream; `reply`: (where the bot's audio
+    ends, a list to note the onsets heard over it in, from when)."""
+    from voicebot.assembly import Overrides, build_listener
+    from voicebot.events import AudioFrame, SpeechStarted, UtteranceFinal
+
+    for vad in ears:
+        vad.reset()
+    two = reply is not None
+    listener = build_listener(cfg, ears[0], asr, turn, Overrides(inline=True),
+                              words_vad=ears[1] if two else None)
+    texts: list[str] = []
+    for i in range(0, len(cleaned) // FRAME * FRAME, FRAME):
+        now = i / RATE
+        if reply is not None:
+            listener.over_reply(now < reply[0])
+        frame = AudioFrame(cleaned[i:i + FRAME], RATE, now,
+                           words=words[i:i + FRAME] if two else None,
+                           double_talk=held[i:i + FRAME] if two else None)
+        for event in listener.push_audio(frame):
+            if reply is not None and isinstance(event, SpeechStarted) and \
+                    event.at >= reply[2] and event.over_reply:
+                reply[1].append(event.at)
+        while listener.has_work():
+            result = listener.work()
+            if isinstance(result, UtteranceFinal) and result.speech_start >= (
+                    reply[2] if reply is not None else 0.0):
+                texts.append(result.text)
+    listener.end_of_input()
+    while listener.has_work():
+        result = listener.work()
+        if isinstance(result, UtteranceFinal):
+            texts.append(result.text)
+    return texts
 
 
 def _onsets(ears: Any, heard: np.ndarray, words: np.ndarray, held: np.ndarray,
