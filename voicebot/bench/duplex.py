@@ -173,7 +173,7 @@ def _plan(utterances: list[tuple[str, str, np.ndarray]], sessions: int, lines: i
 
 def _keep_if_lost(session: Session, recording: Path) -> None:
     """Keep a barge-in session's echo recording only where a line said over the reply lost
-    more than half its words (to replay why); the others are deleted."""
+    more than half its words wrong (to replay why); the others are deleted."""
     from voicebot.progress import say
 
     lost = lost_lines(session)
@@ -181,7 +181,7 @@ def _keep_if_lost(session: Session, recording: Path) -> None:
         recording.unlink(missing_ok=True)
         return
     session.recording = str(recording)
-    say(f"    kept {recording}: heard with under half their words: " + "; ".join(
+    say(f"    kept {recording}: over half their words wrong: " + "; ".join(
         f"{label} as {heard!r}" for label, heard in lost))
 
 

@@ -82,7 +82,7 @@ def _double_talk_lines(sessions: list[Session]) -> list[str]:
                            f"{clean} | {word_errors(reference, clean)[0]} |"))
     kept = [s.recording for s in sessions if s.recording]
     if kept:
-        rows += ["", "Echo recordings kept (a line heard with under half its words; 4 "
+        rows += ["", "Echo recordings kept (a line with over half its words wrong; 4 "
                  "channels: microphone, what the speaker played, what the VAD heard, what "
                  "the recognizer heard): " + ", ".join(f"`{k}`" for k in kept)]
     return rows
