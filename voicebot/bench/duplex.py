@@ -172,7 +172,7 @@ def _plan(utterances: list[tuple[str, str, np.ndarray]], sessions: int, lines: i
 
 
 def _keep_if_lost(session: Session, recording: Path) -> None:
-    """Keep a barge-in session's echo recording only where a line said over the reply lost
+    """Keep a barge-in session's echo recording only where a line said over the reply got
     more than half its words wrong (to replay why); the others are deleted."""
     from voicebot.progress import say
 
