@@ -416,17 +416,27 @@ class HearsOnlyTheFirstWord:
         return [Word(start + i * step, start + (i + 1) * step, t) for i, t in enumerate(texts)]
 
 
-def one_long_line(asr: Any) -> UtteranceFinal:
-    audio = scripted_audio([(0.3, 4.3)], total_s=5.5)
+def one_line(asr: Any, speech_s: float = 4.0) -> tuple[UtteranceFinal, Listener]:
+    audio = scripted_audio([(0.3, 0.3 + speech_s)], total_s=speech_s + 1.5)
     listener = Listener(FakeVad(), asr, EndpointConfig(), StreamingConfig(min_chunk_s=0.5))
     (final,) = finals(run(listener, audio))
-    return final
+    return final, listener
 
 
 def test_a_final_with_one_word_in_four_seconds_of_speech_is_decoded_again() -> None:
     deaf = HearsOnlyTheFirstWord(misses=10**6)
-    assert one_long_line(deaf).text == "The"  # a decode that hears no more is not kept
+    final, listener = one_line(deaf)
+    assert final.text == "The"  # a decode that hears no more is not kept
+    assert listener.finals_decoded_again == (1, 0)
     misses = deaf.calls - 1  # every decode but the last: the one decode more
-    final = one_long_line(HearsOnlyTheFirstWord(misses))
+    final, listener = one_line(HearsOnlyTheFirstWord(misses))
     assert final.text == "Mister Quilter is the apostle of the middle classes."
     assert 0.2 < final.words[0].start < 0.4 and final.words[-1].end > 4.0
+    assert listener.finals_decoded_again == (1, 1)
+
+
+def test_one_word_in_a_second_and_a_half_of_speech_is_not_decoded_again() -> None:
+    # a backchannel with the bot's residue after it: a second decode could only add a word
+    # heard in the residue, and turn the backchannel into a turn
+    final, listener = one_line(HearsOnlyTheFirstWord(misses=10**6), speech_s=1.5)
+    assert final.text == "The" and listener.finals_decoded_again == (0, 0)

@@ -56,11 +56,14 @@ def test_two_minutes_of_noise_give_no_turn(kind: str) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("kind", "max_wer"), [("white", 0.2), ("low-passed", 0.1)])
+@pytest.mark.parametrize(("kind", "max_wer"), [("white", 0.2), ("low-passed", 0.15)])
 def test_speech_in_noise_gets_an_endpoint_and_its_words(kind: str, max_wer: float,
                                                         speech_dir: Path) -> None:
     """White noise at -20 dBFS is about 3 dB below this speech: streaming tiny.en then
-    mishears a few words ("and so am I fellow Americans. And not."), 3 of 22 in one run."""
+    mishears a few words ("and so am I fellow Americans. And not."), 3 of 22 in one run.
+    Low-passed noise at -30 dBFS cost 2 of 22 words, but 3 ("and what you can your
+    country") on an AMD EPYC with AVX-512, the same code: int8 kernels differ by CPU, so the
+    bound leaves one word of room."""
     from voicebot.asr.faster_whisper import FasterWhisperAsr
     from voicebot.audio.wav import read_wav
     from voicebot.bench.asr import normalized_wer

@@ -125,6 +125,12 @@ class Listener:
         return self._current is not None and self.audio_time > self._pause.last_voiced + 1e-9
 
     @property
+    def finals_decoded_again(self) -> tuple[int, int]:
+        """(finals decoded once more as too sparse or short for their speech, those where
+        that decode heard more and was kept): see asr/carry.py `History.rehear`."""
+        return self._history.redecoded, self._history.redecoded_kept
+
+    @property
     def audio_time(self) -> float:
         """Audio seconds classified so far (the listener's view of the stream position)."""
         return self._vad_samples / self.sample_rate
@@ -275,7 +281,7 @@ class Listener:
                 else last + SETTLE_S
             transcriber.finish(until=last + FINAL_PAD_S, heard=heard)
             transcriber = self._history.rehear(transcriber, utterance.onset,
-                                               utterance.own_start, last)
+                                               utterance.own_start, last, utterance.carried)
         words = tuple(transcriber.words)
         self._history.close(transcriber, ended.at)
         current = self._current

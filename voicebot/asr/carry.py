@@ -29,11 +29,15 @@ skips the new speech: a final whose words stop UNHEARD_S or more before the last
 decoded once more without the carried audio (see `History.rehear`); so is a final that
 gives fewer than SPARSE_WORDS_PER_S words per second of the utterance's own speech (Whisper
 re-worded the carried sentence and skipped part of the new one: "ask what you can do for"
-of jfk.wav lost). Every utterance's final gets that check, carried words or not: the
+of jfk.wav lost). An utterance that carried nothing gets a narrower check (LONE_*): the
 streaming decodes can miss speech too (over the bot's reply). The extra decode is kept only
 if it hears more."""
 UNHEARD_S = 1.0
 SPARSE_WORDS_PER_S = 1.5
+LONE_MIN_SPEECH_S = 2.0
+LONE_WORDS_PER_S = 1.0
+"""An utterance that carried no words is decoded again only when its speech lasts
+LONE_MIN_SPEECH_S or more and its final has fewer than LONE_WORDS_PER_S words a second."""
 
 
 class History:
@@ -44,6 +48,8 @@ class History:
         self.context = ""  # text of the last finished utterance
         self.context_end = -CONTEXT_GAP_S  # ... and when it ended
         self.last_final: StreamingTranscriber | None = None
+        self.redecoded = 0  # finals decoded once more (`rehear`) ...
+        self.redecoded_kept = 0  # ... and where that decode heard more
 
     def open(self, transcriber: StreamingTranscriber, onset: float, begin: float,
              oldest: float, pending: bool) -> bool:
@@ -74,17 +80,16 @@ class History:
         return [w for w in words if w.start >= oldest]
 
     def rehear(self, final: StreamingTranscriber, onset: float, own_start: float,
-               last_speech: float) -> StreamingTranscriber:
-        """The finished transcriber of an utterance, or, when its words stop short of the
-        last speech or are sparse for the speech's length, the utterance decoded once more
-        from its own start (`own_start`, where its audio starts without carried words),
-        with the prompt it opened with, if that hears more (letters and digits, so "90210"
-        and "9 0 2 1 0" count the same). Whisper heard the carried words and missed the new
+               last_speech: float, carried: bool) -> StreamingTranscriber:
+        """The finished transcriber of an utterance, or, when it heard too little of its
+        speech (`_heard_too_little`), the utterance decoded once more from its own start
+        (`own_start`, where its audio starts without carried words), with the prompt it
+        opened with, if that hears more (letters and digits, so "90210" and "9 0 2 1 0"
+        count the same). Whisper heard the carried words and missed the new
         speech; or, over the bot's reply, the streaming decodes committed a word of the
         echo's residue and the final decode heard nothing more ("Mr. Quilter is the
         apostle...", five seconds of speech, heard as "The")."""
-        if not (_stops_short(final.words, last_speech) or
-                _sparse(final.words, onset, last_speech)):
+        if not _heard_too_little(final.words, onset, last_speech, carried):
             return final
         until = last_speech + FINAL_PAD_S
         start = max(own_start, final.buffer_start)
@@ -92,7 +97,11 @@ class History:
         fresh.reset(start, self.context if onset - self.context_end <= CONTEXT_GAP_S else "")
         fresh.insert_audio(final.audio_between(start, until))
         fresh.finish()
-        return fresh if _spoken_chars(fresh.words) > _spoken_chars(final.words) else final
+        self.redecoded += 1
+        if _spoken_chars(fresh.words) <= _spoken_chars(final.words):
+            return final
+        self.redecoded_kept += 1
+        return fresh
 
     def close(self, final: StreamingTranscriber, endpoint: float) -> None:
         """An utterance's final (endpoint at `endpoint`): if it has words, the next one is
@@ -128,6 +137,18 @@ def prompt_before(policy: LocalAgreement, carried: list[Word]) -> str:
     if not carried:
         return policy.prompt(float("inf"))
     return policy.prompt(carried[0].end - STALE_TOLERANCE_S - 1e-6)
+
+
+def _heard_too_little(words: list[Word], onset: float, last_speech: float,
+                      carried: bool) -> bool:
+    """Whether a final is worth a second decode. With carried words: it stops short of the
+    last speech, or is sparse. Without: only a long stretch of speech with next to no words.
+    A backchannel ("Okay.") with a second of the bot's residue after it is neither: decoded
+    again, any word heard in the residue would turn it into a turn that takes the floor."""
+    if carried:
+        return _stops_short(words, last_speech) or _sparse(words, onset, last_speech)
+    speech_s = last_speech - onset
+    return speech_s >= LONE_MIN_SPEECH_S and len(words) < LONE_WORDS_PER_S * speech_s
 
 
 def _stops_short(words: list[Word], last_speech: float) -> bool:
