@@ -61,6 +61,19 @@ def rules() -> dict[str, Rule]:
     }
     for p in (0.02, 0.05, 0.1, 0.2):
         out[f"either, hold gate and AEC3 P >= {p}"] = trace(p)
+    # a bench duplex recording: AEC3's output gave a soft line's start only P 0.01-0.04
+    # (the bot's residue up to 0.028 in that session) while the filter's ear gave 0.93-1.0
+    # from 100 ms on, and never reached 0.9 on the bot's residue
+    def trace_or_sure(sure: float) -> Rule:
+        return lambda a, w, h: trace(0.05)(a, w, h) | ((w >= sure) & (h >= 0.5))
+
+    def sure_alone(sure: float) -> Rule:
+        return lambda a, w, h: (a >= 0.5) | (w >= sure)
+
+    for sure in (0.9, 0.97):
+        out[f"either, hold gate and (AEC3 P >= 0.05 or filter P >= {sure})"] = \
+            trace_or_sure(sure)
+        out[f"either, filter P >= {sure}, no gate"] = sure_alone(sure)
     return out
 
 
