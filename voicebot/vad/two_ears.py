@@ -20,12 +20,6 @@ where the first VAD hears a trace of a voice in AEC3's output (P >= AEC3_TRACE_P
 suppressor holds a user's first syllables back but lets a little through, and leaves
 nothing of the bot's residue (offline, Silero's P on AEC3's output of the bot alone stayed
 <= 0.021 over 47 s of replies in five rooms).
-But a soft voice can get less through the suppressor than that: in a `bench duplex` session
-AEC3's output gave a line's first second P 0.00-0.07 (the bot's residue up to 0.028 in the
-same session), while the filter's ear gave 0.92-1.00 from 100 ms on, and the line was heard
-1.2 s late. Silero is never that sure of the filter's residue of the bot's voice (it stayed
-under 0.9 there, and in 47 s of replies in five rooms offline), so where the second VAD says
-FILTER_SURE_P or more, that counts without either gate.
 Elsewhere the two outputs are the same audio and the second VAD rests; it starts fresh
 whenever the filter's output comes back (its state is about other audio).
 """
@@ -45,14 +39,6 @@ Offline (the dev lines in three rooms, 2 frames, onset after the clean line's ow
 found them 10 / 74 ms late (median / p90) with no onset in the bot's voice alone, where the
 hold gate alone found them 10 / 42 ms late with 9 onsets in the bot's voice, and AEC3's
 output alone 74 / 183 ms; 0.1 and 0.2: 42 / 74-119 ms (docs/duplex.md)."""
-
-
-FILTER_SURE_P = 0.9
-"""The second VAD's verdict counts on its own from this P. Offline (`scripts/second_ear.py`,
-the dev lines in three rooms, 2 frames, onset after the clean line's own): 33 / 65 ms late
-(median / p90), the slowest 65 ms, against 33 / 97 ms and 321 ms with the gates alone; no
-onset in the bot's voice before the lines nor in 47 s of replies alone in five rooms
-(0.5 without the gates: 9 and 1)."""
 
 
 class TwoEars:
@@ -75,8 +61,7 @@ class TwoEars:
             self.words_vad.reset()
             self._words_listening = True
         words_prob = self.words_vad.speech_prob(words)  # every block: the VAD keeps state
-        gated = double_talk >= DOUBLE_TALK_SHARE and prob >= AEC3_TRACE_P
-        if gated or words_prob >= FILTER_SURE_P:
+        if double_talk >= DOUBLE_TALK_SHARE and prob >= AEC3_TRACE_P:
             return max(prob, words_prob)
         return prob
 
