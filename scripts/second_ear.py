@@ -74,6 +74,10 @@ def rules() -> dict[str, Rule]:
         out[f"either, hold gate and (AEC3 P >= 0.05 or filter P >= {sure})"] = \
             trace_or_sure(sure)
         out[f"either, filter P >= {sure}, no gate"] = sure_alone(sure)
+    # tried as the default (hold gate and trace, or filter P >= 0.9): 0 onsets here, but
+    # on the real sound server (tests/live/test_live_echo.py) the bot's voice took the floor
+    out["hold gate and AEC3 P >= 0.05, or filter P >= 0.9 (tried, not adopted)"] = \
+        lambda a, w, h: trace(0.05)(a, w, h) | (w >= 0.9)
     return out
 
 
