@@ -150,19 +150,25 @@ def line_texts(session: Session) -> dict[str, str]:
     return texts
 
 
+def lines_over_reply(session: Session) -> list[tuple[str, str, str]]:
+    """(label, reference, what was heard) of each line said into a reply."""
+    heard = line_texts(session)
+    return [(label, reference, heard.get(label, ""))
+            for label, reference, into in zip(session.labels, session.references,
+                                              session.into, strict=True) if into]
+
+
 def lost_lines(session: Session) -> list[tuple[str, str]]:
     """(label, what was heard) of each line said into a reply whose transcript got more
     than half its reference's words wrong ("Next one. Watch for all year." for "She had
     your dark suit in greasy wash water all year": 9 errors in 11 words)."""
     from voicebot.bench.asr import word_errors
 
-    heard = line_texts(session)
     lost = []
-    for label, reference, into in zip(session.labels, session.references, session.into,
-                                      strict=True):
-        errors, words = word_errors(reference, heard.get(label, ""))
-        if into and 2 * errors > words:
-            lost.append((label, heard.get(label, "")))
+    for label, reference, heard in lines_over_reply(session):
+        errors, words = word_errors(reference, heard)
+        if 2 * errors > words:
+            lost.append((label, heard))
     return lost
 
 

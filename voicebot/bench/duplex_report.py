@@ -16,6 +16,7 @@ from voicebot.bench.duplex_figures import (
     continued,
     cut_ins,
     line_texts,
+    lines_over_reply,
     median,
     p90,
     reactions,
@@ -53,10 +54,9 @@ def double_talk(sessions: list[Session]) -> tuple[float | None, float | None, in
     for s in sessions:
         if s.kind != "barge-in":
             continue
-        heard = line_texts(s)
-        for label, reference, into in zip(s.labels, s.references, s.into, strict=True):
-            if into and label in alone:
-                over.append((reference, heard.get(label, "")))
+        for label, reference, heard in lines_over_reply(s):
+            if label in alone:
+                over.append((reference, heard))
                 clean.append((reference, alone[label]))
     return _wer(over), _wer(clean), len(over)
 
@@ -71,11 +71,7 @@ def _double_talk_lines(sessions: list[Session]) -> list[str]:
     for i, s in enumerate(sessions, start=1):
         if s.kind != "barge-in":
             continue
-        heard = line_texts(s)
-        for label, reference, into in zip(s.labels, s.references, s.into, strict=True):
-            if not into:
-                continue
-            over = heard.get(label, "")
+        for label, reference, over in lines_over_reply(s):
             clean = alone.get(label)
             rows.append(f"| {i} | {label} | {over} | {word_errors(reference, over)[0]} | "
                         + ("(not said alone) | |" if clean is None else
