@@ -8,16 +8,13 @@ listener offline (inline, each decode as soon as it is due).
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 
-if TYPE_CHECKING:
-    from voicebot.listener import Listener
-
-RATE = 16000
-BLOCK = 480
+sys.path.insert(0, str(Path(__file__).parent))
+from pause_decode_timing import RATE, replay
 
 
 def main() -> None:
@@ -26,7 +23,6 @@ def main() -> None:
     from voicebot.bench.asr import word_errors
     from voicebot.bench.speech_set import read_manifest
     from voicebot.config import load_config
-    from voicebot.events import AudioFrame
     from voicebot.loading import load_asr, load_turn, load_vad
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -43,30 +39,13 @@ def main() -> None:
                                     np.zeros(3 * RATE, np.float32)])
             vad.reset()
             listener = build_listener(cfg, vad, asr, turn, Overrides(inline=True))
-            texts: list[str] = []
-            for i in range(0, len(audio) // BLOCK * BLOCK, BLOCK):
-                listener.push_audio(AudioFrame(audio[i:i + BLOCK], RATE, i / RATE))
-                texts += _drain(listener)
-            listener.end_of_input()
-            texts += _drain(listener)
+            texts = replay(listener, audio, [])
             e, n = word_errors(row["reference_text"], " ".join(texts))
             errors, words, finals = errors + e, words + n, finals + len(texts)
             again, kept_here = listener.finals_decoded_again
             redecoded, kept = redecoded + again, kept + kept_here
     print(f"WER {100 * errors / words:.2f} % ({errors}/{words}); {finals} finals, "
           f"{redecoded} decoded once more, {kept} of those kept")
-
-
-def _drain(listener: Listener) -> list[str]:
-    """The finals' texts of every decode due now."""
-    from voicebot.events import UtteranceFinal
-
-    texts = []
-    while listener.has_work():
-        result = listener.work()
-        if isinstance(result, UtteranceFinal):
-            texts.append(result.text)
-    return texts
 
 
 if __name__ == "__main__":
